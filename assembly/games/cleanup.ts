@@ -1,0 +1,74 @@
+// cleanup_v1: Cleanup, a public goods game (RULES.md; SSD repo's cleanup.py).
+// Actions: 9, Harvest's eight plus CLEAN, a free beam whose rays turn the first waste cell they reach
+// into river and stop there.
+// Map: '@' wall, ' ' floor, 'P' spawn point, 'B' apple point (floor when empty), 'H' waste (polluted
+// river), 'R' clean river, 'S' stream (decoration).
+// Pollution: W = 'H' + 'R' cells of the map; waste density d = waste cells now / W, taken each step
+// before spawning. d >= 0.4: nothing spawns. Otherwise apples appear on each empty apple point with no
+// agent with probability 0.05 (1 - d / 0.4), and the river cells without waste are visited in a fresh
+// random order, each turning to waste with probability 0.5, stopping at the first that does.
+
+import { mapCells } from '../config';
+import { Region, regionPtr } from '../layout';
+import { Cell, getCell, setCell, agentAt } from '../grid';
+import { chance, nextBelow } from '../rng';
+
+const DEPLETION = 0.4;
+const APPLE_PROB = 0.05;
+const WASTE_PROB = 0.5;
+
+export function cleanupResetCells(): void {
+  const base = regionPtr(Region.BASE_MAP);
+  for (let c = 0; c < mapCells; c++) {
+    const ch = load<u8>(base + <usize>c);
+    let cell = Cell.FLOOR;
+    if (ch == 0x40 /* @ */) cell = Cell.WALL;
+    else if (ch == 0x48 /* H */) cell = Cell.WASTE;
+    else if (ch == 0x52 /* R */) cell = Cell.RIVER;
+    else if (ch == 0x53 /* S */) cell = Cell.STREAM;
+    setCell(c, cell);
+  }
+}
+
+/** Waste cells on the map now. */
+export function countWaste(): i32 {
+  const river = regionPtr(Region.RIVER_POINTS);
+  const n = load<i32>(regionPtr(Region.MAP_COUNTS), 8);
+  let waste = 0;
+  for (let k = 0; k < n; k++) if (getCell(load<i32>(river + (<usize>k << 2))) == Cell.WASTE) waste++;
+  return waste;
+}
+
+/** The spawning phase: apples, then at most one waste cell. */
+export function cleanupSpawn(scratch: usize): void {
+  const counts = regionPtr(Region.MAP_COUNTS);
+  const area = load<i32>(counts, 8);
+  const waste = countWaste();
+  const density = area > 0 ? <f64>waste / <f64>area : 0.0;
+  if (density >= DEPLETION) return;
+  const appleProb = APPLE_PROB * (1.0 - density / DEPLETION);
+
+  const points = regionPtr(Region.APPLE_POINTS);
+  const nApple = load<i32>(counts, 4);
+  for (let k = 0; k < nApple; k++) {
+    const c = load<i32>(points + (<usize>k << 2));
+    if (getCell(c) == Cell.APPLE || agentAt(c) >= 0) continue;
+    if (chance(appleProb)) setCell(c, Cell.APPLE);
+  }
+
+  // Visiting the m clean river cells in a uniformly random order and stopping at the first success is
+  // the same as: the number of failures before a success decides whether any cell turns (some success
+  // within m visits), and by symmetry the one that turns is uniform over the m cells.
+  const clean = area - waste;
+  let visits = 0;
+  while (visits < clean && !chance(WASTE_PROB)) visits++;
+  if (visits >= clean) return;
+  let pick = nextBelow(clean);
+  const river = regionPtr(Region.RIVER_POINTS);
+  for (let k = 0; k < area; k++) {
+    const c = load<i32>(river + (<usize>k << 2));
+    if (getCell(c) == Cell.WASTE) continue;
+    if (pick == 0) { setCell(c, Cell.WASTE); return; }
+    pick--;
+  }
+}

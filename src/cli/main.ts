@@ -1,0 +1,46 @@
+// The `commons` command line: one subcommand per job. Errors in the user's input print a one-line
+// message and exit with status 2; anything else is a bug and prints its stack.
+
+import { rolloutCommand, ROLLOUT_HELP } from './rollout.ts';
+import { benchCommand, BENCH_HELP } from './bench.ts';
+import { renderCommand, RENDER_HELP } from './render.ts';
+import { UsageError } from './args.ts';
+import { InputError } from '../util/errors.ts';
+
+const HELP = `commons: Harvest and Cleanup (sequential social dilemmas) in WebAssembly.
+
+Usage:
+${ROLLOUT_HELP}
+
+${BENCH_HELP}
+
+${RENDER_HELP}
+`;
+
+const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => Promise<void>> = {
+  rollout: rolloutCommand,
+  bench: benchCommand,
+  render: renderCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    process.stdout.write(HELP);
+    return cmd === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[cmd];
+  try {
+    if (!run) throw new UsageError(`unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')} (see commons --help)`);
+    await run(rest, (s) => process.stdout.write(s + '\n'));
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`commons ${cmd}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -1,0 +1,69 @@
+// commons render: an animated GIF of a random-policy episode, drawn from the core's full-map frames and
+// encoded with gifenc.
+
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { GIFEncoder } from 'gifenc';
+import { createVecEnv } from '../env/vec-env.ts';
+import { GAMES } from '../env/games.ts';
+import { Rng } from '../util/rng.ts';
+import { parse, intFlag, choiceFlag, UsageError } from './args.ts';
+
+export const RENDER_HELP = `commons render --game harvest|cleanup [--agents 5] [--steps 200] [--seed 0] [--scale 8] [--fps 10] --out FILE.gif
+  Writes an animated GIF of a random-policy episode.`;
+
+/** Encodes RGB frames [H, W, 3] as a looping GIF, each map cell drawn as a scale x scale block. */
+export function encodeGif(frames: Uint8Array[], height: number, width: number, scale: number, fps: number): Uint8Array {
+  const palette: number[][] = [];
+  const index = new Map<number, number>();
+  const H = height * scale, W = width * scale;
+  const gif = GIFEncoder();
+  const pixels = new Uint8Array(H * W);
+  for (const frame of frames) {
+    for (let r = 0; r < height; r++) {
+      for (let c = 0; c < width; c++) {
+        const k = (r * width + c) * 3;
+        const key = (frame[k] << 16) | (frame[k + 1] << 8) | frame[k + 2];
+        let p = index.get(key);
+        if (p === undefined) {
+          if (palette.length === 256) throw new Error('render: more than 256 colours');
+          p = palette.length;
+          palette.push([frame[k], frame[k + 1], frame[k + 2]]);
+          index.set(key, p);
+        }
+        for (let y = 0; y < scale; y++) pixels.fill(p, (r * scale + y) * W + c * scale, (r * scale + y) * W + (c + 1) * scale);
+      }
+    }
+    // Each frame carries its own palette (the colours seen so far), so colours first seen late still show.
+    gif.writeFrame(pixels, W, H, { palette: palette.map((x) => [...x]), delay: Math.round(1000 / fps) });
+  }
+  gif.finish();
+  return gif.bytes();
+}
+
+export async function renderCommand(argv: string[], out: (s: string) => void): Promise<void> {
+  const { values } = parse(argv, {
+    game: { type: 'string' }, agents: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' },
+    scale: { type: 'string' }, fps: { type: 'string' }, out: { type: 'string' },
+  });
+  const game = choiceFlag('game', values.game, GAMES);
+  const agents = intFlag('agents', values.agents, 5, 1, 255);
+  const steps = intFlag('steps', values.steps, 200, 1, 100_000);
+  const seed = intFlag('seed', values.seed, 0, 0);
+  const scale = intFlag('scale', values.scale, 8, 1, 64);
+  const fps = intFlag('fps', values.fps, 10, 1, 100);
+  if (!values.out) throw new UsageError('--out is required: the GIF file to write, e.g. --out cleanup.gif');
+  const env = await createVecEnv({ game, numEnvs: 1, numAgents: agents, seed, episodeLength: steps + 1 });
+  const rng = new Rng(seed);
+  const frames = [env.renderWorld(0)];
+  for (let t = 0; t < steps; t++) {
+    rng.fillBelow(env.actions, env.spec.numActions);
+    env.step();
+    frames.push(env.renderWorld(0));
+  }
+  const bytes = encodeGif(frames, env.spec.mapHeight, env.spec.mapWidth, scale, fps);
+  env.close();
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, bytes);
+  out(`wrote ${values.out}: ${frames.length} frames, ${env.spec.mapWidth * scale}x${env.spec.mapHeight * scale}, ${bytes.length} bytes`);
+}
