@@ -14,29 +14,31 @@ export const RENDER_HELP = `commons render --game harvest|cleanup [--agents 5] [
 
 /** Encodes RGB frames [H, W, 3] as a looping GIF, each map cell drawn as a scale x scale block. */
 export function encodeGif(frames: Uint8Array[], height: number, width: number, scale: number, fps: number): Uint8Array {
+  // The games use a handful of colours: collect them all first and write one global palette.
   const palette: number[][] = [];
   const index = new Map<number, number>();
+  for (const frame of frames) {
+    for (let k = 0; k < frame.length; k += 3) {
+      const key = (frame[k] << 16) | (frame[k + 1] << 8) | frame[k + 2];
+      if (index.has(key)) continue;
+      if (palette.length === 256) throw new Error('render: more than 256 colours');
+      index.set(key, palette.length);
+      palette.push([frame[k], frame[k + 1], frame[k + 2]]);
+    }
+  }
   const H = height * scale, W = width * scale;
   const gif = GIFEncoder();
   const pixels = new Uint8Array(H * W);
-  for (const frame of frames) {
+  frames.forEach((frame, f) => {
     for (let r = 0; r < height; r++) {
       for (let c = 0; c < width; c++) {
         const k = (r * width + c) * 3;
-        const key = (frame[k] << 16) | (frame[k + 1] << 8) | frame[k + 2];
-        let p = index.get(key);
-        if (p === undefined) {
-          if (palette.length === 256) throw new Error('render: more than 256 colours');
-          p = palette.length;
-          palette.push([frame[k], frame[k + 1], frame[k + 2]]);
-          index.set(key, p);
-        }
+        const p = index.get((frame[k] << 16) | (frame[k + 1] << 8) | frame[k + 2])!;
         for (let y = 0; y < scale; y++) pixels.fill(p, (r * scale + y) * W + c * scale, (r * scale + y) * W + (c + 1) * scale);
       }
     }
-    // Each frame carries its own palette (the colours seen so far), so colours first seen late still show.
-    gif.writeFrame(pixels, W, H, { palette: palette.map((x) => [...x]), delay: Math.round(1000 / fps) });
-  }
+    gif.writeFrame(pixels, W, H, { palette: f === 0 ? palette : undefined, delay: Math.round(1000 / fps) });
+  });
   gif.finish();
   return gif.bytes();
 }

@@ -33,10 +33,10 @@ export async function rolloutCommand(argv: string[], out: (s: string) => void): 
   const fmt = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toFixed(d));
   out(`${gameInfo(game).version}: ${agents} agents, ${steps} steps, random policy`);
   out(['seed', 'collective', 'apples', 'fires', 'cleans', 'hits', 'efficiency', 'equality', 'sustain.', 'peace']
-    .map((h) => h.padStart(10)).join(''));
+    .map((h) => h.padStart(11)).join(''));
   for (const r of rows) {
     out([String(r.seed), String(r.collective_return), String(r.apples_eaten), String(r.fire_actions),
       String(r.clean_actions), String(r.hits), fmt(r.efficiency, 3), fmt(r.equality, 3), fmt(r.sustainability, 1),
-      fmt(r.peace, 2)].map((c) => c.padStart(10)).join(''));
+      fmt(r.peace, 2)].map((c) => c.padStart(11)).join(''));
   }
 }
