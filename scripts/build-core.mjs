@@ -1,7 +1,14 @@
-// Compiles the AssemblyScript core (asconfig.json targets) and writes build/core-wasm.js, the release
-// module as base64, so that Node, browsers and workers all load the core the same way: no file paths,
-// no fetch. Usage: node scripts/build-core.mjs [--debug]
+// Builds the generated modules under build/:
+// - build/core.wasm from the AssemblyScript core (asconfig.json targets), and build/core-wasm.js, the
+//   release module as base64, so that Node, browsers and workers all load the core the same way: no file
+//   paths, no fetch;
+// - build/tfjs-gradients.js: tfjs-core's gradient registrations bundled as one ESM file. tfjs-core ships
+//   them only as an ESM tree with extensionless imports, which Node cannot load from source (its CommonJS
+//   build has no gradients); the bundle registers them in tfjs's global registry, shared by every copy.
+// Usage: node scripts/build-core.mjs [--debug]
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { build } from 'esbuild';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -21,3 +28,16 @@ writeFileSync(
 );
 writeFileSync(join(root, 'build', 'core-wasm.d.ts'), 'declare const coreWasmBase64: string;\nexport default coreWasmBase64;\n');
 console.log(`core: build/core.wasm ${wasm.length} bytes`);
+
+const require = createRequire(import.meta.url);
+await build({
+  entryPoints: [require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js')],
+  outfile: join(root, 'build', 'tfjs-gradients.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  mainFields: ['module', 'main'],
+  logLevel: 'warning',
+});
+writeFileSync(join(root, 'build', 'tfjs-gradients.d.ts'), 'export {};\n');
+console.log('tfjs: build/tfjs-gradients.js');

@@ -1,0 +1,93 @@
+/**
+ * tfjs backend selection for the learner.
+ *
+ * initBackend(name) registers tfjs-core's gradients, the cpu and wasm backends
+ * (webgpu only on request, via dynamic import), selects the backend, waits for
+ * it to be ready and installs our kernel fixes (./kernels.ts).
+ *
+ * Gradients: tfjs-core registers its gradients only through the side-effect
+ * module '@tensorflow/tfjs-core/dist/register_all_gradients', an ESM tree with
+ * extensionless imports that Node cannot load from source (its CommonJS build,
+ * which Node resolves, has none). scripts/build-core.mjs bundles that module
+ * into build/tfjs-gradients.js; importing it registers every gradient in tfjs's
+ * global registry, which all copies of tfjs-core share.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installKernelFixes } from './kernels.ts';
+import '../../../build/tfjs-gradients.js';
+
+export type BackendName = 'wasm' | 'webgpu' | 'cpu';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'webgpu', 'cpu'];
+
+const ALLOWED = BACKEND_NAMES.map((n) => `'${n}'`).join(', ');
+
+export interface InitBackendOptions {
+  /**
+   * Where the browser should fetch the tfjs-backend-wasm .wasm files from
+   * (a URL prefix ending in '/', passed to setWasmPaths). Not needed in Node.
+   * Must be given before the wasm backend is first initialised.
+   */
+  wasmPaths?: string;
+}
+
+function haveGradients(): boolean {
+  return tf.getGradient(tf.Conv2D) != null && tf.getGradient(tf.Relu) != null;
+}
+
+/** Make sure tfjs-core's gradients are registered (see the file comment). */
+export async function ensureGradients(): Promise<void> {
+  if (!haveGradients()) throw new Error('tfjs-core gradients are missing: build/tfjs-gradients.js did not register them (run npm run build)');
+}
+
+function silenceCpuNodeBanner(): void {
+  // backend-cpu prints a "use tfjs-node" banner on first use in Node.
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu != null && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+async function webgpuAdapterAvailable(): Promise<boolean> {
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+  if (gpu == null) return false;
+  try {
+    return (await gpu.requestAdapter()) != null;
+  } catch {
+    return false;
+  }
+}
+
+let wasmPathsSet = false;
+
+/**
+ * Select and initialise a tfjs backend (default 'wasm'); returns the active
+ * backend name. Throws for unknown names, and for 'webgpu' when no WebGPU
+ * adapter exists.
+ */
+export async function initBackend(name: BackendName = 'wasm', opts: InitBackendOptions = {}): Promise<BackendName> {
+  if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`Unknown tfjs backend '${String(name)}'; allowed values: ${ALLOWED}`);
+  }
+  await ensureGradients();
+  if (opts.wasmPaths != null && !wasmPathsSet) {
+    setWasmPaths(opts.wasmPaths);
+    wasmPathsSet = true;
+  }
+  if (name === 'webgpu') {
+    if (!(await webgpuAdapterAvailable())) {
+      throw new Error(
+        `tfjs backend 'webgpu' requested but no WebGPU adapter is available in this environment; ` +
+        `allowed values: ${ALLOWED} (use 'wasm' or 'cpu' here)`);
+    }
+    await import('@tensorflow/tfjs-backend-webgpu');
+  }
+  silenceCpuNodeBanner();
+  const ok = await tf.setBackend(name);
+  if (!ok) {
+    throw new Error(`tfjs backend '${name}' failed to initialise`);
+  }
+  await tf.ready();
+  installKernelFixes();
+  return tf.getBackend() as BackendName;
+}
