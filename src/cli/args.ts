@@ -38,3 +38,13 @@ export function choiceFlag<C extends string>(name: string, raw: string | undefin
   }
   return raw as C;
 }
+
+/** A number flag in [min, max]; undefined when absent (the setting keeps its default). */
+export function numFlag(name: string, raw: string | undefined, min: number, max = Infinity): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < min || v > max) {
+    throw new UsageError(`--${name}: expected a number ${max === Infinity ? `>= ${min}` : `from ${min} to ${max}`}, got '${raw}'`);
+  }
+  return v;
+}

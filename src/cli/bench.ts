@@ -9,9 +9,14 @@ export const BENCH_HELP = `commons bench env --game harvest|cleanup [--envs 64] 
   Steps B envs with uniformly random actions (observations produced every step) until --steps environment
   steps have run over the whole batch; prints { game, envs, agents, env_steps, seconds, env_steps_per_s, agent_steps_per_s }.`;
 
+export const BENCH_TRAIN_HELP = `commons bench train --game cleanup --model a2c [--algo a2c|ppo] [--agents 5] [--envs 16] [--updates 30] [--share-params] [--backend wasm] [--json]
+  Times the whole training loop (stepping, inference, updates) in this thread after 3 warm-up updates; prints
+  { game, model, algo, agents, envs, env_steps, seconds, agent_steps_per_s, split: { env, inference, update } }.`;
+
 export async function benchCommand(argv: string[], out: (s: string) => void): Promise<void> {
   const [what, ...rest] = argv;
-  if (what !== 'env') throw new UsageError(`bench: unknown target '${what ?? ''}'; allowed values: env`);
+  if (what === 'train') return benchTrain(rest, out);
+  if (what !== 'env') throw new UsageError(`bench: unknown target '${what ?? ''}'; allowed values: env, train`);
   const { values } = parse(rest, {
     game: { type: 'string' }, envs: { type: 'string' }, agents: { type: 'string' }, steps: { type: 'string' },
     seed: { type: 'string' }, json: { type: 'boolean' },
@@ -42,4 +47,47 @@ export async function benchCommand(argv: string[], out: (s: string) => void): Pr
   if (values.json) out(JSON.stringify(result));
   else out(`${game}: ${envs} envs x ${agents} agents, ${envSteps} env steps in ${result.seconds} s: ` +
     `${result.env_steps_per_s} env steps/s, ${result.agent_steps_per_s} agent steps/s`);
+}
+
+async function benchTrain(argv: string[], out: (s: string) => void): Promise<void> {
+  const { values } = parse(argv, {
+    game: { type: 'string' }, model: { type: 'string' }, algo: { type: 'string' }, agents: { type: 'string' },
+    envs: { type: 'string' }, updates: { type: 'string' }, 'share-params': { type: 'boolean' }, backend: { type: 'string' },
+    seed: { type: 'string' }, json: { type: 'boolean' },
+  });
+  const { Trainer } = await import('../learn/trainer.ts');
+  const { MODELS, ALGOS, BACKENDS } = await import('../learn/config.ts');
+  const cfg = {
+    game: choiceFlag('game', values.game, GAMES, 'cleanup'),
+    model: choiceFlag('model', values.model, MODELS, 'a2c'),
+    algo: choiceFlag('algo', values.algo, ALGOS, 'a2c'),
+    agents: intFlag('agents', values.agents, 5, 1, 255),
+    envs: intFlag('envs', values.envs, 16, 1, 4096),
+    shareParams: values['share-params'] ?? false,
+    backend: choiceFlag('backend', values.backend, BACKENDS, 'wasm'),
+    seed: intFlag('seed', values.seed, 0, 0),
+    steps: Number.MAX_SAFE_INTEGER,
+  };
+  const updates = intFlag('updates', values.updates, 30, 1, 100_000);
+  const trainer = await Trainer.create(cfg);
+  for (let k = 0; k < 3; k++) trainer.iterate();
+  const before = { ...trainer.time }, steps0 = trainer.envSteps;
+  const t0 = performance.now();
+  for (let k = 0; k < updates; k++) trainer.iterate();
+  const seconds = (performance.now() - t0) / 1000;
+  const envSteps = trainer.envSteps - steps0;
+  const split = {
+    env: +(trainer.time.env - before.env).toFixed(3),
+    inference: +(trainer.time.inference - before.inference).toFixed(3),
+    update: +(trainer.time.update - before.update).toFixed(3),
+  };
+  trainer.dispose();
+  const result = {
+    game: cfg.game, model: cfg.model, algo: cfg.algo, agents: cfg.agents, envs: cfg.envs, share_params: cfg.shareParams,
+    backend: cfg.backend, env_steps: envSteps, seconds: +seconds.toFixed(3),
+    agent_steps_per_s: Math.round((envSteps * cfg.agents) / seconds), split_seconds: split,
+  };
+  if (values.json) out(JSON.stringify(result));
+  else out(`${cfg.model}/${cfg.algo} on ${cfg.game}, ${cfg.agents} agents x ${cfg.envs} envs: ${result.agent_steps_per_s} agent-steps/s ` +
+    `(${envSteps} env steps in ${result.seconds} s; env ${split.env} s, inference ${split.inference} s, updates ${split.update} s)`);
 }

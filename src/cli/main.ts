@@ -2,17 +2,28 @@
 // message and exit with status 2; anything else is a bug and prints its stack.
 
 import { rolloutCommand, ROLLOUT_HELP } from './rollout.ts';
-import { benchCommand, BENCH_HELP } from './bench.ts';
+import { benchCommand, BENCH_HELP, BENCH_TRAIN_HELP } from './bench.ts';
 import { renderCommand, RENDER_HELP } from './render.ts';
+import { trainCommand, TRAIN_HELP } from './train.ts';
+import { evalCommand, EVAL_HELP } from './eval.ts';
+import { plotCommand, PLOT_HELP } from './plot.ts';
 import { UsageError } from './args.ts';
 import { InputError } from '../util/errors.ts';
 
-const HELP = `commons: Harvest and Cleanup (sequential social dilemmas) in WebAssembly.
+const HELP = `commons: Harvest and Cleanup (sequential social dilemmas) in WebAssembly, and agents that learn in them.
 
 Usage:
+${TRAIN_HELP}
+
+${EVAL_HELP}
+
+${PLOT_HELP}
+
 ${ROLLOUT_HELP}
 
 ${BENCH_HELP}
+
+${BENCH_TRAIN_HELP}
 
 ${RENDER_HELP}
 `;
@@ -21,6 +32,9 @@ const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => Pro
   rollout: rolloutCommand,
   bench: benchCommand,
   render: renderCommand,
+  train: trainCommand,
+  eval: evalCommand,
+  plot: plotCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

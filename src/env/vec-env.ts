@@ -115,6 +115,10 @@ export interface VecEnv {
   renderWorld(env: number): Uint8Array;
   /** Where env b's agents stand. */
   agents(env: number): AgentState[];
+  /** A copy of the whole batch's state (maps, agents, generators, statistics), for checkpoints. */
+  saveState(): Uint8Array;
+  /** Restores a saveState() copy taken from a batch with the same configuration. */
+  loadState(state: Uint8Array): void;
   /** Releases the core; the env cannot be used afterwards. */
   close(): void;
   /** Hooks for tests and tools: raw region views and scenario building. Not a stable API. */
@@ -280,6 +284,21 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
         out.push({ row: p < 0 ? -1 : Math.floor(p / map.width), col: p < 0 ? -1 : p % map.width, orientation: views.agentOri[b * N + i] });
       }
       return out;
+    },
+    saveState() {
+      live();
+      const start = views.actions.byteOffset;
+      return new Uint8Array(exports.memory.buffer, start, exports.layoutEnd() - start).slice();
+    },
+    loadState(state: Uint8Array) {
+      live();
+      const start = views.actions.byteOffset;
+      const length = exports.layoutEnd() - start;
+      if (!(state instanceof Uint8Array) || state.length !== length) {
+        throw new InputError(`loadState: expected ${length} bytes saved from a batch of ${B} ${info.name} envs x ${N} agents ` +
+          `(episodeLength ${T}, viewRadius ${viewRadius}), got ${state?.length ?? typeof state}`);
+      }
+      new Uint8Array(exports.memory.buffer, start, length).set(state);
     },
     close() {
       closed = true;

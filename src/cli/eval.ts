@@ -1,0 +1,47 @@
+// commons eval: a trained run's policy plays episodes; prints per-episode returns and social outcomes.
+
+import { loadPolicy, evaluate } from '../learn/evaluate.ts';
+import { episodeJson } from '../env/random-rollout.ts';
+import { parse, intFlag, UsageError } from './args.ts';
+
+export const EVAL_HELP = `commons eval --run runs/NAME [--checkpoint ID] [--episodes 10] [--greedy] [--seed 0] [--json]
+  Plays episodes with a trained run's policy (its latest checkpoint unless --checkpoint step-...), sampling
+  actions or, with --greedy, taking the most probable; prints per-episode returns and social outcome metrics.`;
+
+export async function evalCommand(argv: string[], out: (s: string) => void): Promise<void> {
+  const { values } = parse(argv, {
+    run: { type: 'string' }, checkpoint: { type: 'string' }, episodes: { type: 'string' }, greedy: { type: 'boolean' },
+    seed: { type: 'string' }, json: { type: 'boolean' },
+  });
+  if (!values.run) throw new UsageError('--run is required: a run directory written by commons train');
+  const episodes = intFlag('episodes', values.episodes, 10, 1, 100_000);
+  const seed = intFlag('seed', values.seed, 0, 0);
+  const { cfg, agents, checkpoint, envSteps } = await loadPolicy(values.run, { checkpoint: values.checkpoint, batch: Math.min(episodes, 16) });
+  try {
+    const stats = await evaluate(cfg, agents, { episodes, greedy: values.greedy, seed });
+    const rows = stats.map((s, k) => episodeJson(seed + Math.floor(k / agents.numEnvs), s));
+    const mean = (f: (r: (typeof rows)[number]) => number | null) => {
+      const xs = rows.map(f).filter((x): x is number => x !== null);
+      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+    };
+    const summary = {
+      run: values.run, checkpoint, env_steps: envSteps, game: cfg.game, model: cfg.model, algo: cfg.algo,
+      agents: cfg.agents, greedy: Boolean(values.greedy), episodes: rows,
+      mean: {
+        collective_return: mean((r) => r.collective_return), efficiency: mean((r) => r.efficiency),
+        equality: mean((r) => r.equality), sustainability: mean((r) => r.sustainability), peace: mean((r) => r.peace),
+      },
+    };
+    if (values.json) { out(JSON.stringify(summary)); return; }
+    out(`${values.run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${episodes} episodes, ${values.greedy ? 'greedy' : 'sampled'} actions`);
+    for (const [k, r] of rows.entries()) {
+      out(`episode ${k}: collective ${r.collective_return}, returns [${r.returns.join(', ')}], equality ${r.equality?.toFixed(3) ?? 'n/a'}, ` +
+        `sustainability ${r.sustainability?.toFixed(1) ?? 'n/a'}, peace ${r.peace.toFixed(2)}`);
+    }
+    const m = summary.mean;
+    out(`mean: collective ${m.collective_return?.toFixed(2)}, efficiency ${m.efficiency?.toFixed(3)}, equality ${m.equality?.toFixed(3) ?? 'n/a'}, ` +
+      `sustainability ${m.sustainability?.toFixed(1) ?? 'n/a'}, peace ${m.peace?.toFixed(2)}`);
+  } finally {
+    agents.dispose();
+  }
+}

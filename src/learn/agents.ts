@@ -1,0 +1,348 @@
+// The agents of one training run: their networks, optimisers and recurrent state, acting on a batch of
+// environments and learning from a rollout. A "stream" is one agent in one environment, numbered
+// b * N + i like the environment's outputs. With independent learners (the paper's setting) network i
+// serves the B streams of agent i; with shared parameters one network serves all B * N streams and
+// receives the agent's one-hot id as an extra input.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { AgentNet } from './tfjs/network.ts';
+import type { TrainConfig } from './config.ts';
+import { a2cLoss, ppoLoss, clipByGlobalNorm, sampleCategorical, argmax, type LossParts } from './losses.ts';
+import { nStepReturns, gae } from './returns.ts';
+import type { Rng } from '../util/rng.ts';
+
+export interface Group {
+  net: AgentNet;
+  optimizer: tf.Optimizer;
+  /** Stream indices (b * N + i) this network serves, in its batch order. */
+  streams: Int32Array;
+  h: tf.Tensor2D;
+  c: tf.Tensor2D;
+  /** One-hot agent ids [streams, N] when parameters are shared. */
+  ids?: tf.Tensor2D;
+}
+
+/** One network's share of a rollout, time-major (index t * Bk + k). */
+export interface GroupRollout {
+  obs: Uint8Array;
+  actions: Int32Array;
+  logp: Float32Array;
+  values: Float32Array;
+  rewards: Float32Array;
+  dones: Uint8Array;
+  resets: Float32Array;
+  h0?: tf.Tensor2D;
+  c0?: tf.Tensor2D;
+}
+
+export interface UpdateStats {
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  gradNorm: number;
+}
+
+export class Agents {
+  readonly groups: Group[] = [];
+  readonly obsSize: number;
+  readonly numActions: number;
+  private readonly scratch: Uint8Array[];
+  readonly rollouts: GroupRollout[] = [];
+  private t = 0;
+
+  constructor(readonly cfg: TrainConfig, numActions: number, readonly numEnvs: number, readonly numAgents: number) {
+    const V = 2 * cfg.viewRadius + 1;
+    this.obsSize = V * V * 3;
+    this.numActions = numActions;
+    const B = numEnvs, N = numAgents;
+    const nets = cfg.shareParams ? 1 : N;
+    for (let g = 0; g < nets; g++) {
+      const streams = cfg.shareParams
+        ? Int32Array.from({ length: B * N }, (_, k) => k)
+        : Int32Array.from({ length: B }, (_, b) => b * N + g);
+      const net = new AgentNet({ numActions, viewSize: V, extraInputs: cfg.shareParams ? N : 0, seed: cfg.seed * 1000 + g });
+      const optimizer = cfg.algo === 'ppo'
+        ? tf.train.adam(cfg.lr, 0.9, 0.999, 1e-5)
+        : tf.train.rmsprop(cfg.lr, 0.99, 0, 1e-5);
+      const state = net.zeroState(streams.length);
+      const ids = cfg.shareParams
+        ? tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from(streams, (s) => s % N), 'int32'), N), 'float32') as tf.Tensor2D)
+        : undefined;
+      this.groups.push({ net, optimizer, streams, h: state.h, c: state.c, ids });
+    }
+    this.scratch = this.groups.map((g) => new Uint8Array(g.streams.length * this.obsSize));
+    for (const g of this.groups) this.rollouts.push(this.emptyRollout(g.streams.length));
+  }
+
+  private emptyRollout(k: number): GroupRollout {
+    const T = this.cfg.rolloutSteps;
+    return {
+      obs: new Uint8Array(T * k * this.obsSize), actions: new Int32Array(T * k), logp: new Float32Array(T * k),
+      values: new Float32Array(T * k), rewards: new Float32Array(T * k), dones: new Uint8Array(T * k), resets: new Float32Array(T * k),
+    };
+  }
+
+  /** The observations of group g's streams, [Bk, V, V, 3] bytes. */
+  private gather(g: number, obs: Uint8Array): Uint8Array {
+    const { streams } = this.groups[g];
+    if (this.cfg.shareParams) return obs;
+    const out = this.scratch[g], S = this.obsSize;
+    for (let k = 0; k < streams.length; k++) out.set(obs.subarray(streams[k] * S, (streams[k] + 1) * S), k * S);
+    return out;
+  }
+
+  /**
+   * Chooses every stream's action from obs [B*N, V, V, 3] and advances the recurrent state. Writes
+   * actions [B*N]; when `record` is set, also stores the step in the rollout at position `this.t`.
+   * `resets[b]` = 1 marks envs whose episode starts with this observation.
+   */
+  act(obs: Uint8Array, resets: Uint8Array, rng: Rng, actions: Uint8Array, opts: { greedy?: boolean; record?: boolean } = {}): void {
+    const A = this.numActions, N = this.numAgents;
+    this.groups.forEach((grp, g) => {
+      const x = this.gather(g, obs);
+      const out = grp.net.forward(x, grp.h, grp.c, grp.ids);
+      grp.h.dispose();
+      grp.c.dispose();
+      grp.h = out.h;
+      grp.c = out.c;
+      const logits = out.logits.dataSync() as Float32Array;
+      const values = out.value.dataSync() as Float32Array;
+      out.logits.dispose();
+      out.value.dispose();
+      const r = this.rollouts[g];
+      const Bk = grp.streams.length, base = this.t * Bk;
+      if (opts.record) r.obs.set(x, base * this.obsSize);
+      for (let k = 0; k < Bk; k++) {
+        const s = grp.streams[k];
+        let a: number, lp = 0;
+        if (opts.greedy) a = argmax(logits, k, A);
+        else ({ action: a, logp: lp } = sampleCategorical(logits, k, A, rng.next()));
+        actions[s] = a;
+        if (opts.record) {
+          r.actions[base + k] = a;
+          r.logp[base + k] = lp;
+          r.values[base + k] = values[k];
+          r.resets[base + k] = resets[Math.floor(s / N)];
+        }
+      }
+    });
+  }
+
+  /** Stores this step's rewards [B*N] and done flags [B] and moves to the next rollout step. */
+  record(rewards: Float32Array, dones: Uint8Array): void {
+    const N = this.numAgents;
+    this.groups.forEach((grp, g) => {
+      const r = this.rollouts[g], Bk = grp.streams.length, base = this.t * Bk;
+      for (let k = 0; k < Bk; k++) {
+        const s = grp.streams[k];
+        r.rewards[base + k] = rewards[s];
+        r.dones[base + k] = dones[Math.floor(s / N)];
+      }
+    });
+    this.t++;
+  }
+
+  /** Zeroes the recurrent state of the streams of envs whose episode just ended (dones [B]). */
+  resetEnded(dones: Uint8Array): void {
+    if (!dones.some((d) => d)) return;
+    const N = this.numAgents;
+    for (const grp of this.groups) {
+      const mask = tf.tensor2d(Array.from(grp.streams, (s) => (dones[Math.floor(s / N)] ? 0 : 1)), [grp.streams.length, 1]);
+      const h = tf.mul(grp.h, mask) as tf.Tensor2D, c = tf.mul(grp.c, mask) as tf.Tensor2D;
+      grp.h.dispose();
+      grp.c.dispose();
+      mask.dispose();
+      grp.h = h;
+      grp.c = c;
+    }
+  }
+
+  /** Zeroes every stream's recurrent state (a fresh start of all episodes). */
+  resetState(): void {
+    for (const grp of this.groups) {
+      tf.dispose([grp.h, grp.c]);
+      const z = grp.net.zeroState(grp.streams.length);
+      grp.h = z.h;
+      grp.c = z.c;
+    }
+  }
+
+  /** Marks the start of a rollout: remembers the recurrent state the update will start from. */
+  beginRollout(): void {
+    this.t = 0;
+    this.groups.forEach((grp, g) => {
+      const r = this.rollouts[g];
+      r.h0?.dispose();
+      r.c0?.dispose();
+      r.h0 = tf.clone(grp.h);
+      r.c0 = tf.clone(grp.c);
+    });
+  }
+
+  /** Value estimates of obs [B*N, ...] under the current state, without advancing it, per group. */
+  bootstrapValues(obs: Uint8Array): Float32Array[] {
+    return this.groups.map((grp, g) => {
+      const out = grp.net.forward(this.gather(g, obs), grp.h, grp.c, grp.ids);
+      const v = Float32Array.from(out.value.dataSync() as Float32Array);
+      tf.dispose([out.logits, out.value, out.h, out.c]);
+      return v;
+    });
+  }
+
+  /** One learning update from the rollout just recorded; returns the mean statistics over groups. */
+  update(bootstrap: Float32Array[], rng: Rng): UpdateStats {
+    const sum: UpdateStats = { policyLoss: 0, valueLoss: 0, entropy: 0, gradNorm: 0 };
+    let count = 0;
+    this.groups.forEach((grp, g) => {
+      const parts = this.cfg.algo === 'ppo' ? this.updatePpo(g, bootstrap[g], rng) : [this.updateA2c(g, bootstrap[g])];
+      for (const p of parts) {
+        sum.policyLoss += p.policyLoss;
+        sum.valueLoss += p.valueLoss;
+        sum.entropy += p.entropy;
+        sum.gradNorm += p.gradNorm;
+        count++;
+      }
+    });
+    return { policyLoss: sum.policyLoss / count, valueLoss: sum.valueLoss / count, entropy: sum.entropy / count, gradNorm: sum.gradNorm / count };
+  }
+
+  /** Runs one gradient step of `lossFn` on group g's network, clipping the global norm. */
+  private step(g: number, lossFn: () => LossParts): UpdateStats {
+    const grp = this.groups[g];
+    let kept: LossParts | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const parts = lossFn();
+      kept = { total: parts.total, policy: tf.keep(parts.policy), value: tf.keep(parts.value), entropy: tf.keep(parts.entropy) };
+      return parts.total;
+    }, grp.net.variables);
+    const clipped = clipByGlobalNorm(grads, this.cfg.maxGradNorm);
+    grp.optimizer.applyGradients(clipped.grads as tf.NamedTensorMap);
+    tf.dispose(Object.values(clipped.grads));
+    const stats: UpdateStats = {
+      policyLoss: kept!.policy.dataSync()[0], valueLoss: kept!.value.dataSync()[0],
+      entropy: kept!.entropy.dataSync()[0], gradNorm: clipped.norm,
+    };
+    tf.dispose([value, kept!.policy, kept!.value, kept!.entropy]);
+    return stats;
+  }
+
+  private updateA2c(g: number, bootstrap: Float32Array): UpdateStats {
+    const grp = this.groups[g], r = this.rollouts[g];
+    const T = this.cfg.rolloutSteps, Bk = grp.streams.length;
+    const returns = nStepReturns(r.rewards, r.dones, bootstrap, T, Bk, this.cfg.gamma);
+    const adv = returns.map((R, k) => R - r.values[k]);
+    let stats!: UpdateStats;
+    tf.tidy(() => {
+      const resetMask = tf.tensor2d(r.resets, [T, Bk]);
+      const ids = grp.ids ? tf.tile(grp.ids, [T, 1]) : undefined;
+      const actions = tf.tensor1d(r.actions, 'int32');
+      const advT = tf.tensor1d(adv), retT = tf.tensor1d(returns);
+      stats = this.step(g, () => {
+        const out = grp.net.forwardSequence(r.obs, resetMask as tf.Tensor2D, r.h0!, r.c0!, ids);
+        return a2cLoss(out.logits, out.values, actions, advT, retT, this.cfg);
+      });
+    });
+    return stats;
+  }
+
+  private updatePpo(g: number, bootstrap: Float32Array, rng: Rng): UpdateStats[] {
+    const grp = this.groups[g], r = this.rollouts[g], cfg = this.cfg;
+    const T = cfg.rolloutSteps, Bk = grp.streams.length, S = this.obsSize;
+    const { advantages, returns } = gae(r.rewards, r.values, r.dones, bootstrap, T, Bk, cfg.gamma, cfg.gaeLambda);
+    const mb = Bk / cfg.minibatches;
+    const stats: UpdateStats[] = [];
+    const order = Int32Array.from({ length: Bk }, (_, k) => k);
+    const obs = new Uint8Array(T * mb * S);
+    const pick = (src: Float32Array | Int32Array, idx: Int32Array, out: Float32Array | Int32Array) => {
+      for (let t = 0; t < T; t++) for (let j = 0; j < mb; j++) out[t * mb + j] = src[t * Bk + idx[j]];
+      return out;
+    };
+    for (let e = 0; e < cfg.epochs; e++) {
+      for (let k = Bk - 1; k > 0; k--) {
+        const j = rng.below(k + 1);
+        [order[k], order[j]] = [order[j], order[k]];
+      }
+      for (let m = 0; m < cfg.minibatches; m++) {
+        const idx = order.subarray(m * mb, (m + 1) * mb);
+        for (let t = 0; t < T; t++) {
+          for (let j = 0; j < mb; j++) obs.set(r.obs.subarray((t * Bk + idx[j]) * S, (t * Bk + idx[j] + 1) * S), (t * mb + j) * S);
+        }
+        const adv = pick(advantages, idx, new Float32Array(T * mb)) as Float32Array;
+        // Normalise advantages per minibatch (cleanrl's ppo).
+        let mean = 0;
+        for (const a of adv) mean += a;
+        mean /= adv.length;
+        let v = 0;
+        for (const a of adv) v += (a - mean) ** 2;
+        const sd = Math.sqrt(v / adv.length) + 1e-8;
+        for (let k = 0; k < adv.length; k++) adv[k] = (adv[k] - mean) / sd;
+        tf.tidy(() => {
+          const idxT = tf.tensor1d(idx, 'int32');
+          const h0 = tf.gather(r.h0!, idxT) as tf.Tensor2D, c0 = tf.gather(r.c0!, idxT) as tf.Tensor2D;
+          const resetMask = tf.tensor2d(pick(r.resets, idx, new Float32Array(T * mb)), [T, mb]);
+          const ids = grp.ids ? tf.tile(tf.gather(grp.ids, idxT), [T, 1]) : undefined;
+          const actions = tf.tensor1d(pick(r.actions, idx, new Int32Array(T * mb)) as Int32Array, 'int32');
+          const oldLogp = tf.tensor1d(pick(r.logp, idx, new Float32Array(T * mb)) as Float32Array);
+          const advT = tf.tensor1d(adv), retT = tf.tensor1d(pick(returns, idx, new Float32Array(T * mb)) as Float32Array);
+          stats.push(this.step(g, () => {
+            const out = grp.net.forwardSequence(obs, resetMask as tf.Tensor2D, h0, c0, ids);
+            return ppoLoss(out.logits, out.values, actions, oldLogp, advT, retT, cfg.clip, cfg);
+          }));
+        });
+      }
+    }
+    return stats;
+  }
+
+  /** Everything that must be saved to continue exactly: weights, optimiser slots, recurrent state. */
+  async getState(): Promise<{ name: string; data: Float32Array; shape: number[] }[]> {
+    const out: { name: string; data: Float32Array; shape: number[] }[] = [];
+    for (const [g, grp] of this.groups.entries()) {
+      grp.net.variables.forEach((v, k) => out.push({ name: `net${g}/w${k}`, data: Float32Array.from(v.dataSync() as Float32Array), shape: v.shape }));
+      const slots = await grp.optimizer.getWeights();
+      slots.forEach((s, k) => out.push({ name: `net${g}/opt${k}`, data: Float32Array.from(s.tensor.dataSync() as Float32Array), shape: s.tensor.shape }));
+      out.push({ name: `net${g}/h`, data: Float32Array.from(grp.h.dataSync() as Float32Array), shape: grp.h.shape });
+      out.push({ name: `net${g}/c`, data: Float32Array.from(grp.c.dataSync() as Float32Array), shape: grp.c.shape });
+    }
+    return out;
+  }
+
+  /** Restores getState()'s output; `weightsOnly` skips optimiser slots and recurrent state (evaluation). */
+  async setState(items: { name: string; data: Float32Array; shape: number[] }[], weightsOnly = false): Promise<void> {
+    const byName = new Map(items.map((x) => [x.name, x]));
+    const need = (name: string) => {
+      const x = byName.get(name);
+      if (!x) throw new Error(`checkpoint: tensor '${name}' is missing`);
+      return x;
+    };
+    for (const [g, grp] of this.groups.entries()) {
+      grp.net.setWeights(grp.net.variables.map((v, k) => {
+        const x = need(`net${g}/w${k}`);
+        if (x.data.length !== v.size) throw new Error(`checkpoint: tensor 'net${g}/w${k}' has ${x.data.length} values, the network needs ${v.size} [${v.shape}]`);
+        return x.data;
+      }));
+      if (weightsOnly) continue;
+      const slots: { name: string; tensor: tf.Tensor }[] = [];
+      for (let k = 0; byName.has(`net${g}/opt${k}`); k++) {
+        const x = need(`net${g}/opt${k}`);
+        slots.push({ name: `slot${k}`, tensor: tf.tensor(x.data, x.shape) });
+      }
+      if (slots.length) await grp.optimizer.setWeights(slots);
+      const h = need(`net${g}/h`), c = need(`net${g}/c`);
+      grp.h.dispose();
+      grp.c.dispose();
+      grp.h = tf.tensor2d(h.data, h.shape as [number, number]);
+      grp.c = tf.tensor2d(c.data, c.shape as [number, number]);
+    }
+  }
+
+  dispose(): void {
+    for (const [g, grp] of this.groups.entries()) {
+      grp.net.dispose();
+      grp.optimizer.dispose();
+      tf.dispose([grp.h, grp.c]);
+      grp.ids?.dispose();
+      tf.dispose([this.rollouts[g].h0!, this.rollouts[g].c0!].filter(Boolean));
+    }
+  }
+}

@@ -1,0 +1,145 @@
+// Training configuration: every setting, its default and where the default comes from. One object per
+// concern (cleanrl's Args): what to train (game, model, algo), the environment batch, the optimiser and
+// each algorithm's own constants. `resolveTrainConfig` fills defaults and checks every field.
+
+import { InputError } from '../util/errors.ts';
+import { GAMES, type GameName } from '../env/games.ts';
+import type { BackendName } from './tfjs/backend.ts';
+
+export const MODELS = ['a2c', 'inequity-aversion'] as const;
+export type ModelName = (typeof MODELS)[number];
+export const ALGOS = ['a2c', 'ppo'] as const;
+export type AlgoName = (typeof ALGOS)[number];
+export const BACKENDS = ['wasm', 'webgpu', 'cpu'] as const;
+
+export interface TrainConfig {
+  /** Game: 'harvest' or 'cleanup'. Default 'cleanup'. */
+  game: GameName;
+  /** Model: 'a2c' (the baseline) or 'inequity-aversion' (Hughes et al. 2018 shaping). Default 'a2c'. */
+  model: ModelName;
+  /** Algorithm: 'a2c' (synchronous A3C) or 'ppo'. Default 'a2c'. */
+  algo: AlgoName;
+  /** Agents per environment. Default 5. */
+  agents: number;
+  /** Environments stepped together. Default 16. */
+  envs: number;
+  /** Total environment steps over the whole batch. Default 2e6. */
+  steps: number;
+  /** Seed of environments, initial weights and action sampling. Default 0. */
+  seed: number;
+  /** One network per agent (false, the paper's independent learners) or one shared network with a one-hot
+   * agent id input (true): one forward pass per step instead of N, N times fewer parameters, but agents
+   * can no longer specialise except through the id. Default false. */
+  shareParams: boolean;
+  /** Steps per episode. Default 1000 (RULES.md). */
+  episodeLength: number;
+  /** Agent view radius; the paper's 15x15 view is 7. Default 7. */
+  viewRadius: number;
+  /** ASCII map replacing the game's default. */
+  map?: string[];
+  /** tfjs backend. Default 'wasm'. */
+  backend: BackendName;
+  /** Discount factor. Default 0.99 (Jaques et al. 2019; SSD repo). */
+  gamma: number;
+  /** Learning rate. Default 7e-4 for A2C (RMSprop, as in A3C/OpenAI baselines' A2C), 2.5e-4 for PPO (Adam, cleanrl). */
+  lr: number;
+  /** Entropy bonus weight. Default 0.01 (Mnih et al. 2016). */
+  entropyCoef: number;
+  /** Value loss weight. Default 0.5 (SSD repo's vf_loss_coeff, cleanrl). */
+  valueCoef: number;
+  /** Gradient clipping by global norm. Default 40 (SSD repo's grad_clip; rewards of -50 make gradients large). */
+  maxGradNorm: number;
+  /** Steps per rollout before each update (truncated BPTT length). Default 20 for A2C, 128 for PPO (cleanrl). */
+  rolloutSteps: number;
+  /** PPO: GAE lambda. Default 0.95 (Schulman et al. 2017). */
+  gaeLambda: number;
+  /** PPO: clipping range of the probability ratio. Default 0.2. */
+  clip: number;
+  /** PPO: passes over each rollout. Default 4. */
+  epochs: number;
+  /** PPO: minibatches per pass, split by environment so LSTM sequences stay whole. Default 4. */
+  minibatches: number;
+  /** Inequity aversion: disadvantageous weight alpha. Default 5 (SSD README; Hughes et al. 2018). */
+  iaAlpha: number;
+  /** Inequity aversion: advantageous weight beta. Default 0.05. */
+  iaBeta: number;
+  /** Write a metrics line every this many environment steps. Default 10,000. */
+  reportEvery: number;
+  /** Write a checkpoint every this many environment steps. Default 100,000. */
+  checkpointEvery: number;
+}
+
+export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map'> = {
+  game: 'cleanup', model: 'a2c', algo: 'a2c', agents: 5, envs: 16, steps: 2e6, seed: 0, shareParams: false,
+  episodeLength: 1000, viewRadius: 7, backend: 'wasm', gamma: 0.99, entropyCoef: 0.01, valueCoef: 0.5,
+  maxGradNorm: 40, gaeLambda: 0.95, clip: 0.2, epochs: 4, minibatches: 4, iaAlpha: 5, iaBeta: 0.05,
+  reportEvery: 10_000, checkpointEvery: 100_000,
+};
+
+const ALGO_DEFAULTS: Record<AlgoName, { lr: number; rolloutSteps: number }> = {
+  a2c: { lr: 7e-4, rolloutSteps: 20 },
+  ppo: { lr: 2.5e-4, rolloutSteps: 128 },
+};
+
+type Field = { kind: 'int' | 'num'; min: number; max?: number } | { kind: 'choice'; values: readonly string[] } | { kind: 'bool' } | { kind: 'map' };
+
+const FIELDS: Record<keyof TrainConfig, Field> = {
+  game: { kind: 'choice', values: GAMES },
+  model: { kind: 'choice', values: MODELS },
+  algo: { kind: 'choice', values: ALGOS },
+  agents: { kind: 'int', min: 1, max: 255 },
+  envs: { kind: 'int', min: 1, max: 4096 },
+  steps: { kind: 'int', min: 1 },
+  seed: { kind: 'int', min: 0 },
+  shareParams: { kind: 'bool' },
+  episodeLength: { kind: 'int', min: 1, max: 1_000_000 },
+  viewRadius: { kind: 'int', min: 1, max: 32 },
+  map: { kind: 'map' },
+  backend: { kind: 'choice', values: BACKENDS },
+  gamma: { kind: 'num', min: 0, max: 1 },
+  lr: { kind: 'num', min: 0, max: 1 },
+  entropyCoef: { kind: 'num', min: 0 },
+  valueCoef: { kind: 'num', min: 0 },
+  maxGradNorm: { kind: 'num', min: 0 },
+  rolloutSteps: { kind: 'int', min: 1, max: 100_000 },
+  gaeLambda: { kind: 'num', min: 0, max: 1 },
+  clip: { kind: 'num', min: 0, max: 10 },
+  epochs: { kind: 'int', min: 1, max: 1000 },
+  minibatches: { kind: 'int', min: 1, max: 4096 },
+  iaAlpha: { kind: 'num', min: 0 },
+  iaBeta: { kind: 'num', min: 0 },
+  reportEvery: { kind: 'int', min: 1 },
+  checkpointEvery: { kind: 'int', min: 1 },
+};
+
+/** Fills defaults and checks every field; throws InputError naming the field and its allowed values. */
+export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
+  for (const key of Object.keys(partial)) {
+    if (!(key in FIELDS)) throw new InputError(`config: unknown setting '${key}'; settings: ${Object.keys(FIELDS).join(', ')}`);
+  }
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const algo = (defined.algo ?? DEFAULTS.algo) as AlgoName;
+  const c = { ...DEFAULTS, ...(ALGO_DEFAULTS[algo] ?? {}), ...defined } as TrainConfig;
+  for (const [key, f] of Object.entries(FIELDS) as [keyof TrainConfig, Field][]) {
+    const v = c[key];
+    if (f.kind === 'map') {
+      if (v !== undefined && !(Array.isArray(v) && v.every((r) => typeof r === 'string'))) throw new InputError(`${key}: expected an array of strings`);
+    } else if (f.kind === 'choice') {
+      if (!f.values.includes(v as string)) throw new InputError(`${key}: unknown value ${JSON.stringify(v)}; allowed values: ${f.values.join(', ')}`);
+    } else if (f.kind === 'bool') {
+      if (typeof v !== 'boolean') throw new InputError(`${key}: expected true or false, got ${JSON.stringify(v)}`);
+    } else {
+      const ok = typeof v === 'number' && Number.isFinite(v) && (f.kind === 'num' || Number.isInteger(v)) &&
+        v >= f.min && (f.max === undefined || v <= f.max);
+      if (!ok) {
+        const what = f.kind === 'int' ? 'an integer' : 'a number';
+        const range = f.max === undefined ? `>= ${f.min}` : `from ${f.min} to ${f.max}`;
+        throw new InputError(`${key}: expected ${what} ${range}, got ${JSON.stringify(v)}`);
+      }
+    }
+  }
+  if (c.algo === 'ppo' && c.envs % c.minibatches !== 0) {
+    throw new InputError(`minibatches: PPO splits the ${c.envs} environments into minibatches; minibatches must divide envs (got ${c.minibatches})`);
+  }
+  return c;
+}
