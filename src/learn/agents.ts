@@ -42,6 +42,16 @@ export interface UpdateStats {
   gradNorm: number;
 }
 
+/**
+ * Adam's running powers beta^t. tfjs's Adam.setWeights recomputes them as pow(beta, t + 1), which differs
+ * in the last float32 bits from the product accumulated step by step; saving and restoring them keeps a
+ * resumed run identical to an uninterrupted one.
+ */
+function adamPowers(opt: tf.Optimizer): [string, tf.Variable][] {
+  const o = opt as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  return o.accBeta1 && o.accBeta2 ? [['adam_beta1_power', o.accBeta1], ['adam_beta2_power', o.accBeta2]] : [];
+}
+
 export class Agents {
   readonly groups: Group[] = [];
   readonly obsSize: number;
@@ -301,6 +311,7 @@ export class Agents {
       grp.net.variables.forEach((v, k) => out.push({ name: `net${g}/w${k}`, data: Float32Array.from(v.dataSync() as Float32Array), shape: v.shape }));
       const slots = await grp.optimizer.getWeights();
       slots.forEach((s, k) => out.push({ name: `net${g}/opt${k}`, data: Float32Array.from(s.tensor.dataSync() as Float32Array), shape: s.tensor.shape }));
+      for (const [key, v] of adamPowers(grp.optimizer)) out.push({ name: `net${g}/${key}`, data: Float32Array.from(v.dataSync() as Float32Array), shape: [] });
       out.push({ name: `net${g}/h`, data: Float32Array.from(grp.h.dataSync() as Float32Array), shape: grp.h.shape });
       out.push({ name: `net${g}/c`, data: Float32Array.from(grp.c.dataSync() as Float32Array), shape: grp.c.shape });
     }
@@ -328,6 +339,10 @@ export class Agents {
         slots.push({ name: `slot${k}`, tensor: tf.tensor(x.data, x.shape) });
       }
       if (slots.length) await grp.optimizer.setWeights(slots);
+      for (const [key, v] of adamPowers(grp.optimizer)) {
+        const x = byName.get(`net${g}/${key}`);
+        if (x) v.assign(tf.scalar(x.data[0]));
+      }
       const h = need(`net${g}/h`), c = need(`net${g}/c`);
       grp.h.dispose();
       grp.c.dispose();

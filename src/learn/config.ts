@@ -63,17 +63,18 @@ export interface TrainConfig {
   iaAlpha: number;
   /** Inequity aversion: advantageous weight beta. Default 0.05. */
   iaBeta: number;
-  /** Write a metrics line every this many environment steps. Default 10,000. */
+  /** Write a metrics line every this many environment steps. Default envs x episodeLength: one line per
+   * wave of finished episodes (all envs start together, so their episodes end together). */
   reportEvery: number;
   /** Write a checkpoint every this many environment steps. Default 100,000. */
   checkpointEvery: number;
 }
 
-export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map'> = {
+export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map' | 'reportEvery'> = {
   game: 'cleanup', model: 'a2c', algo: 'a2c', agents: 5, envs: 16, steps: 2e6, seed: 0, shareParams: false,
   episodeLength: 1000, viewRadius: 7, backend: 'wasm', gamma: 0.99, entropyCoef: 0.01, valueCoef: 0.5,
   maxGradNorm: 40, gaeLambda: 0.95, clip: 0.2, epochs: 4, minibatches: 4, iaAlpha: 5, iaBeta: 0.05,
-  reportEvery: 10_000, checkpointEvery: 100_000,
+  checkpointEvery: 100_000,
 };
 
 const ALGO_DEFAULTS: Record<AlgoName, { lr: number; rolloutSteps: number }> = {
@@ -120,6 +121,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   const algo = (defined.algo ?? DEFAULTS.algo) as AlgoName;
   const c = { ...DEFAULTS, ...(ALGO_DEFAULTS[algo] ?? {}), ...defined } as TrainConfig;
+  if (defined.reportEvery === undefined && Number.isInteger(c.envs) && Number.isInteger(c.episodeLength)) c.reportEvery = c.envs * c.episodeLength;
   for (const [key, f] of Object.entries(FIELDS) as [keyof TrainConfig, Field][]) {
     const v = c[key];
     if (f.kind === 'map') {
