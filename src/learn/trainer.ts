@@ -313,6 +313,8 @@ export class Trainer {
         envSteps: this.envSteps, totalSteps: this.cfg.steps, updates: this.updates,
         agentStepsPerS: busy > 0 ? w.agentSteps / busy : 0, lastReturn: this.lastRow?.collective_return ?? null,
       });
+      // Let the event loop run: signal handlers (Ctrl-C) and piped output are served there.
+      await new Promise((resolve) => setImmediate(resolve));
       if (hooks.shouldStop?.()) { stopped = true; break; }
     }
     if (this.runDir && lastCheckpoint !== `step-${String(this.envSteps).padStart(12, '0')}`) lastCheckpoint = await this.checkpoint(hooks);
