@@ -90,9 +90,10 @@ test('training settings are checked: unknown values and out-of-range numbers nam
   assert.throws(() => resolveTrainConfig({ gamma: Number.NaN }), /gamma/);
   assert.throws(() => resolveTrainConfig({ steps: 1.5 }), /steps: expected an integer/);
   assert.throws(() => resolveTrainConfig({ algo: 'ppo', envs: 6, minibatches: 4 }), /minibatches must divide envs/);
+  assert.throws(() => resolveTrainConfig({ algo: 'ppo', envs: 5 }), /minibatches must divide envs \(got 2\)/);
   assert.throws(() => resolveTrainConfig({ bogus: 1 } as never), /config: unknown setting 'bogus'/);
   const c = resolveTrainConfig({ algo: 'ppo' });
   assert.equal(c.lr, 2.5e-4);
-  assert.equal(c.rolloutSteps, 128);
+  assert.equal(c.rolloutSteps, 32);
   assert.equal(resolveTrainConfig({}).reportEvery, 16 * 1000);
 });

@@ -49,7 +49,8 @@ export interface TrainConfig {
   valueCoef: number;
   /** Gradient clipping by global norm. Default 40 (SSD repo's grad_clip; rewards of -50 make gradients large). */
   maxGradNorm: number;
-  /** Steps per rollout before each update (truncated BPTT length). Default 20 for A2C, 128 for PPO (cleanrl). */
+  /** Steps per rollout before each update (truncated BPTT length). Default 20 for A2C (A3C's t_max range);
+   * 32 for PPO (cleanrl uses 128; the hand-written LSTM's per-step cost dominates small batches, so we keep it shorter). */
   rolloutSteps: number;
   /** PPO: GAE lambda. Default 0.95 (Schulman et al. 2017). */
   gaeLambda: number;
@@ -57,7 +58,7 @@ export interface TrainConfig {
   clip: number;
   /** PPO: passes over each rollout. Default 4. */
   epochs: number;
-  /** PPO: minibatches per pass, split by environment so LSTM sequences stay whole. Default 4. */
+  /** PPO: minibatches per pass, split by stream (agent x environment) so LSTM sequences stay whole. Default 2. */
   minibatches: number;
   /** Inequity aversion: disadvantageous weight alpha. Default 5 (SSD README; Hughes et al. 2018). */
   iaAlpha: number;
@@ -73,13 +74,13 @@ export interface TrainConfig {
 export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map' | 'reportEvery'> = {
   game: 'cleanup', model: 'a2c', algo: 'a2c', agents: 5, envs: 16, steps: 2e6, seed: 0, shareParams: false,
   episodeLength: 1000, viewRadius: 7, backend: 'wasm', gamma: 0.99, entropyCoef: 0.01, valueCoef: 0.5,
-  maxGradNorm: 40, gaeLambda: 0.95, clip: 0.2, epochs: 4, minibatches: 4, iaAlpha: 5, iaBeta: 0.05,
+  maxGradNorm: 40, gaeLambda: 0.95, clip: 0.2, epochs: 4, minibatches: 2, iaAlpha: 5, iaBeta: 0.05,
   checkpointEvery: 100_000,
 };
 
 const ALGO_DEFAULTS: Record<AlgoName, { lr: number; rolloutSteps: number }> = {
   a2c: { lr: 7e-4, rolloutSteps: 20 },
-  ppo: { lr: 2.5e-4, rolloutSteps: 128 },
+  ppo: { lr: 2.5e-4, rolloutSteps: 32 },
 };
 
 type Field = { kind: 'int' | 'num'; min: number; max?: number } | { kind: 'choice'; values: readonly string[] } | { kind: 'bool' } | { kind: 'map' };

@@ -295,6 +295,7 @@ export class Trainer {
   /** Trains until cfg.steps environment steps (or until hooks.shouldStop), then checkpoints and summarises. */
   async run(hooks: RunHooks = {}): Promise<TrainSummary> {
     const start = now();
+    const steps0 = this.envSteps, time0 = { ...this.time };
     let stopped = false;
     let lastCheckpoint: string | null = null;
     while (this.envSteps < this.cfg.steps) {
@@ -307,11 +308,11 @@ export class Trainer {
         while (this.nextCheckpoint <= this.envSteps) this.nextCheckpoint += this.cfg.checkpointEvery;
         lastCheckpoint = await this.checkpoint(hooks);
       }
-      const w = this.window;
-      const busy = w.time.env + w.time.inference + w.time.update;
+      const busy = this.time.env + this.time.inference + this.time.update - time0.env - time0.inference - time0.update;
       hooks.onProgress?.({
         envSteps: this.envSteps, totalSteps: this.cfg.steps, updates: this.updates,
-        agentStepsPerS: busy > 0 ? w.agentSteps / busy : 0, lastReturn: this.lastRow?.collective_return ?? null,
+        agentStepsPerS: busy > 0 ? ((this.envSteps - steps0) * this.cfg.agents) / busy : 0,
+        lastReturn: this.lastRow?.collective_return ?? null,
       });
       // Let the event loop run: signal handlers (Ctrl-C) and piped output are served there.
       await new Promise((resolve) => setImmediate(resolve));
