@@ -10,6 +10,8 @@ import { parse, intFlag, choiceFlag, numFlag, UsageError } from './args.ts';
 export const TRAIN_HELP = `commons train --game cleanup --model a2c --algo a2c|ppo --agents 5 --envs 16 --steps 2e6 --seed 0 --out runs/NAME
       [--share-params] [--backend wasm|webgpu|cpu] [--lr X] [--gamma X] [--entropy X] [--rollout N]
       [--episode-length N] [--view-radius N] [--report-every N] [--checkpoint-every N] [--ia-alpha X] [--ia-beta X]
+      [--beta X] [--influence-start N] [--influence-end N] [--influence-clip X] [--divergence kl|js] [--influence-all]
+      [--moa-loss-weight X]
 commons train --resume runs/NAME [--steps N]
   Trains and writes runs/NAME/{config.json, metrics.jsonl, checkpoints/, summary.json}. Ctrl-C saves a checkpoint.
   Models: ${MODELS.join(', ')}. Algorithms: ${ALGOS.join(', ')}.`;
@@ -27,7 +29,9 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
     resume: { type: 'string' }, 'share-params': { type: 'boolean' }, backend: { type: 'string' }, lr: { type: 'string' },
     gamma: { type: 'string' }, entropy: { type: 'string' }, rollout: { type: 'string' }, 'episode-length': { type: 'string' },
     'view-radius': { type: 'string' }, 'report-every': { type: 'string' }, 'checkpoint-every': { type: 'string' },
-    'ia-alpha': { type: 'string' }, 'ia-beta': { type: 'string' },
+    'ia-alpha': { type: 'string' }, 'ia-beta': { type: 'string' }, beta: { type: 'string' }, 'influence-start': { type: 'string' },
+    'influence-end': { type: 'string' }, 'influence-clip': { type: 'string' }, divergence: { type: 'string' },
+    'influence-all': { type: 'boolean' }, 'moa-loss-weight': { type: 'string' },
   });
   let trainer: Trainer;
   if (values.resume !== undefined) {
@@ -57,6 +61,13 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
       checkpointEvery: values['checkpoint-every'] === undefined ? undefined : intFlag('checkpoint-every', values['checkpoint-every'], 0, 1),
       iaAlpha: numFlag('ia-alpha', values['ia-alpha'], 0),
       iaBeta: numFlag('ia-beta', values['ia-beta'], 0),
+      influenceBeta: numFlag('beta', values.beta, 0),
+      influenceStart: values['influence-start'] === undefined ? undefined : intFlag('influence-start', values['influence-start'], 0, 0),
+      influenceEnd: values['influence-end'] === undefined ? undefined : intFlag('influence-end', values['influence-end'], 0, 0),
+      influenceClip: numFlag('influence-clip', values['influence-clip'], 0),
+      divergence: values.divergence === undefined ? undefined : choiceFlag('divergence', values.divergence, ['kl', 'js'] as const),
+      influenceVisibleOnly: values['influence-all'] ? false : undefined,
+      moaLossWeight: numFlag('moa-loss-weight', values['moa-loss-weight'], 0),
     };
     trainer = await Trainer.create(partial, values.out);
   }

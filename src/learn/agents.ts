@@ -10,6 +10,8 @@ import type { TrainConfig } from './config.ts';
 import { a2cLoss, ppoLoss, clipByGlobalNorm, sampleCategorical, argmax, type LossParts } from './losses.ts';
 import { nStepReturns, gae } from './returns.ts';
 import type { Rng } from '../util/rng.ts';
+import { Moa, type MoaStats } from './moa.ts';
+import type { InfluenceKernel } from '../core/influence.ts';
 
 export interface Group {
   net: AgentNet;
@@ -40,7 +42,14 @@ export interface UpdateStats {
   valueLoss: number;
   entropy: number;
   gradNorm: number;
+  /** MOA models: mean cross-entropy of the next-action predictions and the counts behind the accuracy. */
+  moaLoss?: number;
+  moaCorrect?: number;
+  moaCounted?: number;
 }
+
+/** Whether a model trains Models of Other Agents. */
+export const usesMoa = (model: string) => model === 'moa' || model === 'influence-moa';
 
 /**
  * Adam's running powers beta^t. tfjs's Adam.setWeights recomputes them as pow(beta, t + 1), which differs
@@ -58,6 +67,9 @@ export class Agents {
   readonly numActions: number;
   private readonly scratch: Uint8Array[];
   readonly rollouts: GroupRollout[] = [];
+  /** The policy logits of the last act(), per group [Bk, A]. */
+  readonly lastLogits: Float32Array[] = [];
+  readonly moa?: Moa;
   private t = 0;
 
   constructor(readonly cfg: TrainConfig, numActions: number, readonly numEnvs: number, readonly numAgents: number) {
@@ -81,6 +93,7 @@ export class Agents {
       this.groups.push({ net, optimizer, streams, h: state.h, c: state.c, ids });
     }
     this.scratch = this.groups.map((g) => new Uint8Array(g.streams.length * this.obsSize));
+    if (usesMoa(cfg.model)) this.moa = new Moa(B, N, numActions, cfg.rolloutSteps, V, cfg.seed);
     for (const g of this.groups) this.rollouts.push(this.emptyRollout(g.streams.length));
   }
 
@@ -115,7 +128,8 @@ export class Agents {
       grp.c.dispose();
       grp.h = out.h;
       grp.c = out.c;
-      const logits = out.logits.dataSync() as Float32Array;
+      const logits = Float32Array.from(out.logits.dataSync() as Float32Array);
+      this.lastLogits[g] = logits;
       const values = out.value.dataSync() as Float32Array;
       out.logits.dispose();
       out.value.dispose();
@@ -138,9 +152,21 @@ export class Agents {
     });
   }
 
-  /** Stores this step's rewards [B*N] and done flags [B] and moves to the next rollout step. */
-  record(rewards: Float32Array, dones: Uint8Array): void {
+  /**
+   * Influence of every agent's action of this step on the others' next actions, through each agent's MOA
+   * (model III): writes ck [B*N] and the pairwise ckj [B, N, N]. Call after act(), before the env steps.
+   */
+  influence(obs: Uint8Array, actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+    if (!this.moa) throw new Error(`influence: model '${this.cfg.model}' has no Models of Other Agents`);
+    this.moa.influence((i) => this.gather(i, obs), actions, this.lastLogits, visible, kernel,
+      this.cfg.divergence, this.cfg.influenceVisibleOnly, ck, ckj);
+  }
+
+  /** Stores this step's rewards [B*N] and done flags [B] and moves to the next rollout step; `joint`
+   * (actions [B*N] and visibility after the step [B*N*N]) feeds the MOA's training targets. */
+  record(rewards: Float32Array, dones: Uint8Array, joint?: { actions: Uint8Array; visible: Uint8Array }): void {
     const N = this.numAgents;
+    if (this.moa && joint) this.moa.record(this.t, joint.actions, joint.visible);
     this.groups.forEach((grp, g) => {
       const r = this.rollouts[g], Bk = grp.streams.length, base = this.t * Bk;
       for (let k = 0; k < Bk; k++) {
@@ -155,6 +181,7 @@ export class Agents {
   /** Zeroes the recurrent state of the streams of envs whose episode just ended (dones [B]). */
   resetEnded(dones: Uint8Array): void {
     if (!dones.some((d) => d)) return;
+    this.moa?.resetEnded(dones);
     const N = this.numAgents;
     for (const grp of this.groups) {
       const mask = tf.tensor2d(Array.from(grp.streams, (s) => (dones[Math.floor(s / N)] ? 0 : 1)), [grp.streams.length, 1]);
@@ -169,6 +196,7 @@ export class Agents {
 
   /** Zeroes every stream's recurrent state (a fresh start of all episodes). */
   resetState(): void {
+    this.moa?.resetState();
     for (const grp of this.groups) {
       tf.dispose([grp.h, grp.c]);
       const z = grp.net.zeroState(grp.streams.length);
@@ -180,6 +208,7 @@ export class Agents {
   /** Marks the start of a rollout: remembers the recurrent state the update will start from. */
   beginRollout(): void {
     this.t = 0;
+    this.moa?.beginRollout();
     this.groups.forEach((grp, g) => {
       const r = this.rollouts[g];
       r.h0?.dispose();
@@ -201,7 +230,7 @@ export class Agents {
 
   /** One learning update from the rollout just recorded; returns the mean statistics over groups. */
   update(bootstrap: Float32Array[], rng: Rng): UpdateStats {
-    const sum: UpdateStats = { policyLoss: 0, valueLoss: 0, entropy: 0, gradNorm: 0 };
+    const sum: UpdateStats = { policyLoss: 0, valueLoss: 0, entropy: 0, gradNorm: 0, moaLoss: 0, moaCorrect: 0, moaCounted: 0 };
     let count = 0;
     this.groups.forEach((grp, g) => {
       const parts = this.cfg.algo === 'ppo' ? this.updatePpo(g, bootstrap[g], rng) : [this.updateA2c(g, bootstrap[g])];
@@ -210,21 +239,31 @@ export class Agents {
         sum.valueLoss += p.valueLoss;
         sum.entropy += p.entropy;
         sum.gradNorm += p.gradNorm;
+        sum.moaLoss! += p.moaLoss ?? 0;
+        sum.moaCorrect! += p.moaCorrect ?? 0;
+        sum.moaCounted! += p.moaCounted ?? 0;
         count++;
       }
     });
-    return { policyLoss: sum.policyLoss / count, valueLoss: sum.valueLoss / count, entropy: sum.entropy / count, gradNorm: sum.gradNorm / count };
+    const out: UpdateStats = { policyLoss: sum.policyLoss / count, valueLoss: sum.valueLoss / count, entropy: sum.entropy / count, gradNorm: sum.gradNorm / count };
+    if (this.moa) Object.assign(out, { moaLoss: sum.moaLoss! / count, moaCorrect: sum.moaCorrect, moaCounted: sum.moaCounted });
+    return out;
   }
 
   /** Runs one gradient step of `lossFn` on group g's network, clipping the global norm. */
-  private step(g: number, lossFn: () => LossParts): UpdateStats {
+  private step(g: number, lossFn: () => LossParts, moaLoss?: (stats: MoaStats) => tf.Scalar): UpdateStats {
     const grp = this.groups[g];
     let kept: LossParts | undefined;
+    let moaKept: tf.Scalar | undefined;
+    const moaStats: MoaStats = { loss: 0, correct: 0, counted: 0 };
+    const vars = this.moa ? [...grp.net.variables, ...this.moa.nets[g].variables] : grp.net.variables;
     const { value, grads } = tf.variableGrads(() => {
       const parts = lossFn();
       kept = { total: parts.total, policy: tf.keep(parts.policy), value: tf.keep(parts.value), entropy: tf.keep(parts.entropy) };
-      return parts.total;
-    }, grp.net.variables);
+      if (!moaLoss) return parts.total;
+      moaKept = tf.keep(moaLoss(moaStats));
+      return tf.add(parts.total, tf.mul(this.cfg.moaLossWeight, moaKept)) as tf.Scalar;
+    }, vars);
     const clipped = clipByGlobalNorm(grads, this.cfg.maxGradNorm);
     grp.optimizer.applyGradients(clipped.grads as tf.NamedTensorMap);
     tf.dispose(Object.values(clipped.grads));
@@ -232,7 +271,8 @@ export class Agents {
       policyLoss: kept!.policy.dataSync()[0], valueLoss: kept!.value.dataSync()[0],
       entropy: kept!.entropy.dataSync()[0], gradNorm: clipped.norm,
     };
-    tf.dispose([value, kept!.policy, kept!.value, kept!.entropy]);
+    if (moaKept) Object.assign(stats, { moaLoss: moaKept.dataSync()[0], moaCorrect: moaStats.correct, moaCounted: moaStats.counted });
+    tf.dispose([value, kept!.policy, kept!.value, kept!.entropy, ...(moaKept ? [moaKept] : [])]);
     return stats;
   }
 
@@ -247,10 +287,11 @@ export class Agents {
       const ids = grp.ids ? tf.tile(grp.ids, [T, 1]) : undefined;
       const actions = tf.tensor1d(r.actions, 'int32');
       const advT = tf.tensor1d(adv), retT = tf.tensor1d(returns);
+      const allEnvs = Array.from({ length: Bk }, (_, k) => k);
       stats = this.step(g, () => {
         const out = grp.net.forwardSequence(r.obs, resetMask as tf.Tensor2D, r.h0!, r.c0!, ids);
         return a2cLoss(out.logits, out.values, actions, advT, retT, this.cfg);
-      });
+      }, this.moa ? (ms) => this.moa!.loss(g, r.obs, resetMask as tf.Tensor2D, r.dones, allEnvs, ms) : undefined);
     });
     return stats;
   }
@@ -294,10 +335,11 @@ export class Agents {
           const actions = tf.tensor1d(pick(r.actions, idx, new Int32Array(T * mb)) as Int32Array, 'int32');
           const oldLogp = tf.tensor1d(pick(r.logp, idx, new Float32Array(T * mb)) as Float32Array);
           const advT = tf.tensor1d(adv), retT = tf.tensor1d(pick(returns, idx, new Float32Array(T * mb)) as Float32Array);
+          const dones = this.moa ? (pick(Float32Array.from(r.dones), idx, new Float32Array(T * mb)) as Float32Array) : undefined;
           stats.push(this.step(g, () => {
             const out = grp.net.forwardSequence(obs, resetMask as tf.Tensor2D, h0, c0, ids);
             return ppoLoss(out.logits, out.values, actions, oldLogp, advT, retT, cfg.clip, cfg);
-          }));
+          }, this.moa ? (ms) => this.moa!.loss(g, obs, resetMask as tf.Tensor2D, Uint8Array.from(dones!), idx, ms) : undefined));
         });
       }
     }
@@ -315,6 +357,7 @@ export class Agents {
       out.push({ name: `net${g}/h`, data: Float32Array.from(grp.h.dataSync() as Float32Array), shape: grp.h.shape });
       out.push({ name: `net${g}/c`, data: Float32Array.from(grp.c.dataSync() as Float32Array), shape: grp.c.shape });
     }
+    if (this.moa) out.push(...this.moa.state());
     return out;
   }
 
@@ -349,9 +392,11 @@ export class Agents {
       grp.h = tf.tensor2d(h.data, h.shape as [number, number]);
       grp.c = tf.tensor2d(c.data, c.shape as [number, number]);
     }
+    this.moa?.setState(byName, weightsOnly);
   }
 
   dispose(): void {
+    this.moa?.dispose();
     for (const [g, grp] of this.groups.entries()) {
       grp.net.dispose();
       grp.optimizer.dispose();

@@ -6,7 +6,7 @@ import { InputError } from '../util/errors.ts';
 import { GAMES, type GameName } from '../env/games.ts';
 import type { BackendName } from './tfjs/backend.ts';
 
-export const MODELS = ['a2c', 'inequity-aversion'] as const;
+export const MODELS = ['a2c', 'inequity-aversion', 'moa', 'influence-moa'] as const;
 export type ModelName = (typeof MODELS)[number];
 export const ALGOS = ['a2c', 'ppo'] as const;
 export type AlgoName = (typeof ALGOS)[number];
@@ -15,7 +15,8 @@ export const BACKENDS = ['wasm', 'webgpu', 'cpu'] as const;
 export interface TrainConfig {
   /** Game: 'harvest' or 'cleanup'. Default 'cleanup'. */
   game: GameName;
-  /** Model: 'a2c' (the baseline) or 'inequity-aversion' (Hughes et al. 2018 shaping). Default 'a2c'. */
+  /** Model: 'a2c' (the baseline), 'inequity-aversion' (Hughes et al. 2018 shaping), 'moa' (Models of Other
+   * Agents, no influence reward) or 'influence-moa' (the paper's model III). Default 'a2c'. */
   model: ModelName;
   /** Algorithm: 'a2c' (synchronous A3C) or 'ppo'. Default 'a2c'. */
   algo: AlgoName;
@@ -64,6 +65,21 @@ export interface TrainConfig {
   iaAlpha: number;
   /** Inequity aversion: advantageous weight beta. Default 0.05. */
   iaBeta: number;
+  /** MOA models: weight of the MOA's cross-entropy in each agent's loss. Default 1 (SSD repo's default). */
+  moaLossWeight: number;
+  /** Influence models: the influence reward weight beta at the end of the curriculum. Default 1 (SSD repo's MOA scripts). */
+  influenceBeta: number;
+  /** Influence curriculum: beta is 0 until this env step, then ramps linearly... Default 2% of steps
+   * (the SSD repo's MOA schedule, 10M of 500M, scaled to the run). */
+  influenceStart: number;
+  /** ...reaching influenceBeta at this env step. Default 20% of steps (SSD: 100M of 500M). */
+  influenceEnd: number;
+  /** The influence reward c_k is clipped to [0, influenceClip] before weighting. Default 10 (SSD repo). */
+  influenceClip: number;
+  /** Divergence of the influence reward: 'kl' (default, the paper) or 'js' (Jensen-Shannon). */
+  divergence: 'kl' | 'js';
+  /** Sum c_kj only over the agents k can see (and train the MOA only on them). Default true (SSD repo). */
+  influenceVisibleOnly: boolean;
   /** Write a metrics line every this many environment steps. Default envs x episodeLength: one line per
    * wave of finished episodes (all envs start together, so their episodes end together). */
   reportEvery: number;
@@ -71,11 +87,11 @@ export interface TrainConfig {
   checkpointEvery: number;
 }
 
-export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map' | 'reportEvery'> = {
+export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map' | 'reportEvery' | 'influenceStart' | 'influenceEnd'> = {
   game: 'cleanup', model: 'a2c', algo: 'a2c', agents: 5, envs: 16, steps: 2e6, seed: 0, shareParams: false,
   episodeLength: 1000, viewRadius: 7, backend: 'wasm', gamma: 0.99, entropyCoef: 0.01, valueCoef: 0.5,
   maxGradNorm: 40, gaeLambda: 0.95, clip: 0.2, epochs: 4, minibatches: 2, iaAlpha: 5, iaBeta: 0.05,
-  checkpointEvery: 100_000,
+  checkpointEvery: 100_000, moaLossWeight: 1, influenceBeta: 1, influenceClip: 10, divergence: 'kl', influenceVisibleOnly: true,
 };
 
 const ALGO_DEFAULTS: Record<AlgoName, { lr: number; rolloutSteps: number }> = {
@@ -111,6 +127,13 @@ const FIELDS: Record<keyof TrainConfig, Field> = {
   iaAlpha: { kind: 'num', min: 0 },
   iaBeta: { kind: 'num', min: 0 },
   reportEvery: { kind: 'int', min: 1 },
+  moaLossWeight: { kind: 'num', min: 0 },
+  influenceBeta: { kind: 'num', min: 0 },
+  influenceStart: { kind: 'int', min: 0 },
+  influenceEnd: { kind: 'int', min: 0 },
+  influenceClip: { kind: 'num', min: 0 },
+  divergence: { kind: 'choice', values: ['kl', 'js'] },
+  influenceVisibleOnly: { kind: 'bool' },
   checkpointEvery: { kind: 'int', min: 1 },
 };
 
@@ -123,6 +146,8 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   const algo = (defined.algo ?? DEFAULTS.algo) as AlgoName;
   const c = { ...DEFAULTS, ...(ALGO_DEFAULTS[algo] ?? {}), ...defined } as TrainConfig;
   if (defined.reportEvery === undefined && Number.isInteger(c.envs) && Number.isInteger(c.episodeLength)) c.reportEvery = c.envs * c.episodeLength;
+  if (defined.influenceStart === undefined && Number.isFinite(c.steps)) c.influenceStart = Math.round(0.02 * c.steps);
+  if (defined.influenceEnd === undefined && Number.isFinite(c.steps)) c.influenceEnd = Math.max(c.influenceStart, Math.round(0.2 * c.steps));
   for (const [key, f] of Object.entries(FIELDS) as [keyof TrainConfig, Field][]) {
     const v = c[key];
     if (f.kind === 'map') {
@@ -140,6 +165,13 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
         throw new InputError(`${key}: expected ${what} ${range}, got ${JSON.stringify(v)}`);
       }
     }
+  }
+  if (c.influenceEnd < c.influenceStart) throw new InputError(`influenceEnd: must be >= influenceStart (${c.influenceStart}), got ${c.influenceEnd}`);
+  if ((c.model === 'moa' || c.model === 'influence-moa') && c.shareParams) {
+    throw new InputError(`shareParams: model '${c.model}' gives each agent its own Model of Other Agents; use independent learners (no --share-params)`);
+  }
+  if ((c.model === 'moa' || c.model === 'influence-moa') && c.agents < 2) {
+    throw new InputError(`agents: model '${c.model}' models the other agents and needs at least 2 agents, got ${c.agents}`);
   }
   if (c.algo === 'ppo' && c.envs % c.minibatches !== 0) {
     throw new InputError(`minibatches: PPO splits the ${c.envs} environments into minibatches; minibatches must divide envs (got ${c.minibatches})`);

@@ -10,7 +10,8 @@ import { gameInfo } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
 import { InputError } from '../util/errors.ts';
 import { resolveTrainConfig, type TrainConfig } from './config.ts';
-import { Agents, type UpdateStats } from './agents.ts';
+import { Agents, usesMoa, type UpdateStats } from './agents.ts';
+import { createInfluenceKernel, type InfluenceKernel } from '../core/influence.ts';
 import { InequityAversion, type ShapingTerm } from './shaping.ts';
 import { initBackend } from './tfjs/backend.ts';
 import { saveCheckpoint, loadCheckpoint, checkCompatible, type SaveHook } from './checkpoint.ts';
@@ -38,6 +39,11 @@ export interface MetricsRow {
   value_loss: number;
   entropy: number;
   grad_norm: number;
+  /** Influence models: mean c_kj per ordered pair [k][j] over the agent-steps since the previous line,
+   * their total (mean over steps of the sum over pairs, per env), and the beta in force at the end. */
+  influence?: { matrix: number[][]; total: number; beta: number };
+  /** MOA models: cross-entropy and accuracy of the next-action predictions, beside chance (log A, 1/A). */
+  moa?: { loss: number; accuracy: number | null; chance_loss: number; chance_accuracy: number };
   timing: { agent_steps_per_s: number; env_s: number; inference_s: number; update_s: number; wall_s: number };
 }
 
@@ -50,9 +56,20 @@ class Window {
   loss = { policy: 0, value: 0, entropy: 0, grad: 0 };
   time = { env: 0, inference: 0, update: 0 };
   agentSteps = 0;
+  influence: number[];
+  influenceSteps = 0;
+  moa = { loss: 0, correct: 0, counted: 0 };
 
   constructor(readonly agents: number) {
     this.returns = new Array(agents).fill(0);
+    this.influence = new Array(agents * agents).fill(0);
+  }
+
+  /** Adds one step of pairwise influence ckj [B, N, N] over B envs. */
+  addInfluence(ckj: Float32Array, B: number) {
+    const NN = this.agents * this.agents;
+    for (let b = 0; b < B; b++) for (let k = 0; k < NN; k++) this.influence[k] += ckj[b * NN + k];
+    this.influenceSteps += B;
   }
 
   addEpisode(s: EpisodeStats) {
@@ -76,9 +93,14 @@ class Window {
     this.loss.value += u.valueLoss;
     this.loss.entropy += u.entropy;
     this.loss.grad += u.gradNorm;
+    if (u.moaLoss !== undefined) {
+      this.moa.loss += u.moaLoss;
+      this.moa.correct += u.moaCorrect ?? 0;
+      this.moa.counted += u.moaCounted ?? 0;
+    }
   }
 
-  row(envSteps: number, agentSteps: number, updates: number, wall: number): MetricsRow {
+  row(envSteps: number, agentSteps: number, updates: number, wall: number, extra: { beta?: number; numActions?: number } = {}): MetricsRow {
     const e = this.episodes;
     const per = (x: number) => (e ? x / e : null);
     const u = Math.max(this.updates, 1);
@@ -92,6 +114,18 @@ class Window {
       peace: per(this.sums.peace), apples_eaten: per(this.sums.apples), fire_actions: per(this.sums.fires),
       clean_actions: per(this.sums.cleans), hits: per(this.sums.hits),
       policy_loss: this.loss.policy / u, value_loss: this.loss.value / u, entropy: this.loss.entropy / u, grad_norm: this.loss.grad / u,
+      ...(extra.beta !== undefined ? {
+        influence: {
+          matrix: Array.from({ length: this.agents }, (_, k) => Array.from({ length: this.agents }, (_, j) =>
+            this.influenceSteps ? this.influence[k * this.agents + j] / this.influenceSteps : 0)),
+          total: this.influenceSteps ? this.influence.reduce((a, x) => a + x, 0) / this.influenceSteps : 0,
+          beta: extra.beta,
+        },
+        moa: {
+          loss: this.moa.loss / u, accuracy: this.moa.counted ? this.moa.correct / this.moa.counted : null,
+          chance_loss: Math.log(extra.numActions!), chance_accuracy: 1 / extra.numActions!,
+        },
+      } : {}),
       timing: {
         agent_steps_per_s: busy > 0 ? Math.round(this.agentSteps / busy) : 0,
         env_s: round(this.time.env), inference_s: round(this.time.inference), update_s: round(this.time.update), wall_s: round(wall),
@@ -100,12 +134,18 @@ class Window {
   }
 
   toJSON() {
-    return { episodes: this.episodes, sums: this.sums, counts: this.counts, returns: this.returns, updates: this.updates, loss: this.loss };
+    return {
+      episodes: this.episodes, sums: this.sums, counts: this.counts, returns: this.returns, updates: this.updates, loss: this.loss,
+      influence: this.influence, influenceSteps: this.influenceSteps, moa: this.moa,
+    };
   }
 
   static from(agents: number, o: ReturnType<Window['toJSON']>): Window {
     const w = new Window(agents);
-    Object.assign(w, { episodes: o.episodes, sums: { ...o.sums }, counts: { ...o.counts }, returns: [...o.returns], updates: o.updates, loss: { ...o.loss } });
+    Object.assign(w, {
+      episodes: o.episodes, sums: { ...o.sums }, counts: { ...o.counts }, returns: [...o.returns], updates: o.updates, loss: { ...o.loss },
+      influence: [...o.influence], influenceSteps: o.influenceSteps, moa: { ...o.moa },
+    });
     return w;
   }
 }
@@ -153,8 +193,13 @@ export class Trainer {
   private best: number | null = null;
   private wall0 = now();
 
+  private readonly ck: Float32Array;
+  private readonly ckj: Float32Array;
+
   private constructor(readonly cfg: TrainConfig, readonly env: VecEnv, readonly agents: Agents, readonly rng: Rng,
-    readonly shaping: ShapingTerm[], readonly runDir: string | undefined) {
+    readonly shaping: ShapingTerm[], readonly runDir: string | undefined, readonly kernel?: InfluenceKernel) {
+    this.ck = new Float32Array(cfg.envs * cfg.agents);
+    this.ckj = new Float32Array(cfg.envs * cfg.agents * cfg.agents);
     this.nextReport = cfg.reportEvery;
     this.nextCheckpoint = cfg.checkpointEvery;
     this.resets = new Uint8Array(cfg.envs).fill(1);
@@ -216,7 +261,22 @@ export class Trainer {
     const shaping: ShapingTerm[] = cfg.model === 'inequity-aversion'
       ? [new InequityAversion(cfg.envs, cfg.agents, { alpha: cfg.iaAlpha, beta: cfg.iaBeta })]
       : [];
-    return new Trainer(cfg, env, agents, new Rng(cfg.seed, 1), shaping, runDir);
+    const kernel = usesMoa(cfg.model) ? await createInfluenceKernel() : undefined;
+    return new Trainer(cfg, env, agents, new Rng(cfg.seed, 1), shaping, runDir, kernel);
+  }
+
+  /** Test hook: called after the agents choose actions [B*N] and before anything uses them, e.g. to script
+   * an agent's behaviour. Not used by the command line. */
+  script?: (actions: Uint8Array, t: number) => void;
+
+  /** The influence reward weight in force at the current step: 0 until influenceStart, then a linear ramp
+   * to influenceBeta at influenceEnd; always 0 for models without an influence reward. */
+  beta(): number {
+    const c = this.cfg;
+    if (c.model !== 'influence-moa') return 0;
+    if (this.envSteps < c.influenceStart) return 0;
+    if (this.envSteps >= c.influenceEnd || c.influenceEnd === c.influenceStart) return c.influenceBeta;
+    return (c.influenceBeta * (this.envSteps - c.influenceStart)) / (c.influenceEnd - c.influenceStart);
   }
 
   /** One rollout and one update. */
@@ -228,12 +288,22 @@ export class Trainer {
     for (let t = 0; t < cfg.rolloutSteps; t++) {
       const t0 = now();
       agents.act(obs, this.resets, this.rng, env.actions, { record: true });
+      this.script?.(env.actions, this.envSteps / B + t);
+      if (this.kernel) {
+        agents.influence(obs, env.actions, env.internals.views.visible, this.kernel, this.ck, this.ckj);
+        this.window.addInfluence(this.ckj, B);
+      }
       const t1 = now();
       const r = env.step();
       const t2 = now();
       this.shaped.set(r.rewards);
       for (const term of this.shaping) term.apply(r.rewards, r.dones, this.shaped);
-      agents.record(this.shaped, r.dones);
+      const beta = this.beta();
+      if (beta > 0) {
+        const clip = cfg.influenceClip;
+        for (let k = 0; k < this.shaped.length; k++) this.shaped[k] += beta * Math.min(Math.max(this.ck[k], 0), clip);
+      }
+      agents.record(this.shaped, r.dones, this.kernel ? { actions: env.actions, visible: r.visible } : undefined);
       for (let b = 0; b < B; b++) if (r.dones[b]) this.window.addEpisode(env.lastEpisode(b)!);
       agents.resetEnded(r.dones);
       this.resets.set(r.dones);
@@ -262,7 +332,8 @@ export class Trainer {
 
   /** Writes the metrics line for the stretch since the previous one. */
   private report(hooks: RunHooks): void {
-    const row = this.window.row(this.envSteps, this.envSteps * this.cfg.agents, this.updates, now() - this.wall0);
+    const row = this.window.row(this.envSteps, this.envSteps * this.cfg.agents, this.updates, now() - this.wall0,
+      this.kernel ? { beta: this.beta(), numActions: this.env.spec.numActions } : {});
     if (this.runDir) appendFileSync(join(this.runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n');
     if (row.collective_return !== null) this.best = Math.max(this.best ?? -Infinity, row.collective_return);
     this.lastRow = row;

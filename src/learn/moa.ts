@@ -1,0 +1,208 @@
+// Models of Other Agents for every agent (Jaques et al. 2019, Sec. 2.3) and the influence reward they
+// give (model III, fully decentralised): each agent k predicts every other agent's next action from its own
+// view and the actions of this step; replacing its own action by each counterfactual value and averaging
+// the predictions under its own policy gives c_kj = KL[p(a_j | a_k, .) || sum_a p(a_j | a, .) pi_k(a)].
+// The averaging and divergences run in WebAssembly (assembly/influence.ts).
+
+import * as tf from '@tensorflow/tfjs-core';
+import { MoaNet } from './tfjs/moa.ts';
+import type { InfluenceKernel } from '../core/influence.ts';
+
+export interface MoaStats { loss: number; correct: number; counted: number }
+
+export class Moa {
+  readonly nets: MoaNet[] = [];
+  private h: tf.Tensor2D[] = [];
+  private c: tf.Tensor2D[] = [];
+  private h0: tf.Tensor2D[] = [];
+  private c0: tf.Tensor2D[] = [];
+  /** Per rollout step: every agent's action [T, B, N] and visibility after the step [T, B, N, N]. */
+  readonly jointActions: Uint8Array;
+  readonly visibleAfter: Uint8Array;
+  private readonly onehot: Float32Array;
+
+  constructor(readonly B: number, readonly N: number, readonly A: number, readonly T: number, viewSize: number, seed: number) {
+    for (let i = 0; i < N; i++) {
+      const net = new MoaNet({ numAgents: N, numActions: A, viewSize, seed: seed * 1000 + 500 + i });
+      this.nets.push(net);
+      const z = net.zeroState(B);
+      this.h.push(z.h);
+      this.c.push(z.c);
+    }
+    this.jointActions = new Uint8Array(T * B * N);
+    this.visibleAfter = new Uint8Array(T * B * N * N);
+    this.onehot = new Float32Array(A * B * N * A);
+  }
+
+  beginRollout(): void {
+    tf.dispose([...this.h0, ...this.c0]);
+    this.h0 = this.h.map((x) => tf.clone(x));
+    this.c0 = this.c.map((x) => tf.clone(x));
+  }
+
+  resetEnded(dones: Uint8Array): void {
+    if (!dones.some((d) => d)) return;
+    const mask = tf.tensor2d(Array.from(dones, (d) => (d ? 0 : 1)), [this.B, 1]);
+    for (let i = 0; i < this.N; i++) {
+      const h = tf.mul(this.h[i], mask) as tf.Tensor2D, c = tf.mul(this.c[i], mask) as tf.Tensor2D;
+      tf.dispose([this.h[i], this.c[i]]);
+      this.h[i] = h;
+      this.c[i] = c;
+    }
+    mask.dispose();
+  }
+
+  resetState(): void {
+    tf.dispose([...this.h, ...this.c]);
+    for (let i = 0; i < this.N; i++) {
+      const z = this.nets[i].zeroState(this.B);
+      this.h[i] = z.h;
+      this.c[i] = z.c;
+    }
+  }
+
+  /**
+   * Advances every agent's MOA by one step and computes the influence of every agent's action of this step.
+   * obsOf(i): agent i's views [B, V, V, 3]; actions [B*N]; policyLogits[i]: agent i's logits [B, A];
+   * visible [B, N, N] for the current observation. Writes ck [B*N] (stream order) and ckj [B, N, N].
+   */
+  influence(obsOf: (i: number) => Uint8Array, actions: Uint8Array, policyLogits: Float32Array[], visible: Uint8Array,
+    kernel: InfluenceKernel, divergence: 'kl' | 'js', onlyVisible: boolean, ck: Float32Array, ckj: Float32Array): void {
+    const { B, N, A } = this;
+    const J = N - 1;
+    ckj.fill(0);
+    for (let i = 0; i < N; i++) {
+      // Counterfactual rows, ordered (a~, b): all agents' actions of env b with agent i's replaced by a~.
+      const oh = this.onehot.subarray(0, A * B * N * A);
+      oh.fill(0);
+      for (let alt = 0; alt < A; alt++) {
+        for (let b = 0; b < B; b++) {
+          const row = (alt * B + b) * N * A;
+          for (let j = 0; j < N; j++) oh[row + j * A + (j === i ? alt : actions[b * N + j])] = 1;
+        }
+      }
+      const step = this.nets[i].step(obsOf(i), this.h[i], this.c[i]);
+      tf.dispose([this.h[i], this.c[i]]);
+      this.h[i] = step.h;
+      this.c[i] = step.c;
+      const probs = tf.tidy(() => {
+        const logits = this.nets[i].predict(tf.tile(step.features, [A, 1]) as tf.Tensor2D, tf.tensor2d(oh, [A * B, N * A]));
+        return tf.softmax(tf.reshape(logits, [A * B * J, A])).dataSync() as Float32Array;
+      });
+      const v = kernel.prepare(B, A, J, A);
+      for (let b = 0; b < B; b++) {
+        for (let alt = 0; alt < A; alt++) {
+          v.cond.set(probs.subarray((alt * B + b) * J * A, (alt * B + b + 1) * J * A), (b * A + alt) * J * A);
+        }
+        const lg = policyLogits[i].subarray(b * A, (b + 1) * A);
+        let max = -Infinity, sum = 0;
+        for (const x of lg) max = Math.max(max, x);
+        for (let a = 0; a < A; a++) sum += Math.exp(lg[a] - max);
+        for (let a = 0; a < A; a++) v.prior[b * A + a] = Math.exp(lg[a] - max) / sum;
+        v.taken[b] = actions[b * N + i];
+        let k = 0;
+        for (let j = 0; j < N; j++) {
+          if (j === i) continue;
+          v.jTaken[b * J + k] = 0;
+          v.mask[b * J + k] = onlyVisible ? visible[(b * N + i) * N + j] : 1;
+          k++;
+        }
+      }
+      const out = kernel.run(divergence);
+      for (let b = 0; b < B; b++) {
+        ck[b * N + i] = out.ck[b];
+        let k = 0;
+        for (let j = 0; j < N; j++) {
+          if (j === i) continue;
+          ckj[(b * N + i) * N + j] = out.ckj[b * J + k];
+          k++;
+        }
+      }
+    }
+  }
+
+  /** Stores step t's joint actions [B*N] and the visibility after the step [B*N*N]. */
+  record(t: number, actions: Uint8Array, visible: Uint8Array): void {
+    const { B, N } = this;
+    this.jointActions.set(actions.subarray(0, B * N), t * B * N);
+    this.visibleAfter.set(visible.subarray(0, B * N * N), t * B * N * N);
+  }
+
+  /**
+   * Agent i's MOA loss over the rollout for the envs in `envs` (all when omitted): cross-entropy of the
+   * predicted next actions of the agents it can see at the next step, steps whose next action belongs to
+   * the same episode and lies inside the rollout. obs: agent i's views [T*E, ...] in (t, env) order;
+   * resets [T, E]; dones [T*E]. Returns the loss tensor and, through `stats`, accuracy counts.
+   */
+  loss(i: number, obs: Uint8Array, resets: tf.Tensor2D, dones: Uint8Array, envs: ArrayLike<number>, stats: MoaStats): tf.Scalar {
+    const { N, A, T, B } = this;
+    const E = envs.length, J = N - 1;
+    const oh = new Float32Array(T * E * N * A);
+    const target = new Float32Array(T * E * J * A);
+    const weight = new Float32Array(T * E * J);
+    for (let t = 0; t < T; t++) {
+      for (let e = 0; e < E; e++) {
+        const b = envs[e];
+        const row = t * E + e;
+        for (let j = 0; j < N; j++) oh[row * N * A + j * A + this.jointActions[(t * B + b) * N + j]] = 1;
+        if (t === T - 1 || dones[row]) continue;
+        let k = 0;
+        for (let j = 0; j < N; j++) {
+          if (j === i) continue;
+          if (this.visibleAfter[((t * B + b) * N + i) * N + j]) {
+            weight[row * J + k] = 1;
+            target[(row * J + k) * A + this.jointActions[((t + 1) * B + b) * N + j]] = 1;
+          }
+          k++;
+        }
+      }
+    }
+    const h0 = E === B ? this.h0[i] : tf.gather(this.h0[i], tf.tensor1d(Array.from(envs), 'int32')) as tf.Tensor2D;
+    const c0 = E === B ? this.c0[i] : tf.gather(this.c0[i], tf.tensor1d(Array.from(envs), 'int32')) as tf.Tensor2D;
+    const features = this.nets[i].sequence(obs, resets, h0, c0);
+    const logits = tf.reshape(this.nets[i].predict(features, tf.tensor2d(oh, [T * E, N * A])), [T * E * J, A]);
+    const logp = tf.logSoftmax(logits);
+    const w = tf.tensor1d(weight);
+    const ce = tf.neg(tf.sum(tf.mul(logp, tf.tensor2d(target, [T * E * J, A])), 1));
+    const counted = weight.reduce((a, x) => a + x, 0);
+    const loss = tf.div(tf.sum(tf.mul(ce, w)), Math.max(counted, 1)) as tf.Scalar;
+    // accuracy of the argmax prediction on the counted entries
+    const pred = tf.argMax(logits, 1).dataSync() as Int32Array;
+    let correct = 0;
+    for (let r = 0; r < weight.length; r++) if (weight[r] && target[r * A + pred[r]] === 1) correct++;
+    stats.correct += correct;
+    stats.counted += counted;
+    return loss;
+  }
+
+  state(): { name: string; data: Float32Array; shape: number[] }[] {
+    const out: { name: string; data: Float32Array; shape: number[] }[] = [];
+    this.nets.forEach((net, i) => {
+      net.variables.forEach((v, k) => out.push({ name: `moa${i}/w${k}`, data: Float32Array.from(v.dataSync() as Float32Array), shape: v.shape }));
+      out.push({ name: `moa${i}/h`, data: Float32Array.from(this.h[i].dataSync() as Float32Array), shape: this.h[i].shape });
+      out.push({ name: `moa${i}/c`, data: Float32Array.from(this.c[i].dataSync() as Float32Array), shape: this.c[i].shape });
+    });
+    return out;
+  }
+
+  setState(byName: Map<string, { data: Float32Array; shape: number[] }>, weightsOnly: boolean): void {
+    this.nets.forEach((net, i) => {
+      net.setWeights(net.variables.map((_, k) => {
+        const x = byName.get(`moa${i}/w${k}`);
+        if (!x) throw new Error(`checkpoint: tensor 'moa${i}/w${k}' is missing`);
+        return x.data;
+      }));
+      if (weightsOnly) return;
+      const h = byName.get(`moa${i}/h`), c = byName.get(`moa${i}/c`);
+      if (!h || !c) throw new Error(`checkpoint: the state of MOA ${i} is missing`);
+      tf.dispose([this.h[i], this.c[i]]);
+      this.h[i] = tf.tensor2d(h.data, h.shape as [number, number]);
+      this.c[i] = tf.tensor2d(c.data, c.shape as [number, number]);
+    });
+  }
+
+  dispose(): void {
+    for (const n of this.nets) n.dispose();
+    tf.dispose([...this.h, ...this.c, ...this.h0, ...this.c0]);
+  }
+}
