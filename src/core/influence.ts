@@ -11,6 +11,7 @@
 
 import influenceWasmBase64 from '../../build/influence-wasm.js';
 import { InputError } from '../util/errors.ts';
+import { embeddedModule, instantiate } from './embedded.ts';
 import {
   checkInfluenceInputs, checkInfluenceSizes, divergenceId, jTakenRangeMessage, takenRangeMessage,
   type Divergence, type InfluenceInputs,
@@ -63,37 +64,12 @@ export interface InfluenceKernel {
   compute(inputs: InfluenceInputs, divergence?: Divergence): { ckj: Float32Array; ck: Float32Array };
 }
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+const compileKernel = embeddedModule(influenceWasmBase64);
 
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** Reads an AssemblyScript string (UTF-16, byte length at ptr - 4) out of the module's memory. */
-function readString(memory: WebAssembly.Memory, ptr: number): string {
-  if (!ptr) return '';
-  const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0];
-  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
-}
-
-/** Instantiates one influence kernel (its own memory). */
 export async function createInfluenceKernel(): Promise<InfluenceKernel> {
-  compiled ??= WebAssembly.compile(decodeBase64(influenceWasmBase64));
-  const module = await compiled;
-  let memory: WebAssembly.Memory | undefined;
-  const instance = await WebAssembly.instantiate(module, {
-    env: {
-      abort(msg: number, file: number, line: number, col: number) {
-        const where = memory ? `${readString(memory, file)}:${line}:${col}` : `${line}:${col}`;
-        throw new Error(`influence kernel aborted: ${memory ? readString(memory, msg) : msg} at ${where}`);
-      },
-    },
-  });
+  const instance = await instantiate(await compileKernel(), 'influence kernel');
   const exports = instance.exports as unknown as InfluenceExports;
-  memory = exports.memory;
+  const memory = exports.memory;
   for (const [name, id] of Object.entries(REGION)) {
     const g = (instance.exports as Record<string, unknown>)[`Region.${name}`];
     if (!(g instanceof WebAssembly.Global) || g.value !== id) {
