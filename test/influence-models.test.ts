@@ -13,7 +13,7 @@ import { Agents } from '../src/learn/agents.ts';
 import { resolveTrainConfig, MODELS } from '../src/learn/config.ts';
 import { createInfluenceKernel } from '../src/core/influence.ts';
 import { Trainer } from '../src/learn/trainer.ts';
-import { evaluate } from '../src/learn/evaluate.ts';
+import { evaluateWithMeasures } from '../src/learn/evaluate.ts';
 import { loadRun, renderCurves } from '../src/plot/curves.ts';
 import { Rng } from '../src/util/rng.ts';
 
@@ -92,8 +92,11 @@ describe('every model trains on both games', () => {
         assert.equal(tf.memory().numTensors, before, 'tensors flat');
         for (const s of stats) for (const [k, v] of Object.entries(s)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
         await trainer.run();
-        const evalStats = await evaluate(trainer.cfg, trainer.agents, { episodes: 2 });
-        assert.equal(evalStats.length, 2);
+        const measured = await evaluateWithMeasures(trainer.cfg, trainer.agents, { episodes: 2 });
+        assert.equal(measured.episodes.length, 2);
+        assert.equal(measured.influence !== null, model === 'moa' || model === 'influence-moa');
+        if (measured.influence) assert.ok(Number.isFinite(measured.influence.total) && measured.influence.total >= 0);
+        assert.ok(measured.comm.ic_action_action && measured.comm.ic_action_action.max >= 0);
         trainer.dispose();
         const { png } = await renderCurves([loadRun(dir)], {});
         assert.ok(png.length > 1000);

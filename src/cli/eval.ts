@@ -1,6 +1,6 @@
 // commons eval: a trained run's policy plays episodes; prints per-episode returns and social outcomes.
 
-import { loadPolicy, evaluate } from '../learn/evaluate.ts';
+import { loadPolicy, evaluateWithMeasures } from '../learn/evaluate.ts';
 import { episodeJson } from '../env/random-rollout.ts';
 import { parse, intFlag, UsageError } from './args.ts';
 
@@ -18,7 +18,8 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
   const seed = intFlag('seed', values.seed, 0, 0);
   const { cfg, agents, checkpoint, envSteps } = await loadPolicy(values.run, { checkpoint: values.checkpoint, batch: Math.min(episodes, 16) });
   try {
-    const stats = await evaluate(cfg, agents, { episodes, greedy: values.greedy, seed });
+    const measured = await evaluateWithMeasures(cfg, agents, { episodes, greedy: values.greedy, seed });
+    const stats = measured.episodes;
     const rows = stats.map((s, k) => episodeJson(seed + Math.floor(k / agents.numEnvs), s));
     const mean = (f: (r: (typeof rows)[number]) => number | null) => {
       const xs = rows.map(f).filter((x): x is number => x !== null);
@@ -31,6 +32,8 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
         collective_return: mean((r) => r.collective_return), efficiency: mean((r) => r.efficiency),
         equality: mean((r) => r.equality), sustainability: mean((r) => r.sustainability), peace: mean((r) => r.peace),
       },
+      influence: measured.influence,
+      ic_action_action: measured.comm.ic_action_action,
     };
     if (values.json) { out(JSON.stringify(summary)); return; }
     out(`${values.run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${episodes} episodes, ${values.greedy ? 'greedy' : 'sampled'} actions`);
@@ -39,6 +42,12 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
         `sustainability ${r.sustainability?.toFixed(1) ?? 'n/a'}, peace ${r.peace.toFixed(2)}`);
     }
     const m = summary.mean;
+    if (measured.influence) {
+      out(`influence (mean c_kj per step, row k influences column j; total ${measured.influence.total.toFixed(4)} nats):`);
+      for (const row of measured.influence.matrix) out('  ' + row.map((x) => x.toFixed(4).padStart(8)).join(''));
+    }
+    const ic = measured.comm.ic_action_action;
+    if (ic) out(`instantaneous coordination, action/action: max ${ic.max.toFixed(4)} nats (shuffled baseline ${ic.baseline?.max?.toFixed(4) ?? 'n/a'}), mean ${ic.mean.toFixed(4)}`);
     out(`mean: collective ${m.collective_return?.toFixed(2)}, efficiency ${m.efficiency?.toFixed(3)}, equality ${m.equality?.toFixed(3) ?? 'n/a'}, ` +
       `sustainability ${m.sustainability?.toFixed(1) ?? 'n/a'}, peace ${m.peace?.toFixed(2)}`);
   } finally {

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { loadRun, renderCurves, METRICS } from '../plot/curves.ts';
 import { parse, choiceFlag, UsageError } from './args.ts';
 
-export const PLOT_HELP = `commons plot RUN_DIR [RUN_DIR ...] --out FILE.png [--metric collective_return|equality|sustainability] [--title TEXT]
+export const PLOT_HELP = `commons plot RUN_DIR [RUN_DIR ...] --out FILE.png [--metric collective_return|equality|sustainability|influence_total] [--title TEXT]
   Draws learning curves (metric against environment steps) of training runs, one line per model: the mean
   over seeds with a shaded min-max band where several runs share a model. Writes FILE.png and FILE.svg.`;
 

@@ -9,6 +9,8 @@ import type { TrainConfig } from './config.ts';
 import { loadCheckpoint, checkCompatible } from './checkpoint.ts';
 import { initBackend } from './tfjs/backend.ts';
 import { readRunConfig } from './run-dir.ts';
+import { createInfluenceKernel } from '../core/influence.ts';
+import { commMetrics, type CommMetrics } from './comm-metrics.ts';
 
 export interface EvalOptions {
   episodes: number;
@@ -24,9 +26,29 @@ export interface EvalOptions {
 
 /** Plays `episodes` episodes with `agents`; returns their statistics in order. */
 export async function evaluate(cfg: TrainConfig, agents: Agents, opts: EvalOptions): Promise<EpisodeStats[]> {
-  const B = agents.numEnvs;
+  return (await evaluateWithMeasures(cfg, agents, opts)).episodes;
+}
+
+export interface EvalMeasures {
+  episodes: EpisodeStats[];
+  /** MOA models: mean c_kj [k][j] over the agent-steps played, and its total per env-step. */
+  influence: { matrix: number[][]; total: number } | null;
+  /** The paper's coordination measures on the actions played (docs/metrics.md). */
+  comm: CommMetrics;
+}
+
+/** As evaluate(), also measuring influence (MOA models) and instantaneous coordination of the actions. */
+export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opts: EvalOptions): Promise<EvalMeasures> {
+  const B = agents.numEnvs, N = cfg.agents;
   const rng = new Rng(opts.seed ?? 0, 2);
   const out: EpisodeStats[] = [];
+  const kernel = agents.moa ? await createInfluenceKernel() : undefined;
+  const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
+  const influenceSum = new Float64Array(N * N);
+  let influenceSteps = 0;
+  // Actions of every played episode, one stream of T*N per env, concatenated episode by episode.
+  const logged: number[] = [];
+  const starts: number[] = [];
   const env = await createVecEnv({
     game: cfg.game, numEnvs: B, numAgents: cfg.agents, seed: opts.seed ?? 0, map: cfg.map,
     viewRadius: cfg.viewRadius, episodeLength: cfg.episodeLength,
@@ -37,18 +59,36 @@ export async function evaluate(cfg: TrainConfig, agents: Agents, opts: EvalOptio
       agents.resetState();
       const resets = new Uint8Array(B).fill(1);
       if (opts.onFrame) opts.onFrame(env.renderWorld(0));
+      const waveActions = new Uint8Array(cfg.episodeLength * B * N);
       for (let t = 0; t < cfg.episodeLength; t++) {
         agents.act(r.obs, resets, rng, env.actions, { greedy: opts.greedy });
+        if (kernel) {
+          agents.influence(r.obs, env.actions, env.internals.views.visible, kernel, ck, ckj);
+          for (let b = 0; b < B; b++) for (let k = 0; k < N * N; k++) influenceSum[k] += ckj[b * N * N + k];
+          influenceSteps += B;
+        }
+        waveActions.set(env.actions, t * B * N);
         r = env.step();
         resets.fill(0);
         if (opts.onFrame) opts.onFrame(env.renderWorld(0));
       }
-      for (let b = 0; b < B && out.length < opts.episodes; b++) out.push(env.lastEpisode(b)!);
+      for (let b = 0; b < B && out.length < opts.episodes; b++) {
+        out.push(env.lastEpisode(b)!);
+        for (let t = 0; t < cfg.episodeLength; t++) {
+          starts.push(t === 0 ? 1 : 0);
+          for (let i = 0; i < N; i++) logged.push(waveActions[(t * B + b) * N + i]);
+        }
+      }
     }
   } finally {
     env.close();
   }
-  return out;
+  const influence = kernel ? {
+    matrix: Array.from({ length: N }, (_, k) => Array.from({ length: N }, (_, j) => influenceSum[k * N + j] / influenceSteps)),
+    total: influenceSum.reduce((a, x) => a + x, 0) / influenceSteps,
+  } : null;
+  const comm = commMetrics({ T: starts.length, N, numActions: agents.numActions, actions: logged, episodeStart: starts }, { seed: opts.seed ?? 0 });
+  return { episodes: out, influence, comm };
 }
 
 /** Loads a run's configuration and the weights of one checkpoint (default: the latest) for evaluation. */

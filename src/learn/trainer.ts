@@ -42,6 +42,8 @@ export interface MetricsRow {
   /** Influence models: mean c_kj per ordered pair [k][j] over the agent-steps since the previous line,
    * their total (mean over steps of the sum over pairs, per env), and the beta in force at the end. */
   influence?: { matrix: number[][]; total: number; beta: number };
+  /** influence.total, at the top level for plotting (null for models without influence). */
+  influence_total: number | null;
   /** MOA models: cross-entropy and accuracy of the next-action predictions, beside chance (log A, 1/A). */
   moa?: { loss: number; accuracy: number | null; chance_loss: number; chance_accuracy: number };
   timing: { agent_steps_per_s: number; env_s: number; inference_s: number; update_s: number; wall_s: number };
@@ -114,6 +116,7 @@ class Window {
       peace: per(this.sums.peace), apples_eaten: per(this.sums.apples), fire_actions: per(this.sums.fires),
       clean_actions: per(this.sums.cleans), hits: per(this.sums.hits),
       policy_loss: this.loss.policy / u, value_loss: this.loss.value / u, entropy: this.loss.entropy / u, grad_norm: this.loss.grad / u,
+      influence_total: extra.beta !== undefined && this.influenceSteps ? this.influence.reduce((a, x) => a + x, 0) / this.influenceSteps : null,
       ...(extra.beta !== undefined ? {
         influence: {
           matrix: Array.from({ length: this.agents }, (_, k) => Array.from({ length: this.agents }, (_, j) =>

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.ts';
 
-export const METRICS = ['collective_return', 'equality', 'sustainability'] as const;
+export const METRICS = ['collective_return', 'equality', 'sustainability', 'influence_total'] as const;
 export type Metric = (typeof METRICS)[number];
 
 /** One line of metrics.jsonl, as far as plotting needs it. */
