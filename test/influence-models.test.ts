@@ -57,6 +57,39 @@ test('a hand-built MOA whose influencee copies the influencer gives c = -log pi(
   agents.dispose();
 });
 
+test('model I: an influencee whose policy copies the influencer gives the influencer c = -log pi(a_taken)', async () => {
+  await initBackend('wasm');
+  const B = 3, N = 3, A = 8;
+  const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false });
+  const agents = new Agents(cfg, A, B, N);
+  const p = [0.05, 0.05, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3];
+  const setHead = (g: number, edit: (w: Float32Array, b: Float32Array, H: number) => void) => {
+    const net = agents.groups[g].net, w = net.getWeights(), nv = net.variables.length;
+    w[nv - 4].fill(0);
+    w[nv - 3].fill(0);
+    edit(w[nv - 4], w[nv - 3], net.lstmUnits);
+    net.setWeights(w);
+  };
+  setHead(0, (_, b) => b.set(p.map(Math.log)));
+  // influencees 1 and 2: logit 30 on the action the influencer took (head input slot H + a)
+  for (const g of [1, 2]) setHead(g, (w, _, H) => { for (let a = 0; a < A; a++) w[(H + a) * A + a] = 30; });
+  const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40);
+  const actions = new Uint8Array(B * N);
+  agents.act(obs, new Uint8Array(B).fill(1), new Rng(0), actions);
+  // the influencees saw agent 0's sampled actions and copied them
+  for (let b = 0; b < B; b++) assert.deepEqual([actions[b * N + 1], actions[b * N + 2]], [actions[b * N], actions[b * N]]);
+  const kernel = await createInfluenceKernel();
+  const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
+  agents.influence(obs, actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  for (let b = 0; b < B; b++) {
+    const want = -Math.log(p[actions[b * N]]);
+    for (const j of [1, 2]) assert.ok(Math.abs(ckj[(b * N) * N + j] - want) < 1e-4, `env ${b}, influencee ${j}: ${ckj[(b * N) * N + j]} vs ${want}`);
+    assert.ok(Math.abs(ck[b * N] - 2 * want) < 2e-4);
+    assert.equal(ck[b * N + 1], 0, 'influencees earn no influence reward');
+  }
+  agents.dispose();
+});
+
 test('a MOA learns a partner that copies its action, far above chance, and sees the influence', async () => {
   const trainer = await Trainer.create({
     game: 'harvest', map: FIELD, model: 'moa', agents: 2, envs: 8, viewRadius: 3, episodeLength: 100, steps: 8 * 20 * 60,
@@ -94,7 +127,7 @@ describe('every model trains on both games', () => {
         await trainer.run();
         const measured = await evaluateWithMeasures(trainer.cfg, trainer.agents, { episodes: 2 });
         assert.equal(measured.episodes.length, 2);
-        assert.equal(measured.influence !== null, model === 'moa' || model === 'influence-moa');
+        assert.equal(measured.influence !== null, model !== 'a2c' && model !== 'inequity-aversion');
         if (measured.influence) assert.ok(Number.isFinite(measured.influence.total) && measured.influence.total >= 0);
         assert.ok(measured.comm.ic_action_action && measured.comm.ic_action_action.max >= 0);
         trainer.dispose();

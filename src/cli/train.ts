@@ -31,7 +31,7 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
     'view-radius': { type: 'string' }, 'report-every': { type: 'string' }, 'checkpoint-every': { type: 'string' },
     'ia-alpha': { type: 'string' }, 'ia-beta': { type: 'string' }, beta: { type: 'string' }, 'influence-start': { type: 'string' },
     'influence-end': { type: 'string' }, 'influence-clip': { type: 'string' }, divergence: { type: 'string' },
-    'influence-all': { type: 'boolean' }, 'moa-loss-weight': { type: 'string' },
+    'influence-all': { type: 'boolean' }, 'moa-loss-weight': { type: 'string' }, influencers: { type: 'string' },
   });
   let trainer: Trainer;
   if (values.resume !== undefined) {
@@ -68,6 +68,7 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
       divergence: values.divergence === undefined ? undefined : choiceFlag('divergence', values.divergence, ['kl', 'js'] as const),
       influenceVisibleOnly: values['influence-all'] ? false : undefined,
       moaLossWeight: numFlag('moa-loss-weight', values['moa-loss-weight'], 0),
+      influencers: values.influencers === undefined ? undefined : intFlag('influencers', values.influencers, 1, 1, 254),
     };
     trainer = await Trainer.create(partial, values.out);
   }

@@ -35,6 +35,8 @@ export interface GroupRollout {
   resets: Float32Array;
   h0?: tf.Tensor2D;
   c0?: tf.Tensor2D;
+  /** Influencees (model I): the one-hot influencer actions they saw, [T*Bk, K*A]. */
+  cond?: Float32Array;
 }
 
 export interface UpdateStats {
@@ -50,6 +52,10 @@ export interface UpdateStats {
 
 /** Whether a model trains Models of Other Agents. */
 export const usesMoa = (model: string) => model === 'moa' || model === 'influence-moa';
+/** Whether influencees see the influencers' actions of the step (model I and its ablation). */
+export const conditionsOnInfluencers = (model: string) => model === 'visible-actions' || model === 'influence';
+/** Whether a model measures influence (and so needs the WebAssembly kernel). */
+export const measuresInfluence = (model: string) => usesMoa(model) || conditionsOnInfluencers(model);
 
 /**
  * Adam's running powers beta^t. tfjs's Adam.setWeights recomputes them as pow(beta, t + 1), which differs
@@ -70,6 +76,8 @@ export class Agents {
   /** The policy logits of the last act(), per group [Bk, A]. */
   readonly lastLogits: Float32Array[] = [];
   readonly moa?: Moa;
+  /** Model I: the first `influencers` agents act first; the others see their actions. */
+  readonly influencers: number;
   private t = 0;
 
   constructor(readonly cfg: TrainConfig, numActions: number, readonly numEnvs: number, readonly numAgents: number) {
@@ -78,11 +86,13 @@ export class Agents {
     this.numActions = numActions;
     const B = numEnvs, N = numAgents;
     const nets = cfg.shareParams ? 1 : N;
+    this.influencers = conditionsOnInfluencers(cfg.model) ? cfg.influencers : 0;
     for (let g = 0; g < nets; g++) {
       const streams = cfg.shareParams
         ? Int32Array.from({ length: B * N }, (_, k) => k)
         : Int32Array.from({ length: B }, (_, b) => b * N + g);
-      const net = new AgentNet({ numActions, viewSize: V, extraInputs: cfg.shareParams ? N : 0, seed: cfg.seed * 1000 + g });
+      const headInputs = this.isInfluencee(g) ? this.influencers * numActions : 0;
+      const net = new AgentNet({ numActions, viewSize: V, extraInputs: cfg.shareParams ? N : 0, headInputs, seed: cfg.seed * 1000 + g });
       const optimizer = cfg.algo === 'ppo'
         ? tf.train.adam(cfg.lr, 0.9, 0.999, 1e-5)
         : tf.train.rmsprop(cfg.lr, 0.99, 0, 1e-5);
@@ -94,7 +104,11 @@ export class Agents {
     }
     this.scratch = this.groups.map((g) => new Uint8Array(g.streams.length * this.obsSize));
     if (usesMoa(cfg.model)) this.moa = new Moa(B, N, numActions, cfg.rolloutSteps, V, cfg.seed);
-    for (const g of this.groups) this.rollouts.push(this.emptyRollout(g.streams.length));
+    this.groups.forEach((grp, g) => {
+      const r = this.emptyRollout(grp.streams.length);
+      if (this.isInfluencee(g)) r.cond = new Float32Array(cfg.rolloutSteps * grp.streams.length * this.influencers * numActions);
+      this.rollouts.push(r);
+    });
   }
 
   private emptyRollout(k: number): GroupRollout {
@@ -103,6 +117,19 @@ export class Agents {
       obs: new Uint8Array(T * k * this.obsSize), actions: new Int32Array(T * k), logp: new Float32Array(T * k),
       values: new Float32Array(T * k), rewards: new Float32Array(T * k), dones: new Uint8Array(T * k), resets: new Float32Array(T * k),
     };
+  }
+
+  /** Whether group g is an influencee of model I (independent learners only). */
+  isInfluencee(g: number): boolean {
+    return this.influencers > 0 && g >= this.influencers;
+  }
+
+  /** One-hot influencer actions [B, K*A] from actions [B*N], with influencer `k` replaced by `alt` when given. */
+  private influencerOneHot(actions: ArrayLike<number>, out: Float32Array, k = -1, alt = 0): Float32Array {
+    const B = this.numEnvs, N = this.numAgents, K = this.influencers, A = this.numActions;
+    out.fill(0);
+    for (let b = 0; b < B; b++) for (let i = 0; i < K; i++) out[(b * K + i) * A + (i === k ? alt : actions[b * N + i])] = 1;
+    return out;
   }
 
   /** The observations of group g's streams, [Bk, V, V, 3] bytes. */
@@ -121,9 +148,14 @@ export class Agents {
    */
   act(obs: Uint8Array, resets: Uint8Array, rng: Rng, actions: Uint8Array, opts: { greedy?: boolean; record?: boolean } = {}): void {
     const A = this.numActions, N = this.numAgents;
+    const condBuf = this.influencers ? new Float32Array(this.numEnvs * this.influencers * A) : undefined;
     this.groups.forEach((grp, g) => {
       const x = this.gather(g, obs);
-      const out = grp.net.forward(x, grp.h, grp.c, grp.ids);
+      // Influencees act after the influencers (groups run in agent order) and see their actions.
+      const cond = this.isInfluencee(g) ? this.influencerOneHot(actions, condBuf!) : undefined;
+      const condT = cond ? tf.tensor2d(cond, [this.numEnvs, this.influencers * A]) : undefined;
+      const out = grp.net.forward(x, grp.h, grp.c, grp.ids, condT);
+      condT?.dispose();
       grp.h.dispose();
       grp.c.dispose();
       grp.h = out.h;
@@ -136,6 +168,7 @@ export class Agents {
       const r = this.rollouts[g];
       const Bk = grp.streams.length, base = this.t * Bk;
       if (opts.record) r.obs.set(x, base * this.obsSize);
+      if (opts.record && cond) r.cond!.set(cond, base * this.influencers * A);
       for (let k = 0; k < Bk; k++) {
         const s = grp.streams[k];
         let a: number, lp = 0;
@@ -157,7 +190,8 @@ export class Agents {
    * (model III): writes ck [B*N] and the pairwise ckj [B, N, N]. Call after act(), before the env steps.
    */
   influence(obs: Uint8Array, actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
-    if (!this.moa) throw new Error(`influence: model '${this.cfg.model}' has no Models of Other Agents`);
+    if (this.influencers) return this.influenceBasic(actions, visible, kernel, ck, ckj);
+    if (!this.moa) throw new Error(`influence: model '${this.cfg.model}' measures no influence`);
     this.moa.influence((i) => this.gather(i, obs), actions, this.lastLogits, visible, kernel,
       this.cfg.divergence, this.cfg.influenceVisibleOnly, ck, ckj);
   }
@@ -220,12 +254,59 @@ export class Agents {
 
   /** Value estimates of obs [B*N, ...] under the current state, without advancing it, per group. */
   bootstrapValues(obs: Uint8Array): Float32Array[] {
+    // Influencees' values depend on the influencers' next actions, not chosen yet: use their most probable.
+    const A = this.numActions;
+    const next = new Uint8Array(this.numEnvs * this.numAgents);
+    const condBuf = this.influencers ? new Float32Array(this.numEnvs * this.influencers * A) : undefined;
     return this.groups.map((grp, g) => {
-      const out = grp.net.forward(this.gather(g, obs), grp.h, grp.c, grp.ids);
+      const condT = this.isInfluencee(g) ? tf.tensor2d(this.influencerOneHot(next, condBuf!), [this.numEnvs, this.influencers * A]) : undefined;
+      const out = grp.net.forward(this.gather(g, obs), grp.h, grp.c, grp.ids, condT);
       const v = Float32Array.from(out.value.dataSync() as Float32Array);
-      tf.dispose([out.logits, out.value, out.h, out.c]);
+      if (g < this.influencers) {
+        const logits = out.logits.dataSync() as Float32Array;
+        for (let b = 0; b < this.numEnvs; b++) next[b * this.numAgents + g] = argmax(logits, b, A);
+      }
+      tf.dispose([out.logits, out.value, out.h, out.c, ...(condT ? [condT] : [])]);
       return v;
     });
+  }
+
+  /**
+   * Model I's influence (centralised counterfactuals): for each influencer k and each alternative action,
+   * every influencee's policy is re-evaluated from its LSTM output of this step with k's action replaced
+   * (only the heads run again). Call after act(). Writes ck [B*N] and ckj [B, N, N].
+   */
+  private influenceBasic(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+    const B = this.numEnvs, N = this.numAgents, K = this.influencers, A = this.numActions;
+    const J = N - K;
+    ck.fill(0);
+    ckj.fill(0);
+    const cf = new Float32Array(A * B * K * A);
+    const one = new Float32Array(B * K * A);
+    for (let k = 0; k < K; k++) {
+      for (let alt = 0; alt < A; alt++) cf.set(this.influencerOneHot(actions, one, k, alt), alt * B * K * A);
+      const v = kernel.prepare(B, A, J, A);
+      for (let j = K; j < N; j++) {
+        const grp = this.groups[j];
+        const probs = tf.tidy(() => tf.softmax(grp.net.headsFrom(tf.tile(grp.h, [A, 1]) as tf.Tensor2D, tf.tensor2d(cf, [A * B, K * A]))).dataSync() as Float32Array);
+        for (let alt = 0; alt < A; alt++) {
+          for (let b = 0; b < B; b++) v.cond.set(probs.subarray((alt * B + b) * A, (alt * B + b + 1) * A), ((b * A + alt) * J + (j - K)) * A);
+        }
+      }
+      for (let b = 0; b < B; b++) {
+        softmaxInto(this.lastLogits[k], b, A, v.prior, b * A);
+        v.taken[b] = actions[b * N + k];
+        for (let j = K; j < N; j++) {
+          v.jTaken[b * J + j - K] = 0;
+          v.mask[b * J + j - K] = this.cfg.influenceVisibleOnly ? visible[(b * N + k) * N + j] : 1;
+        }
+      }
+      const out = kernel.run(this.cfg.divergence);
+      for (let b = 0; b < B; b++) {
+        ck[b * N + k] = out.ck[b];
+        for (let j = K; j < N; j++) ckj[(b * N + k) * N + j] = out.ckj[b * J + j - K];
+      }
+    }
   }
 
   /** One learning update from the rollout just recorded; returns the mean statistics over groups. */
@@ -285,11 +366,12 @@ export class Agents {
     tf.tidy(() => {
       const resetMask = tf.tensor2d(r.resets, [T, Bk]);
       const ids = grp.ids ? tf.tile(grp.ids, [T, 1]) : undefined;
+      const cond = r.cond ? tf.tensor2d(r.cond, [T * Bk, this.influencers * this.numActions]) : undefined;
       const actions = tf.tensor1d(r.actions, 'int32');
       const advT = tf.tensor1d(adv), retT = tf.tensor1d(returns);
       const allEnvs = Array.from({ length: Bk }, (_, k) => k);
       stats = this.step(g, () => {
-        const out = grp.net.forwardSequence(r.obs, resetMask as tf.Tensor2D, r.h0!, r.c0!, ids);
+        const out = grp.net.forwardSequence(r.obs, resetMask as tf.Tensor2D, r.h0!, r.c0!, ids, cond);
         return a2cLoss(out.logits, out.values, actions, advT, retT, this.cfg);
       }, this.moa ? (ms) => this.moa!.loss(g, r.obs, resetMask as tf.Tensor2D, r.dones, allEnvs, ms) : undefined);
     });
@@ -332,12 +414,18 @@ export class Agents {
           const h0 = tf.gather(r.h0!, idxT) as tf.Tensor2D, c0 = tf.gather(r.c0!, idxT) as tf.Tensor2D;
           const resetMask = tf.tensor2d(pick(r.resets, idx, new Float32Array(T * mb)), [T, mb]);
           const ids = grp.ids ? tf.tile(tf.gather(grp.ids, idxT), [T, 1]) : undefined;
+          let cond: tf.Tensor2D | undefined;
+          if (r.cond) {
+            const KA = this.influencers * this.numActions, c = new Float32Array(T * mb * KA);
+            for (let t = 0; t < T; t++) for (let j = 0; j < mb; j++) c.set(r.cond.subarray((t * Bk + idx[j]) * KA, (t * Bk + idx[j] + 1) * KA), (t * mb + j) * KA);
+            cond = tf.tensor2d(c, [T * mb, KA]);
+          }
           const actions = tf.tensor1d(pick(r.actions, idx, new Int32Array(T * mb)) as Int32Array, 'int32');
           const oldLogp = tf.tensor1d(pick(r.logp, idx, new Float32Array(T * mb)) as Float32Array);
           const advT = tf.tensor1d(adv), retT = tf.tensor1d(pick(returns, idx, new Float32Array(T * mb)) as Float32Array);
           const dones = this.moa ? (pick(Float32Array.from(r.dones), idx, new Float32Array(T * mb)) as Float32Array) : undefined;
           stats.push(this.step(g, () => {
-            const out = grp.net.forwardSequence(obs, resetMask as tf.Tensor2D, h0, c0, ids);
+            const out = grp.net.forwardSequence(obs, resetMask as tf.Tensor2D, h0, c0, ids, cond);
             return ppoLoss(out.logits, out.values, actions, oldLogp, advT, retT, cfg.clip, cfg);
           }, this.moa ? (ms) => this.moa!.loss(g, obs, resetMask as tf.Tensor2D, Uint8Array.from(dones!), idx, ms) : undefined));
         });
@@ -405,4 +493,12 @@ export class Agents {
       tf.dispose([this.rollouts[g].h0!, this.rollouts[g].c0!].filter(Boolean));
     }
   }
+}
+
+/** Writes softmax(logits[row]) into out[at .. at + A). */
+function softmaxInto(logits: Float32Array, row: number, A: number, out: Float32Array, at: number): void {
+  let max = -Infinity, sum = 0;
+  for (let a = 0; a < A; a++) max = Math.max(max, logits[row * A + a]);
+  for (let a = 0; a < A; a++) sum += Math.exp(logits[row * A + a] - max);
+  for (let a = 0; a < A; a++) out[at + a] = Math.exp(logits[row * A + a] - max) / sum;
 }

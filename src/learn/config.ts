@@ -6,7 +6,7 @@ import { InputError } from '../util/errors.ts';
 import { GAMES, type GameName } from '../env/games.ts';
 import type { BackendName } from './tfjs/backend.ts';
 
-export const MODELS = ['a2c', 'inequity-aversion', 'moa', 'influence-moa'] as const;
+export const MODELS = ['a2c', 'inequity-aversion', 'visible-actions', 'influence', 'moa', 'influence-moa'] as const;
 export type ModelName = (typeof MODELS)[number];
 export const ALGOS = ['a2c', 'ppo'] as const;
 export type AlgoName = (typeof ALGOS)[number];
@@ -65,9 +65,12 @@ export interface TrainConfig {
   iaAlpha: number;
   /** Inequity aversion: advantageous weight beta. Default 0.05. */
   iaBeta: number;
+  /** Model I (visible-actions, influence): the first this many agents are influencers; they act first and
+   * the others see their actions. Default 1 (the paper). */
+  influencers: number;
   /** MOA models: weight of the MOA's cross-entropy in each agent's loss. Default 1 (SSD repo's default). */
   moaLossWeight: number;
-  /** Influence models: the influence reward weight beta at the end of the curriculum. Default 1 (SSD repo's MOA scripts). */
+  /** Influence models (influence, influence-moa): the influence reward weight beta at the end of the curriculum. Default 1 (SSD repo's MOA scripts). */
   influenceBeta: number;
   /** Influence curriculum: beta is 0 until this env step, then ramps linearly... Default 2% of steps
    * (the SSD repo's MOA schedule, 10M of 500M, scaled to the run). */
@@ -91,7 +94,7 @@ export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map' | 'report
   game: 'cleanup', model: 'a2c', algo: 'a2c', agents: 5, envs: 16, steps: 2e6, seed: 0, shareParams: false,
   episodeLength: 1000, viewRadius: 7, backend: 'wasm', gamma: 0.99, entropyCoef: 0.01, valueCoef: 0.5,
   maxGradNorm: 40, gaeLambda: 0.95, clip: 0.2, epochs: 4, minibatches: 2, iaAlpha: 5, iaBeta: 0.05,
-  checkpointEvery: 100_000, moaLossWeight: 1, influenceBeta: 1, influenceClip: 10, divergence: 'kl', influenceVisibleOnly: true,
+  checkpointEvery: 100_000, influencers: 1, moaLossWeight: 1, influenceBeta: 1, influenceClip: 10, divergence: 'kl', influenceVisibleOnly: true,
 };
 
 const ALGO_DEFAULTS: Record<AlgoName, { lr: number; rolloutSteps: number }> = {
@@ -127,6 +130,7 @@ const FIELDS: Record<keyof TrainConfig, Field> = {
   iaAlpha: { kind: 'num', min: 0 },
   iaBeta: { kind: 'num', min: 0 },
   reportEvery: { kind: 'int', min: 1 },
+  influencers: { kind: 'int', min: 1, max: 254 },
   moaLossWeight: { kind: 'num', min: 0 },
   influenceBeta: { kind: 'num', min: 0 },
   influenceStart: { kind: 'int', min: 0 },
@@ -167,8 +171,12 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
     }
   }
   if (c.influenceEnd < c.influenceStart) throw new InputError(`influenceEnd: must be >= influenceStart (${c.influenceStart}), got ${c.influenceEnd}`);
-  if ((c.model === 'moa' || c.model === 'influence-moa') && c.shareParams) {
-    throw new InputError(`shareParams: model '${c.model}' gives each agent its own Model of Other Agents; use independent learners (no --share-params)`);
+  const influenceModel = ['visible-actions', 'influence', 'moa', 'influence-moa'].includes(c.model);
+  if (influenceModel && c.shareParams) {
+    throw new InputError(`shareParams: model '${c.model}' needs each agent's own network; use independent learners (no --share-params)`);
+  }
+  if ((c.model === 'visible-actions' || c.model === 'influence') && c.influencers >= c.agents) {
+    throw new InputError(`influencers: model '${c.model}' needs at least one influencee; influencers must be from 1 to ${c.agents - 1} with ${c.agents} agents, got ${c.influencers}`);
   }
   if ((c.model === 'moa' || c.model === 'influence-moa') && c.agents < 2) {
     throw new InputError(`agents: model '${c.model}' models the other agents and needs at least 2 agents, got ${c.agents}`);

@@ -4,7 +4,7 @@
 import { createVecEnv, type EpisodeStats } from '../env/vec-env.ts';
 import { gameInfo } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
-import { Agents } from './agents.ts';
+import { Agents, measuresInfluence } from './agents.ts';
 import type { TrainConfig } from './config.ts';
 import { loadCheckpoint, checkCompatible } from './checkpoint.ts';
 import { initBackend } from './tfjs/backend.ts';
@@ -31,7 +31,7 @@ export async function evaluate(cfg: TrainConfig, agents: Agents, opts: EvalOptio
 
 export interface EvalMeasures {
   episodes: EpisodeStats[];
-  /** MOA models: mean c_kj [k][j] over the agent-steps played, and its total per env-step. */
+  /** Models that measure influence (model I, MOA models): mean c_kj [k][j] over the agent-steps played, and its total per env-step. */
   influence: { matrix: number[][]; total: number } | null;
   /** The paper's coordination measures on the actions played (docs/metrics.md). */
   comm: CommMetrics;
@@ -42,7 +42,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opt
   const B = agents.numEnvs, N = cfg.agents;
   const rng = new Rng(opts.seed ?? 0, 2);
   const out: EpisodeStats[] = [];
-  const kernel = agents.moa ? await createInfluenceKernel() : undefined;
+  const kernel = measuresInfluence(cfg.model) ? await createInfluenceKernel() : undefined;
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
   const influenceSum = new Float64Array(N * N);
   let influenceSteps = 0;

@@ -10,7 +10,7 @@ import { gameInfo } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
 import { InputError } from '../util/errors.ts';
 import { resolveTrainConfig, type TrainConfig } from './config.ts';
-import { Agents, usesMoa, type UpdateStats } from './agents.ts';
+import { Agents, measuresInfluence, type UpdateStats } from './agents.ts';
 import { createInfluenceKernel, type InfluenceKernel } from '../core/influence.ts';
 import { InequityAversion, type ShapingTerm } from './shaping.ts';
 import { initBackend } from './tfjs/backend.ts';
@@ -102,7 +102,7 @@ class Window {
     }
   }
 
-  row(envSteps: number, agentSteps: number, updates: number, wall: number, extra: { beta?: number; numActions?: number } = {}): MetricsRow {
+  row(envSteps: number, agentSteps: number, updates: number, wall: number, extra: { beta?: number; numActions?: number; moa?: boolean } = {}): MetricsRow {
     const e = this.episodes;
     const per = (x: number) => (e ? x / e : null);
     const u = Math.max(this.updates, 1);
@@ -124,6 +124,8 @@ class Window {
           total: this.influenceSteps ? this.influence.reduce((a, x) => a + x, 0) / this.influenceSteps : 0,
           beta: extra.beta,
         },
+      } : {}),
+      ...(extra.moa ? {
         moa: {
           loss: this.moa.loss / u, accuracy: this.moa.counted ? this.moa.correct / this.moa.counted : null,
           chance_loss: Math.log(extra.numActions!), chance_accuracy: 1 / extra.numActions!,
@@ -264,7 +266,7 @@ export class Trainer {
     const shaping: ShapingTerm[] = cfg.model === 'inequity-aversion'
       ? [new InequityAversion(cfg.envs, cfg.agents, { alpha: cfg.iaAlpha, beta: cfg.iaBeta })]
       : [];
-    const kernel = usesMoa(cfg.model) ? await createInfluenceKernel() : undefined;
+    const kernel = measuresInfluence(cfg.model) ? await createInfluenceKernel() : undefined;
     return new Trainer(cfg, env, agents, new Rng(cfg.seed, 1), shaping, runDir, kernel);
   }
 
@@ -276,7 +278,7 @@ export class Trainer {
    * to influenceBeta at influenceEnd; always 0 for models without an influence reward. */
   beta(): number {
     const c = this.cfg;
-    if (c.model !== 'influence-moa') return 0;
+    if (c.model !== 'influence-moa' && c.model !== 'influence') return 0;
     if (this.envSteps < c.influenceStart) return 0;
     if (this.envSteps >= c.influenceEnd || c.influenceEnd === c.influenceStart) return c.influenceBeta;
     return (c.influenceBeta * (this.envSteps - c.influenceStart)) / (c.influenceEnd - c.influenceStart);
@@ -336,7 +338,7 @@ export class Trainer {
   /** Writes the metrics line for the stretch since the previous one. */
   private report(hooks: RunHooks): void {
     const row = this.window.row(this.envSteps, this.envSteps * this.cfg.agents, this.updates, now() - this.wall0,
-      this.kernel ? { beta: this.beta(), numActions: this.env.spec.numActions } : {});
+      this.kernel ? { beta: this.beta(), numActions: this.env.spec.numActions, moa: Boolean(this.agents.moa) } : {});
     if (this.runDir) appendFileSync(join(this.runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n');
     if (row.collective_return !== null) this.best = Math.max(this.best ?? -Infinity, row.collective_return);
     this.lastRow = row;

@@ -34,6 +34,9 @@ export interface AgentNetOptions {
   extraInputs?: number;
   /** Initialisation seed (default 0). Same seed -> identical weights. */
   seed?: number;
+  /** Length of an optional vector concatenated to the LSTM output before the heads (default 0): inputs
+   * whose counterfactual values must be cheap to evaluate (re-running only the heads, see headsFrom). */
+  headInputs?: number;
 }
 
 export type AgentStepOutput = {
@@ -72,6 +75,7 @@ export class AgentNet {
   readonly fc: readonly number[];
   readonly lstmUnits: number;
   readonly extraInputs: number;
+  readonly headInputs: number;
   readonly seed: number;
   /** Size of the flattened conv output. */
   readonly convOutSize: number;
@@ -86,7 +90,7 @@ export class AgentNet {
 
   constructor(opts: AgentNetOptions) {
     const {
-      numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, seed = 0,
+      numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, seed = 0, headInputs = 0,
     } = opts;
     const posInt = (v: number) => Number.isInteger(v) && v > 0;
     if (!posInt(numActions)) throw new Error(`AgentNet: numActions must be a positive integer, got ${numActions}`);
@@ -103,6 +107,7 @@ export class AgentNet {
     this.fc = [...fc];
     this.lstmUnits = lstm;
     this.extraInputs = extraInputs;
+    this.headInputs = headInputs;
     this.seed = seed;
     const convSide = viewSize - 2;
     this.convOutSize = convSide * convSide * convFilters;
@@ -128,8 +133,8 @@ export class AgentNet {
       nIn = n;
     }
     this.cell = new LSTMCell({ inputSize: nIn, hiddenSize: lstm, rng });
-    this.policy = denseLayer(lstm, numActions);
-    this.valueHead = denseLayer(lstm, 1);
+    this.policy = denseLayer(lstm + headInputs, numActions);
+    this.valueHead = denseLayer(lstm + headInputs, 1);
   }
 
   /** All trainable variables, in the fixed order used by getWeights/setWeights. */
@@ -189,10 +194,23 @@ export class AgentNet {
     return y;
   }
 
-  private heads(hs: tf.Tensor2D): { logits: tf.Tensor2D; value: tf.Tensor1D } {
+  private heads(hs: tf.Tensor2D, headExtra?: tf.Tensor2D): { logits: tf.Tensor2D; value: tf.Tensor1D } {
+    if (this.headInputs > 0) {
+      if (headExtra == null || headExtra.shape[0] !== hs.shape[0] || headExtra.shape[1] !== this.headInputs) {
+        throw new Error(`AgentNet: expected head inputs of shape [${hs.shape[0]}, ${this.headInputs}], got ${headExtra ? `[${headExtra.shape}]` : 'none'}`);
+      }
+      hs = tf.concat([hs, headExtra], 1) as tf.Tensor2D;
+    }
     const logits = tf.add(tf.matMul(hs, this.policy.w), this.policy.b) as tf.Tensor2D;
     const value = tf.reshape(tf.add(tf.matMul(hs, this.valueHead.w), this.valueHead.b), [hs.shape[0]]) as tf.Tensor1D;
     return { logits, value };
+  }
+
+  /** Policy logits from LSTM outputs [M, H] and head inputs [M, headInputs]: what a counterfactual head
+   * input changes, without re-running the conv, dense layers or LSTM. */
+  headsFrom(features: tf.Tensor2D, headExtra: tf.Tensor2D): tf.Tensor2D {
+    this.checkAlive();
+    return tf.tidy(() => this.heads(features, headExtra).logits);
   }
 
   private checkAlive(): void {
@@ -200,7 +218,7 @@ export class AgentNet {
   }
 
   /** One step (acting): obs [B, V, V, 3], h, c [B, H], extra [B, E] if extraInputs > 0. */
-  forward(obs: ObsInput, h: tf.Tensor2D, c: tf.Tensor2D, extra?: tf.Tensor): AgentStepOutput {
+  forward(obs: ObsInput, h: tf.Tensor2D, c: tf.Tensor2D, extra?: tf.Tensor, headExtra?: tf.Tensor2D): AgentStepOutput {
     this.checkAlive();
     return tf.tidy(() => {
       const y = this.torso(obs, extra);
@@ -208,7 +226,7 @@ export class AgentNet {
         throw new Error(`AgentNet.forward: batch ${y.shape[0]} of obs != batch ${h.shape[0]} of h`);
       }
       const s = this.cell.step(y, h, c);
-      return { ...this.heads(s.h), h: s.h, c: s.c };
+      return { ...this.heads(s.h, headExtra), h: s.h, c: s.c };
     });
   }
 
@@ -218,7 +236,7 @@ export class AgentNet {
    * zeroed before that step), h0, c0 [B, H], extra [T*B, E] if extraInputs > 0.
    */
   forwardSequence(
-    obs: ObsInput, resetMask: tf.Tensor2D, h0: tf.Tensor2D, c0: tf.Tensor2D, extra?: tf.Tensor,
+    obs: ObsInput, resetMask: tf.Tensor2D, h0: tf.Tensor2D, c0: tf.Tensor2D, extra?: tf.Tensor, headExtra?: tf.Tensor2D,
   ): AgentSequenceOutput {
     this.checkAlive();
     const [T, B] = resetMask.shape;
@@ -230,7 +248,7 @@ export class AgentNet {
       const seq = tf.reshape(y, [T, B, y.shape[1]]) as tf.Tensor3D;
       const u = this.cell.unroll(seq, h0, c0, resetMask);
       const features = tf.reshape(u.outputs, [T * B, this.lstmUnits]) as tf.Tensor2D;
-      const { logits, value } = this.heads(features);
+      const { logits, value } = this.heads(features, headExtra);
       return { logits, values: value, h: u.h, c: u.c, features };
     });
   }
