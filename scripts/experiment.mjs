@@ -41,13 +41,17 @@ async function runJob(job) {
 const queue = [...jobs];
 await Promise.all(Array.from({ length: parallel }, async () => { while (queue.length) await runJob(queue.shift()); }));
 const minutes = ((Date.now() - t0) / 60000).toFixed(1);
+const timingNote = jobs.every((j) => existsSync(join(root, j.dir, 'summary.json')))
+  ? jobs.map((j) => JSON.parse(readFileSync(join(root, j.dir, 'summary.json'), 'utf8')).seconds).reduce((a, b) => a + b, 0) / 60
+  : NaN;
 
 const lastWithEpisodes = (dir) => readFileSync(join(root, dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.episodes > 0).at(-1);
 const fmt = (xs) => {
   const ys = xs.filter((x) => x !== null && x !== undefined);
   if (!ys.length) return 'n/a';
   const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
-  return `${mean.toFixed(1)} (${Math.min(...ys).toFixed(1)} .. ${Math.max(...ys).toFixed(1)})`;
+  const d = Math.max(...ys.map(Math.abs)) < 10 ? 3 : 1;
+  return `${mean.toFixed(d)} (${Math.min(...ys).toFixed(d)} .. ${Math.max(...ys).toFixed(d)})${ys.length < xs.length ? ` [${ys.length} of ${xs.length} seeds defined]` : ''}`;
 };
 const rows = models.map((model) => {
   const last = jobs.filter((j) => j.model === model).map((j) => lastWithEpisodes(j.dir));
@@ -58,7 +62,7 @@ const cmd = `npm run experiment -- --game ${values.game} --models ${values.model
 writeFileSync(join(root, 'docs', 'RESULTS.md'), `# Results: a first look at the paper's claim
 
 Command: \`${cmd}\` (${values.agents} agents, ${values.envs} envs, 2 runs in parallel on the 2-core development
-machine, ${minutes} minutes, ${new Date().toISOString().slice(0, 10)}). Each figure is the last metrics line with finished
+machine, ${timingNote.toFixed(1)} training-minutes in all, ${new Date().toISOString().slice(0, 10)}). Each figure is the last metrics line with finished
 episodes (the mean over that wave of ${values.envs} episodes), as mean (min .. max) over seeds.
 
 | model | seeds | collective return | equality | sustainability | total influence |

@@ -90,6 +90,39 @@ test('model I: an influencee whose policy copies the influencer gives the influe
   agents.dispose();
 });
 
+test('model II: a listener that copies the speaker\'s last symbol gives the speaker c = -log pi_msg(m_taken)', async () => {
+  await initBackend('wasm');
+  const B = 3, N = 2, A = 8;
+  const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence-comm', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false });
+  const agents = new Agents(cfg, A, B, N);
+  assert.equal(agents.vocab, A, 'the vocabulary defaults to the number of actions');
+  const p = [0.4, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
+  const edit = (g: number, f: (w: Float32Array[], nv: number, H: number) => void) => {
+    const net = agents.groups[g].net, w = net.getWeights(), nv = net.variables.length;
+    f(w, nv, net.lstmUnits);
+    net.setWeights(w);
+  };
+  // speaker 0: message head = log p whatever it sees; its actions ignore what it hears
+  edit(0, (w, nv) => { w[nv - 4].fill(0); w[nv - 3].set(p.map(Math.log)); w[nv - 8].fill(0); });
+  // listener 1: its action copies the symbol agent 0 said last step (head input slot H + 0 * V + m)
+  edit(1, (w, nv, H) => { w[nv - 8].fill(0); w[nv - 7].fill(0); for (let m = 0; m < A; m++) w[nv - 8][(H + m) * A + m] = 30; });
+  const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40);
+  const actions = new Uint8Array(B * N), rng = new Rng(3);
+  agents.act(obs, new Uint8Array(B).fill(1), rng, actions);
+  const said = Array.from({ length: B }, (_, b) => agents.symbols[b * N]);
+  agents.act(obs, new Uint8Array(B), rng, actions);
+  for (let b = 0; b < B; b++) assert.equal(actions[b * N + 1], said[b], 'the listener copied the symbol');
+  const kernel = await createInfluenceKernel();
+  const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
+  agents.influence(obs, actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  for (let b = 0; b < B; b++) {
+    const want = -Math.log(p[said[b]]);
+    assert.ok(Math.abs(ckj[b * N * N + 1] - want) < 1e-4, `env ${b}: ${ckj[b * N * N + 1]} vs ${want}`);
+    assert.ok(ckj[(b * N + 1) * N] < 1e-3, 'the listener\'s own symbols moved nothing');
+  }
+  agents.dispose();
+});
+
 test('a MOA learns a partner that copies its action, far above chance, and sees the influence', async () => {
   const trainer = await Trainer.create({
     game: 'harvest', map: FIELD, model: 'moa', agents: 2, envs: 8, viewRadius: 3, episodeLength: 100, steps: 8 * 20 * 60,

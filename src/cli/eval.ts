@@ -34,6 +34,8 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
       },
       influence: measured.influence,
       ic_action_action: measured.comm.ic_action_action,
+      ic_symbol_action: measured.comm.ic_symbol_action,
+      speaker_consistency: measured.comm.speaker_consistency,
     };
     if (values.json) { out(JSON.stringify(summary)); return; }
     out(`${values.run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${episodes} episodes, ${values.greedy ? 'greedy' : 'sampled'} actions`);
@@ -47,6 +49,9 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
       for (const row of measured.influence.matrix) out('  ' + row.map((x) => x.toFixed(4).padStart(8)).join(''));
     }
     const ic = measured.comm.ic_action_action;
+    const sc = measured.comm.speaker_consistency, ics = measured.comm.ic_symbol_action;
+    if (sc) out(`speaker consistency: max ${sc.max.toFixed(3)}, mean ${sc.mean.toFixed(3)} (shuffled baseline max ${sc.baseline?.max?.toFixed(3) ?? 'n/a'})`);
+    if (ics) out(`instantaneous coordination, symbol/action: max ${ics.max.toFixed(4)} nats (shuffled baseline ${ics.baseline?.max?.toFixed(4) ?? 'n/a'}), mean ${ics.mean.toFixed(4)}`);
     if (ic) out(`instantaneous coordination, action/action: max ${ic.max.toFixed(4)} nats (shuffled baseline ${ic.baseline?.max?.toFixed(4) ?? 'n/a'}), mean ${ic.mean.toFixed(4)}`);
     out(`mean: collective ${m.collective_return?.toFixed(2)}, efficiency ${m.efficiency?.toFixed(3)}, equality ${m.equality?.toFixed(3) ?? 'n/a'}, ` +
       `sustainability ${m.sustainability?.toFixed(1) ?? 'n/a'}, peace ${m.peace?.toFixed(2)}`);

@@ -31,7 +31,7 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
     'view-radius': { type: 'string' }, 'report-every': { type: 'string' }, 'checkpoint-every': { type: 'string' },
     'ia-alpha': { type: 'string' }, 'ia-beta': { type: 'string' }, beta: { type: 'string' }, 'influence-start': { type: 'string' },
     'influence-end': { type: 'string' }, 'influence-clip': { type: 'string' }, divergence: { type: 'string' },
-    'influence-all': { type: 'boolean' }, 'moa-loss-weight': { type: 'string' }, influencers: { type: 'string' },
+    'influence-all': { type: 'boolean' }, 'moa-loss-weight': { type: 'string' }, influencers: { type: 'string' }, vocab: { type: 'string' },
   });
   let trainer: Trainer;
   if (values.resume !== undefined) {
@@ -69,6 +69,7 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
       influenceVisibleOnly: values['influence-all'] ? false : undefined,
       moaLossWeight: numFlag('moa-loss-weight', values['moa-loss-weight'], 0),
       influencers: values.influencers === undefined ? undefined : intFlag('influencers', values.influencers, 1, 1, 254),
+      vocab: values.vocab === undefined ? undefined : intFlag('vocab', values.vocab, 0, 1, 64),
     };
     trainer = await Trainer.create(partial, values.out);
   }

@@ -35,8 +35,15 @@ export interface GroupRollout {
   resets: Float32Array;
   h0?: tf.Tensor2D;
   c0?: tf.Tensor2D;
-  /** Influencees (model I): the one-hot influencer actions they saw, [T*Bk, K*A]. */
+  /** Head inputs the stream saw: model I influencees, the one-hot influencer actions [T*Bk, K*A]; model II,
+   * the one-hot symbols of all agents from the previous step [T*Bk, N*V]. */
   cond?: Float32Array;
+  /** Model II: the symbols emitted, their log probabilities, the message value estimates and the rewards
+   * of the message stream (environment reward, plus beta * influence for influence-comm), [T*Bk]. */
+  msg?: Int32Array;
+  msgLogp?: Float32Array;
+  msgValues?: Float32Array;
+  msgRewards?: Float32Array;
 }
 
 export interface UpdateStats {
@@ -54,8 +61,10 @@ export interface UpdateStats {
 export const usesMoa = (model: string) => model === 'moa' || model === 'influence-moa';
 /** Whether influencees see the influencers' actions of the step (model I and its ablation). */
 export const conditionsOnInfluencers = (model: string) => model === 'visible-actions' || model === 'influence';
+/** Whether agents talk over the cheap-talk channel (model II and its ablation). */
+export const communicates = (model: string) => model === 'comm' || model === 'influence-comm';
 /** Whether a model measures influence (and so needs the WebAssembly kernel). */
-export const measuresInfluence = (model: string) => usesMoa(model) || conditionsOnInfluencers(model);
+export const measuresInfluence = (model: string) => usesMoa(model) || conditionsOnInfluencers(model) || communicates(model);
 
 /**
  * Adam's running powers beta^t. tfjs's Adam.setWeights recomputes them as pow(beta, t + 1), which differs
@@ -66,6 +75,9 @@ function adamPowers(opt: tf.Optimizer): [string, tf.Variable][] {
   const o = opt as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
   return o.accBeta1 && o.accBeta2 ? [['adam_beta1_power', o.accBeta1], ['adam_beta2_power', o.accBeta2]] : [];
 }
+
+/** Value estimates after the last rollout step, per group: the action stream's and (model II) the message stream's. */
+export interface Bootstrap { values: Float32Array; msgValues?: Float32Array }
 
 export class Agents {
   readonly groups: Group[] = [];
@@ -78,6 +90,16 @@ export class Agents {
   readonly moa?: Moa;
   /** Model I: the first `influencers` agents act first; the others see their actions. */
   readonly influencers: number;
+  /** Model II: vocabulary size (0 without a channel). */
+  readonly vocab: number;
+  /** Model II: the symbols every agent emitted at the last step [B*N], and the ones before them. */
+  readonly symbols: Uint8Array;
+  readonly prevSymbols: Uint8Array;
+  /** Model II: message logits of the last and the previous act(), per group [Bk, V]. */
+  private msgLogits: Float32Array[] = [];
+  private prevMsgLogits: Float32Array[] = [];
+  /** Model II: resets of the current step (the symbol input is empty at an episode's first step). */
+  private lastResets: Uint8Array;
   private t = 0;
 
   constructor(readonly cfg: TrainConfig, numActions: number, readonly numEnvs: number, readonly numAgents: number) {
@@ -87,12 +109,18 @@ export class Agents {
     const B = numEnvs, N = numAgents;
     const nets = cfg.shareParams ? 1 : N;
     this.influencers = conditionsOnInfluencers(cfg.model) ? cfg.influencers : 0;
+    this.vocab = communicates(cfg.model) ? cfg.vocab || numActions : 0;
+    this.symbols = new Uint8Array(B * N);
+    this.prevSymbols = new Uint8Array(B * N);
+    this.lastResets = new Uint8Array(B).fill(1);
     for (let g = 0; g < nets; g++) {
       const streams = cfg.shareParams
         ? Int32Array.from({ length: B * N }, (_, k) => k)
         : Int32Array.from({ length: B }, (_, b) => b * N + g);
-      const headInputs = this.isInfluencee(g) ? this.influencers * numActions : 0;
-      const net = new AgentNet({ numActions, viewSize: V, extraInputs: cfg.shareParams ? N : 0, headInputs, seed: cfg.seed * 1000 + g });
+      const headInputs = this.isInfluencee(g) ? this.influencers * numActions : N * this.vocab;
+      const net = new AgentNet({
+        numActions, viewSize: V, extraInputs: cfg.shareParams ? N : 0, headInputs, messages: this.vocab, seed: cfg.seed * 1000 + g,
+      });
       const optimizer = cfg.algo === 'ppo'
         ? tf.train.adam(cfg.lr, 0.9, 0.999, 1e-5)
         : tf.train.rmsprop(cfg.lr, 0.99, 0, 1e-5);
@@ -106,7 +134,12 @@ export class Agents {
     if (usesMoa(cfg.model)) this.moa = new Moa(B, N, numActions, cfg.rolloutSteps, V, cfg.seed);
     this.groups.forEach((grp, g) => {
       const r = this.emptyRollout(grp.streams.length);
-      if (this.isInfluencee(g)) r.cond = new Float32Array(cfg.rolloutSteps * grp.streams.length * this.influencers * numActions);
+      const T = cfg.rolloutSteps, Bk = grp.streams.length;
+      if (this.isInfluencee(g)) r.cond = new Float32Array(T * Bk * this.influencers * numActions);
+      if (this.vocab) {
+        r.cond = new Float32Array(T * Bk * N * this.vocab);
+        Object.assign(r, { msg: new Int32Array(T * Bk), msgLogp: new Float32Array(T * Bk), msgValues: new Float32Array(T * Bk), msgRewards: new Float32Array(T * Bk) });
+      }
       this.rollouts.push(r);
     });
   }
@@ -132,6 +165,29 @@ export class Agents {
     return out;
   }
 
+  /** One-hot symbols of all agents [B, N*V] from `symbols` [B*N], with agent k's replaced by `alt` when
+   * given; all zero for envs whose episode starts now (nothing was said yet). */
+  private symbolOneHot(symbols: ArrayLike<number>, resets: ArrayLike<number>, out: Float32Array, k = -1, alt = 0): Float32Array {
+    const B = this.numEnvs, N = this.numAgents, V = this.vocab;
+    out.fill(0);
+    for (let b = 0; b < B; b++) {
+      if (resets[b]) continue;
+      for (let i = 0; i < N; i++) out[(b * N + i) * V + (i === k ? alt : symbols[b * N + i])] = 1;
+    }
+    return out;
+  }
+
+  /** The head inputs of group g for this step: influencer actions (model I) or heard symbols (model II). */
+  private headInputsFor(g: number, actions: ArrayLike<number>, resets: ArrayLike<number>, buf: Float32Array): Float32Array | undefined {
+    if (this.isInfluencee(g)) return this.influencerOneHot(actions, buf);
+    if (this.vocab) return this.symbolOneHot(this.symbols, resets, buf);
+    return undefined;
+  }
+
+  private headWidth(g: number): number {
+    return this.isInfluencee(g) ? this.influencers * this.numActions : this.numAgents * this.vocab;
+  }
+
   /** The observations of group g's streams, [Bk, V, V, 3] bytes. */
   private gather(g: number, obs: Uint8Array): Uint8Array {
     const { streams } = this.groups[g];
@@ -147,13 +203,16 @@ export class Agents {
    * `resets[b]` = 1 marks envs whose episode starts with this observation.
    */
   act(obs: Uint8Array, resets: Uint8Array, rng: Rng, actions: Uint8Array, opts: { greedy?: boolean; record?: boolean } = {}): void {
-    const A = this.numActions, N = this.numAgents;
-    const condBuf = this.influencers ? new Float32Array(this.numEnvs * this.influencers * A) : undefined;
+    const A = this.numActions, N = this.numAgents, Vm = this.vocab;
+    const next = Vm ? new Uint8Array(this.numEnvs * N) : undefined;
+    this.lastResets.set(resets);
     this.groups.forEach((grp, g) => {
       const x = this.gather(g, obs);
-      // Influencees act after the influencers (groups run in agent order) and see their actions.
-      const cond = this.isInfluencee(g) ? this.influencerOneHot(actions, condBuf!) : undefined;
-      const condT = cond ? tf.tensor2d(cond, [this.numEnvs, this.influencers * A]) : undefined;
+      // Influencees act after the influencers (groups run in agent order) and see their actions; talking
+      // agents hear every symbol of the previous step.
+      const width = this.headWidth(g);
+      const cond = width ? this.headInputsFor(g, actions, resets, new Float32Array(this.numEnvs * width)) : undefined;
+      const condT = cond ? tf.tensor2d(cond, [this.numEnvs, width]) : undefined;
       const out = grp.net.forward(x, grp.h, grp.c, grp.ids, condT);
       condT?.dispose();
       grp.h.dispose();
@@ -163,12 +222,13 @@ export class Agents {
       const logits = Float32Array.from(out.logits.dataSync() as Float32Array);
       this.lastLogits[g] = logits;
       const values = out.value.dataSync() as Float32Array;
-      out.logits.dispose();
-      out.value.dispose();
+      const msgLogits = out.msgLogits ? Float32Array.from(out.msgLogits.dataSync() as Float32Array) : undefined;
+      const msgValues = out.msgValue ? out.msgValue.dataSync() as Float32Array : undefined;
+      tf.dispose([out.logits, out.value, ...(out.msgLogits ? [out.msgLogits, out.msgValue!] : [])]);
       const r = this.rollouts[g];
       const Bk = grp.streams.length, base = this.t * Bk;
       if (opts.record) r.obs.set(x, base * this.obsSize);
-      if (opts.record && cond) r.cond!.set(cond, base * this.influencers * A);
+      if (opts.record && cond) r.cond!.set(cond, base * width);
       for (let k = 0; k < Bk; k++) {
         const s = grp.streams[k];
         let a: number, lp = 0;
@@ -181,7 +241,87 @@ export class Agents {
           r.values[base + k] = values[k];
           r.resets[base + k] = resets[Math.floor(s / N)];
         }
+        if (msgLogits) {
+          let m: number, mlp = 0;
+          if (opts.greedy) m = argmax(msgLogits, k, Vm);
+          else ({ action: m, logp: mlp } = sampleCategorical(msgLogits, k, Vm, rng.next()));
+          next![s] = m;
+          if (opts.record) {
+            r.msg![base + k] = m;
+            r.msgLogp![base + k] = mlp;
+            r.msgValues![base + k] = msgValues![k];
+          }
+        }
       }
+      if (msgLogits) {
+        this.prevMsgLogits[g] = this.msgLogits[g];
+        this.msgLogits[g] = msgLogits;
+      }
+    });
+    if (next) {
+      this.prevSymbols.set(this.symbols);
+      this.symbols.set(next);
+    }
+  }
+
+  /**
+   * Model II's influence: how much each agent's symbol of the previous step moved every listener's action
+   * of this step. For every alternative symbol the listener's policy is re-evaluated from its LSTM output
+   * of this step (only the heads run again). Call after act(); writes ck [B*N] (the speaker's influence,
+   * owed to its message of the previous step) and ckj [B, N, N]. Envs that just reset heard nothing: 0.
+   */
+  private influenceComm(visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+    const B = this.numEnvs, N = this.numAgents, A = this.numActions, Vm = this.vocab;
+    const J = N - 1, width = N * Vm;
+    ck.fill(0);
+    ckj.fill(0);
+    if (this.prevMsgLogits.length < N || !this.prevMsgLogits[0]) return; // nothing said before the first step
+    const cf = new Float32Array(Vm * B * width);
+    const one = new Float32Array(B * width);
+    for (let k = 0; k < N; k++) {
+      for (let alt = 0; alt < Vm; alt++) cf.set(this.symbolOneHot(this.prevSymbols, this.lastResets, one, k, alt), alt * B * width);
+      const v = kernel.prepare(B, Vm, J, A);
+      let jj = 0;
+      for (let j = 0; j < N; j++) {
+        if (j === k) continue;
+        const grp = this.groups[j];
+        const probs = tf.tidy(() => tf.softmax(grp.net.headsFrom(tf.tile(grp.h, [Vm, 1]) as tf.Tensor2D, tf.tensor2d(cf, [Vm * B, width]))).dataSync() as Float32Array);
+        for (let alt = 0; alt < Vm; alt++) {
+          for (let b = 0; b < B; b++) v.cond.set(probs.subarray((alt * B + b) * A, (alt * B + b + 1) * A), ((b * Vm + alt) * J + jj) * A);
+        }
+        jj++;
+      }
+      for (let b = 0; b < B; b++) {
+        softmaxInto(this.prevMsgLogits[k], b, Vm, v.prior, b * Vm);
+        v.taken[b] = this.prevSymbols[b * N + k];
+        let q = 0;
+        for (let j = 0; j < N; j++) {
+          if (j === k) continue;
+          v.jTaken[b * J + q] = 0;
+          v.mask[b * J + q] = this.lastResets[b] ? 0 : this.cfg.influenceVisibleOnly ? visible[(b * N + k) * N + j] : 1;
+          q++;
+        }
+      }
+      const out = kernel.run(this.cfg.divergence);
+      for (let b = 0; b < B; b++) {
+        ck[b * N + k] = out.ck[b];
+        let q = 0;
+        for (let j = 0; j < N; j++) {
+          if (j === k) continue;
+          ckj[(b * N + k) * N + j] = out.ckj[b * J + q];
+          q++;
+        }
+      }
+    }
+  }
+
+  /** Model II: adds bonus [B*N] to the message rewards of the previous rollout step (where the symbols
+   * that earned it were emitted); a bonus for the step before the rollout began is dropped. */
+  addMessageBonus(bonus: Float32Array): void {
+    if (this.t < 1) return;
+    this.groups.forEach((grp, g) => {
+      const r = this.rollouts[g], Bk = grp.streams.length, base = (this.t - 1) * Bk;
+      for (let k = 0; k < Bk; k++) r.msgRewards![base + k] += bonus[grp.streams[k]];
     });
   }
 
@@ -191,14 +331,16 @@ export class Agents {
    */
   influence(obs: Uint8Array, actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
     if (this.influencers) return this.influenceBasic(actions, visible, kernel, ck, ckj);
+    if (this.vocab) return this.influenceComm(visible, kernel, ck, ckj);
     if (!this.moa) throw new Error(`influence: model '${this.cfg.model}' measures no influence`);
     this.moa.influence((i) => this.gather(i, obs), actions, this.lastLogits, visible, kernel,
       this.cfg.divergence, this.cfg.influenceVisibleOnly, ck, ckj);
   }
 
   /** Stores this step's rewards [B*N] and done flags [B] and moves to the next rollout step; `joint`
-   * (actions [B*N] and visibility after the step [B*N*N]) feeds the MOA's training targets. */
-  record(rewards: Float32Array, dones: Uint8Array, joint?: { actions: Uint8Array; visible: Uint8Array }): void {
+   * (actions [B*N] and visibility after the step [B*N*N]) feeds the MOA's training targets; `extrinsic`
+   * (default: `rewards`) starts the message stream's rewards of model II. */
+  record(rewards: Float32Array, dones: Uint8Array, joint?: { actions: Uint8Array; visible: Uint8Array }, extrinsic?: Float32Array): void {
     const N = this.numAgents;
     if (this.moa && joint) this.moa.record(this.t, joint.actions, joint.visible);
     this.groups.forEach((grp, g) => {
@@ -206,6 +348,7 @@ export class Agents {
       for (let k = 0; k < Bk; k++) {
         const s = grp.streams[k];
         r.rewards[base + k] = rewards[s];
+        if (r.msgRewards) r.msgRewards[base + k] = extrinsic ? extrinsic[s] : rewards[s];
         r.dones[base + k] = dones[Math.floor(s / N)];
       }
     });
@@ -231,6 +374,11 @@ export class Agents {
   /** Zeroes every stream's recurrent state (a fresh start of all episodes). */
   resetState(): void {
     this.moa?.resetState();
+    this.symbols.fill(0);
+    this.prevSymbols.fill(0);
+    this.lastResets.fill(1);
+    this.msgLogits = [];
+    this.prevMsgLogits = [];
     for (const grp of this.groups) {
       tf.dispose([grp.h, grp.c]);
       const z = grp.net.zeroState(grp.streams.length);
@@ -253,21 +401,23 @@ export class Agents {
   }
 
   /** Value estimates of obs [B*N, ...] under the current state, without advancing it, per group. */
-  bootstrapValues(obs: Uint8Array): Float32Array[] {
+  bootstrapValues(obs: Uint8Array, resets: Uint8Array): Bootstrap[] {
     // Influencees' values depend on the influencers' next actions, not chosen yet: use their most probable.
     const A = this.numActions;
     const next = new Uint8Array(this.numEnvs * this.numAgents);
-    const condBuf = this.influencers ? new Float32Array(this.numEnvs * this.influencers * A) : undefined;
     return this.groups.map((grp, g) => {
-      const condT = this.isInfluencee(g) ? tf.tensor2d(this.influencerOneHot(next, condBuf!), [this.numEnvs, this.influencers * A]) : undefined;
+      const width = this.headWidth(g);
+      const cond = width ? this.headInputsFor(g, next, resets, new Float32Array(this.numEnvs * width)) : undefined;
+      const condT = cond ? tf.tensor2d(cond, [this.numEnvs, width]) : undefined;
       const out = grp.net.forward(this.gather(g, obs), grp.h, grp.c, grp.ids, condT);
       const v = Float32Array.from(out.value.dataSync() as Float32Array);
+      const m = out.msgValue ? Float32Array.from(out.msgValue.dataSync() as Float32Array) : undefined;
       if (g < this.influencers) {
         const logits = out.logits.dataSync() as Float32Array;
         for (let b = 0; b < this.numEnvs; b++) next[b * this.numAgents + g] = argmax(logits, b, A);
       }
-      tf.dispose([out.logits, out.value, out.h, out.c, ...(condT ? [condT] : [])]);
-      return v;
+      tf.dispose([out.logits, out.value, out.h, out.c, ...(condT ? [condT] : []), ...(out.msgLogits ? [out.msgLogits, out.msgValue!] : [])]);
+      return { values: v, msgValues: m };
     });
   }
 
@@ -310,7 +460,7 @@ export class Agents {
   }
 
   /** One learning update from the rollout just recorded; returns the mean statistics over groups. */
-  update(bootstrap: Float32Array[], rng: Rng): UpdateStats {
+  update(bootstrap: Bootstrap[], rng: Rng): UpdateStats {
     const sum: UpdateStats = { policyLoss: 0, valueLoss: 0, entropy: 0, gradNorm: 0, moaLoss: 0, moaCorrect: 0, moaCounted: 0 };
     let count = 0;
     this.groups.forEach((grp, g) => {
@@ -357,31 +507,40 @@ export class Agents {
     return stats;
   }
 
-  private updateA2c(g: number, bootstrap: Float32Array): UpdateStats {
+  private updateA2c(g: number, bootstrap: Bootstrap): UpdateStats {
     const grp = this.groups[g], r = this.rollouts[g];
     const T = this.cfg.rolloutSteps, Bk = grp.streams.length;
-    const returns = nStepReturns(r.rewards, r.dones, bootstrap, T, Bk, this.cfg.gamma);
+    const returns = nStepReturns(r.rewards, r.dones, bootstrap.values, T, Bk, this.cfg.gamma);
     const adv = returns.map((R, k) => R - r.values[k]);
+    // Model II: the message head learns from its own stream of rewards, with its own value head.
+    const msgReturns = r.msg ? nStepReturns(r.msgRewards!, r.dones, bootstrap.msgValues!, T, Bk, this.cfg.gamma) : undefined;
+    const msgAdv = msgReturns?.map((R, k) => R - r.msgValues![k]);
     let stats!: UpdateStats;
     tf.tidy(() => {
       const resetMask = tf.tensor2d(r.resets, [T, Bk]);
       const ids = grp.ids ? tf.tile(grp.ids, [T, 1]) : undefined;
-      const cond = r.cond ? tf.tensor2d(r.cond, [T * Bk, this.influencers * this.numActions]) : undefined;
+      const cond = r.cond ? tf.tensor2d(r.cond, [T * Bk, this.headWidth(g)]) : undefined;
       const actions = tf.tensor1d(r.actions, 'int32');
       const advT = tf.tensor1d(adv), retT = tf.tensor1d(returns);
+      const msgs = r.msg ? tf.tensor1d(r.msg, 'int32') : undefined;
+      const msgAdvT = msgAdv ? tf.tensor1d(msgAdv) : undefined, msgRetT = msgReturns ? tf.tensor1d(msgReturns) : undefined;
       const allEnvs = Array.from({ length: Bk }, (_, k) => k);
       stats = this.step(g, () => {
         const out = grp.net.forwardSequence(r.obs, resetMask as tf.Tensor2D, r.h0!, r.c0!, ids, cond);
-        return a2cLoss(out.logits, out.values, actions, advT, retT, this.cfg);
+        const parts = a2cLoss(out.logits, out.values, actions, advT, retT, this.cfg);
+        if (!msgs) return parts;
+        const m = a2cLoss(out.msgLogits!, out.msgValues!, msgs, msgAdvT!, msgRetT!, this.cfg);
+        return { ...parts, total: tf.add(parts.total, m.total) as tf.Scalar };
       }, this.moa ? (ms) => this.moa!.loss(g, r.obs, resetMask as tf.Tensor2D, r.dones, allEnvs, ms) : undefined);
     });
     return stats;
   }
 
-  private updatePpo(g: number, bootstrap: Float32Array, rng: Rng): UpdateStats[] {
+  private updatePpo(g: number, bootstrap: Bootstrap, rng: Rng): UpdateStats[] {
     const grp = this.groups[g], r = this.rollouts[g], cfg = this.cfg;
     const T = cfg.rolloutSteps, Bk = grp.streams.length, S = this.obsSize;
-    const { advantages, returns } = gae(r.rewards, r.values, r.dones, bootstrap, T, Bk, cfg.gamma, cfg.gaeLambda);
+    const { advantages, returns } = gae(r.rewards, r.values, r.dones, bootstrap.values, T, Bk, cfg.gamma, cfg.gaeLambda);
+    const msgGae = r.msg ? gae(r.msgRewards!, r.msgValues!, r.dones, bootstrap.msgValues!, T, Bk, cfg.gamma, cfg.gaeLambda) : undefined;
     const mb = Bk / cfg.minibatches;
     const stats: UpdateStats[] = [];
     const order = Int32Array.from({ length: Bk }, (_, k) => k);
@@ -400,15 +559,8 @@ export class Agents {
         for (let t = 0; t < T; t++) {
           for (let j = 0; j < mb; j++) obs.set(r.obs.subarray((t * Bk + idx[j]) * S, (t * Bk + idx[j] + 1) * S), (t * mb + j) * S);
         }
-        const adv = pick(advantages, idx, new Float32Array(T * mb)) as Float32Array;
-        // Normalise advantages per minibatch (cleanrl's ppo).
-        let mean = 0;
-        for (const a of adv) mean += a;
-        mean /= adv.length;
-        let v = 0;
-        for (const a of adv) v += (a - mean) ** 2;
-        const sd = Math.sqrt(v / adv.length) + 1e-8;
-        for (let k = 0; k < adv.length; k++) adv[k] = (adv[k] - mean) / sd;
+        const adv = normalise(pick(advantages, idx, new Float32Array(T * mb)) as Float32Array);
+        const msgAdv = msgGae ? normalise(pick(msgGae.advantages, idx, new Float32Array(T * mb)) as Float32Array) : undefined;
         tf.tidy(() => {
           const idxT = tf.tensor1d(idx, 'int32');
           const h0 = tf.gather(r.h0!, idxT) as tf.Tensor2D, c0 = tf.gather(r.c0!, idxT) as tf.Tensor2D;
@@ -416,7 +568,7 @@ export class Agents {
           const ids = grp.ids ? tf.tile(tf.gather(grp.ids, idxT), [T, 1]) : undefined;
           let cond: tf.Tensor2D | undefined;
           if (r.cond) {
-            const KA = this.influencers * this.numActions, c = new Float32Array(T * mb * KA);
+            const KA = this.headWidth(g), c = new Float32Array(T * mb * KA);
             for (let t = 0; t < T; t++) for (let j = 0; j < mb; j++) c.set(r.cond.subarray((t * Bk + idx[j]) * KA, (t * Bk + idx[j] + 1) * KA), (t * mb + j) * KA);
             cond = tf.tensor2d(c, [T * mb, KA]);
           }
@@ -424,9 +576,17 @@ export class Agents {
           const oldLogp = tf.tensor1d(pick(r.logp, idx, new Float32Array(T * mb)) as Float32Array);
           const advT = tf.tensor1d(adv), retT = tf.tensor1d(pick(returns, idx, new Float32Array(T * mb)) as Float32Array);
           const dones = this.moa ? (pick(Float32Array.from(r.dones), idx, new Float32Array(T * mb)) as Float32Array) : undefined;
+          const msg = r.msg ? {
+            symbols: tf.tensor1d(pick(r.msg, idx, new Int32Array(T * mb)) as Int32Array, 'int32'),
+            oldLogp: tf.tensor1d(pick(r.msgLogp!, idx, new Float32Array(T * mb)) as Float32Array),
+            adv: tf.tensor1d(msgAdv!), ret: tf.tensor1d(pick(msgGae!.returns, idx, new Float32Array(T * mb)) as Float32Array),
+          } : undefined;
           stats.push(this.step(g, () => {
             const out = grp.net.forwardSequence(obs, resetMask as tf.Tensor2D, h0, c0, ids, cond);
-            return ppoLoss(out.logits, out.values, actions, oldLogp, advT, retT, cfg.clip, cfg);
+            const parts = ppoLoss(out.logits, out.values, actions, oldLogp, advT, retT, cfg.clip, cfg);
+            if (!msg) return parts;
+            const m = ppoLoss(out.msgLogits!, out.msgValues!, msg.symbols, msg.oldLogp, msg.adv, msg.ret, cfg.clip, cfg);
+            return { ...parts, total: tf.add(parts.total, m.total) as tf.Scalar };
           }, this.moa ? (ms) => this.moa!.loss(g, obs, resetMask as tf.Tensor2D, Uint8Array.from(dones!), idx, ms) : undefined));
         });
       }
@@ -446,6 +606,16 @@ export class Agents {
       out.push({ name: `net${g}/c`, data: Float32Array.from(grp.c.dataSync() as Float32Array), shape: grp.c.shape });
     }
     if (this.moa) out.push(...this.moa.state());
+    if (this.vocab) {
+      out.push({ name: 'comm/symbols', data: Float32Array.from(this.symbols), shape: [this.symbols.length] });
+      out.push({ name: 'comm/prevSymbols', data: Float32Array.from(this.prevSymbols), shape: [this.prevSymbols.length] });
+      out.push({ name: 'comm/resets', data: Float32Array.from(this.lastResets), shape: [this.lastResets.length] });
+      this.groups.forEach((_, g) => {
+        for (const [key, arr] of [['msg', this.msgLogits[g]], ['prevMsg', this.prevMsgLogits[g]]] as const) {
+          if (arr) out.push({ name: `comm/${key}${g}`, data: Float32Array.from(arr), shape: [arr.length] });
+        }
+      });
+    }
     return out;
   }
 
@@ -481,6 +651,17 @@ export class Agents {
       grp.c = tf.tensor2d(c.data, c.shape as [number, number]);
     }
     this.moa?.setState(byName, weightsOnly);
+    if (this.vocab && !weightsOnly) {
+      const get = (n: string) => byName.get(n)?.data;
+      this.symbols.set(get('comm/symbols') ?? []);
+      this.prevSymbols.set(get('comm/prevSymbols') ?? []);
+      this.lastResets.set(get('comm/resets') ?? []);
+      this.groups.forEach((_, g) => {
+        const m = get(`comm/msg${g}`), pm = get(`comm/prevMsg${g}`);
+        if (m) this.msgLogits[g] = Float32Array.from(m);
+        if (pm) this.prevMsgLogits[g] = Float32Array.from(pm);
+      });
+    }
   }
 
   dispose(): void {
@@ -501,4 +682,16 @@ function softmaxInto(logits: Float32Array, row: number, A: number, out: Float32A
   for (let a = 0; a < A; a++) max = Math.max(max, logits[row * A + a]);
   for (let a = 0; a < A; a++) sum += Math.exp(logits[row * A + a] - max);
   for (let a = 0; a < A; a++) out[at + a] = Math.exp(logits[row * A + a] - max) / sum;
+}
+
+/** Advantages normalised to zero mean and unit variance (per PPO minibatch, as in cleanrl), in place. */
+function normalise(adv: Float32Array): Float32Array {
+  let mean = 0;
+  for (const a of adv) mean += a;
+  mean /= adv.length;
+  let v = 0;
+  for (const a of adv) v += (a - mean) ** 2;
+  const sd = Math.sqrt(v / adv.length) + 1e-8;
+  for (let k = 0; k < adv.length; k++) adv[k] = (adv[k] - mean) / sd;
+  return adv;
 }

@@ -6,7 +6,7 @@ import { InputError } from '../util/errors.ts';
 import { GAMES, type GameName } from '../env/games.ts';
 import type { BackendName } from './tfjs/backend.ts';
 
-export const MODELS = ['a2c', 'inequity-aversion', 'visible-actions', 'influence', 'moa', 'influence-moa'] as const;
+export const MODELS = ['a2c', 'inequity-aversion', 'visible-actions', 'influence', 'comm', 'influence-comm', 'moa', 'influence-moa'] as const;
 export type ModelName = (typeof MODELS)[number];
 export const ALGOS = ['a2c', 'ppo'] as const;
 export type AlgoName = (typeof ALGOS)[number];
@@ -68,9 +68,12 @@ export interface TrainConfig {
   /** Model I (visible-actions, influence): the first this many agents are influencers; they act first and
    * the others see their actions. Default 1 (the paper). */
   influencers: number;
+  /** Model II (comm, influence-comm): symbols in the cheap-talk vocabulary; 0 = the game's number of actions
+   * (the paper's choice). Default 0. */
+  vocab: number;
   /** MOA models: weight of the MOA's cross-entropy in each agent's loss. Default 1 (SSD repo's default). */
   moaLossWeight: number;
-  /** Influence models (influence, influence-moa): the influence reward weight beta at the end of the curriculum. Default 1 (SSD repo's MOA scripts). */
+  /** Influence models (influence, influence-comm, influence-moa): the influence reward weight beta at the end of the curriculum. Default 1 (SSD repo's MOA scripts). */
   influenceBeta: number;
   /** Influence curriculum: beta is 0 until this env step, then ramps linearly... Default 2% of steps
    * (the SSD repo's MOA schedule, 10M of 500M, scaled to the run). */
@@ -94,7 +97,7 @@ export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map' | 'report
   game: 'cleanup', model: 'a2c', algo: 'a2c', agents: 5, envs: 16, steps: 2e6, seed: 0, shareParams: false,
   episodeLength: 1000, viewRadius: 7, backend: 'wasm', gamma: 0.99, entropyCoef: 0.01, valueCoef: 0.5,
   maxGradNorm: 40, gaeLambda: 0.95, clip: 0.2, epochs: 4, minibatches: 2, iaAlpha: 5, iaBeta: 0.05,
-  checkpointEvery: 100_000, influencers: 1, moaLossWeight: 1, influenceBeta: 1, influenceClip: 10, divergence: 'kl', influenceVisibleOnly: true,
+  checkpointEvery: 100_000, influencers: 1, vocab: 0, moaLossWeight: 1, influenceBeta: 1, influenceClip: 10, divergence: 'kl', influenceVisibleOnly: true,
 };
 
 const ALGO_DEFAULTS: Record<AlgoName, { lr: number; rolloutSteps: number }> = {
@@ -131,6 +134,7 @@ const FIELDS: Record<keyof TrainConfig, Field> = {
   iaBeta: { kind: 'num', min: 0 },
   reportEvery: { kind: 'int', min: 1 },
   influencers: { kind: 'int', min: 1, max: 254 },
+  vocab: { kind: 'int', min: 0, max: 64 },
   moaLossWeight: { kind: 'num', min: 0 },
   influenceBeta: { kind: 'num', min: 0 },
   influenceStart: { kind: 'int', min: 0 },
@@ -171,7 +175,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
     }
   }
   if (c.influenceEnd < c.influenceStart) throw new InputError(`influenceEnd: must be >= influenceStart (${c.influenceStart}), got ${c.influenceEnd}`);
-  const influenceModel = ['visible-actions', 'influence', 'moa', 'influence-moa'].includes(c.model);
+  const influenceModel = ['visible-actions', 'influence', 'comm', 'influence-comm', 'moa', 'influence-moa'].includes(c.model);
   if (influenceModel && c.shareParams) {
     throw new InputError(`shareParams: model '${c.model}' needs each agent's own network; use independent learners (no --share-params)`);
   }

@@ -33,7 +33,7 @@ export interface EvalMeasures {
   episodes: EpisodeStats[];
   /** Models that measure influence (model I, MOA models): mean c_kj [k][j] over the agent-steps played, and its total per env-step. */
   influence: { matrix: number[][]; total: number } | null;
-  /** The paper's coordination measures on the actions played (docs/metrics.md). */
+  /** The paper's communication and coordination measures on the symbols and actions played (docs/metrics.md). */
   comm: CommMetrics;
 }
 
@@ -48,6 +48,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opt
   let influenceSteps = 0;
   // Actions of every played episode, one stream of T*N per env, concatenated episode by episode.
   const logged: number[] = [];
+  const symbols: number[] = [];
   const starts: number[] = [];
   const env = await createVecEnv({
     game: cfg.game, numEnvs: B, numAgents: cfg.agents, seed: opts.seed ?? 0, map: cfg.map,
@@ -60,6 +61,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opt
       const resets = new Uint8Array(B).fill(1);
       if (opts.onFrame) opts.onFrame(env.renderWorld(0));
       const waveActions = new Uint8Array(cfg.episodeLength * B * N);
+      const waveSymbols = agents.vocab ? new Uint8Array(cfg.episodeLength * B * N) : undefined;
       for (let t = 0; t < cfg.episodeLength; t++) {
         agents.act(r.obs, resets, rng, env.actions, { greedy: opts.greedy });
         if (kernel) {
@@ -68,6 +70,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opt
           influenceSteps += B;
         }
         waveActions.set(env.actions, t * B * N);
+        waveSymbols?.set(agents.symbols, t * B * N);
         r = env.step();
         resets.fill(0);
         if (opts.onFrame) opts.onFrame(env.renderWorld(0));
@@ -77,6 +80,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opt
         for (let t = 0; t < cfg.episodeLength; t++) {
           starts.push(t === 0 ? 1 : 0);
           for (let i = 0; i < N; i++) logged.push(waveActions[(t * B + b) * N + i]);
+          if (waveSymbols) for (let i = 0; i < N; i++) symbols.push(waveSymbols[(t * B + b) * N + i]);
         }
       }
     }
@@ -87,7 +91,10 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opt
     matrix: Array.from({ length: N }, (_, k) => Array.from({ length: N }, (_, j) => influenceSum[k * N + j] / influenceSteps)),
     total: influenceSum.reduce((a, x) => a + x, 0) / influenceSteps,
   } : null;
-  const comm = commMetrics({ T: starts.length, N, numActions: agents.numActions, actions: logged, episodeStart: starts }, { seed: opts.seed ?? 0 });
+  const comm = commMetrics({
+    T: starts.length, N, numActions: agents.numActions, actions: logged, episodeStart: starts,
+    ...(agents.vocab ? { numSymbols: agents.vocab, symbols } : {}),
+  }, { seed: opts.seed ?? 0 });
   return { episodes: out, influence, comm };
 }
 

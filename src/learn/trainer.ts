@@ -200,11 +200,13 @@ export class Trainer {
 
   private readonly ck: Float32Array;
   private readonly ckj: Float32Array;
+  private readonly bonus: Float32Array;
 
   private constructor(readonly cfg: TrainConfig, readonly env: VecEnv, readonly agents: Agents, readonly rng: Rng,
     readonly shaping: ShapingTerm[], readonly runDir: string | undefined, readonly kernel?: InfluenceKernel) {
     this.ck = new Float32Array(cfg.envs * cfg.agents);
     this.ckj = new Float32Array(cfg.envs * cfg.agents * cfg.agents);
+    this.bonus = new Float32Array(cfg.envs * cfg.agents);
     this.nextReport = cfg.reportEvery;
     this.nextCheckpoint = cfg.checkpointEvery;
     this.resets = new Uint8Array(cfg.envs).fill(1);
@@ -278,7 +280,7 @@ export class Trainer {
    * to influenceBeta at influenceEnd; always 0 for models without an influence reward. */
   beta(): number {
     const c = this.cfg;
-    if (c.model !== 'influence-moa' && c.model !== 'influence') return 0;
+    if (c.model !== 'influence-moa' && c.model !== 'influence' && c.model !== 'influence-comm') return 0;
     if (this.envSteps < c.influenceStart) return 0;
     if (this.envSteps >= c.influenceEnd || c.influenceEnd === c.influenceStart) return c.influenceBeta;
     return (c.influenceBeta * (this.envSteps - c.influenceStart)) / (c.influenceEnd - c.influenceStart);
@@ -305,10 +307,14 @@ export class Trainer {
       for (const term of this.shaping) term.apply(r.rewards, r.dones, this.shaped);
       const beta = this.beta();
       if (beta > 0) {
-        const clip = cfg.influenceClip;
-        for (let k = 0; k < this.shaped.length; k++) this.shaped[k] += beta * Math.min(Math.max(this.ck[k], 0), clip);
+        // Model II: the influence belongs to the symbols of the previous step and rewards the message head
+        // only (the action head keeps the environment reward); models I and III reward the actions.
+        const clip = cfg.influenceClip, bonus = this.bonus;
+        for (let k = 0; k < bonus.length; k++) bonus[k] = beta * Math.min(Math.max(this.ck[k], 0), clip);
+        if (cfg.model === 'influence-comm') agents.addMessageBonus(bonus);
+        else for (let k = 0; k < bonus.length; k++) this.shaped[k] += bonus[k];
       }
-      agents.record(this.shaped, r.dones, this.kernel ? { actions: env.actions, visible: r.visible } : undefined);
+      agents.record(this.shaped, r.dones, this.kernel ? { actions: env.actions, visible: r.visible } : undefined, r.rewards);
       for (let b = 0; b < B; b++) if (r.dones[b]) this.window.addEpisode(env.lastEpisode(b)!);
       agents.resetEnded(r.dones);
       this.resets.set(r.dones);
@@ -320,7 +326,7 @@ export class Trainer {
       this.time.env += t2 - t1;
     }
     const t3 = now();
-    const bootstrap = agents.bootstrapValues(obs);
+    const bootstrap = agents.bootstrapValues(obs, this.resets);
     const t4 = now();
     const stats = agents.update(bootstrap, this.rng);
     const t5 = now();

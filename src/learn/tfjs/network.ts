@@ -37,6 +37,9 @@ export interface AgentNetOptions {
   /** Length of an optional vector concatenated to the LSTM output before the heads (default 0): inputs
    * whose counterfactual values must be cheap to evaluate (re-running only the heads, see headsFrom). */
   headInputs?: number;
+  /** Vocabulary of a cheap-talk message head (default 0: none): symbol logits and a value head of its own,
+   * on the same inputs as the policy head. */
+  messages?: number;
 }
 
 export type AgentStepOutput = {
@@ -44,6 +47,9 @@ export type AgentStepOutput = {
   logits: tf.Tensor2D;
   /** [B] state-value estimates. */
   value: tf.Tensor1D;
+  /** With a message head: [B, vocab] symbol logits and [B] the message stream's value estimates. */
+  msgLogits?: tf.Tensor2D;
+  msgValue?: tf.Tensor1D;
   h: tf.Tensor2D;
   c: tf.Tensor2D;
 };
@@ -53,6 +59,9 @@ export type AgentSequenceOutput = {
   logits: tf.Tensor2D;
   /** [T*B], time-major. */
   values: tf.Tensor1D;
+  /** With a message head: [T*B, vocab] and [T*B]. */
+  msgLogits?: tf.Tensor2D;
+  msgValues?: tf.Tensor1D;
   /** Final LSTM state [B, H]. */
   h: tf.Tensor2D;
   c: tf.Tensor2D;
@@ -76,6 +85,7 @@ export class AgentNet {
   readonly lstmUnits: number;
   readonly extraInputs: number;
   readonly headInputs: number;
+  readonly messages: number;
   readonly seed: number;
   /** Size of the flattened conv output. */
   readonly convOutSize: number;
@@ -86,11 +96,13 @@ export class AgentNet {
   private readonly cell: LSTMCell;
   private readonly policy: Dense;
   private readonly valueHead: Dense;
+  private readonly msgPolicy?: Dense;
+  private readonly msgValue?: Dense;
   private disposed = false;
 
   constructor(opts: AgentNetOptions) {
     const {
-      numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, seed = 0, headInputs = 0,
+      numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, seed = 0, headInputs = 0, messages = 0,
     } = opts;
     const posInt = (v: number) => Number.isInteger(v) && v > 0;
     if (!posInt(numActions)) throw new Error(`AgentNet: numActions must be a positive integer, got ${numActions}`);
@@ -108,6 +120,7 @@ export class AgentNet {
     this.lstmUnits = lstm;
     this.extraInputs = extraInputs;
     this.headInputs = headInputs;
+    this.messages = messages;
     this.seed = seed;
     const convSide = viewSize - 2;
     this.convOutSize = convSide * convSide * convFilters;
@@ -135,6 +148,10 @@ export class AgentNet {
     this.cell = new LSTMCell({ inputSize: nIn, hiddenSize: lstm, rng });
     this.policy = denseLayer(lstm + headInputs, numActions);
     this.valueHead = denseLayer(lstm + headInputs, 1);
+    if (messages > 0) {
+      this.msgPolicy = denseLayer(lstm + headInputs, messages);
+      this.msgValue = denseLayer(lstm + headInputs, 1);
+    }
   }
 
   /** All trainable variables, in the fixed order used by getWeights/setWeights. */
@@ -145,6 +162,7 @@ export class AgentNet {
       ...this.cell.variables,
       this.policy.w, this.policy.b,
       this.valueHead.w, this.valueHead.b,
+      ...(this.msgPolicy && this.msgValue ? [this.msgPolicy.w, this.msgPolicy.b, this.msgValue.w, this.msgValue.b] : []),
     ];
   }
 
@@ -194,7 +212,7 @@ export class AgentNet {
     return y;
   }
 
-  private heads(hs: tf.Tensor2D, headExtra?: tf.Tensor2D): { logits: tf.Tensor2D; value: tf.Tensor1D } {
+  private heads(hs: tf.Tensor2D, headExtra?: tf.Tensor2D): { logits: tf.Tensor2D; value: tf.Tensor1D; msgLogits?: tf.Tensor2D; msgValue?: tf.Tensor1D } {
     if (this.headInputs > 0) {
       if (headExtra == null || headExtra.shape[0] !== hs.shape[0] || headExtra.shape[1] !== this.headInputs) {
         throw new Error(`AgentNet: expected head inputs of shape [${hs.shape[0]}, ${this.headInputs}], got ${headExtra ? `[${headExtra.shape}]` : 'none'}`);
@@ -203,7 +221,10 @@ export class AgentNet {
     }
     const logits = tf.add(tf.matMul(hs, this.policy.w), this.policy.b) as tf.Tensor2D;
     const value = tf.reshape(tf.add(tf.matMul(hs, this.valueHead.w), this.valueHead.b), [hs.shape[0]]) as tf.Tensor1D;
-    return { logits, value };
+    if (!this.msgPolicy || !this.msgValue) return { logits, value };
+    const msgLogits = tf.add(tf.matMul(hs, this.msgPolicy.w), this.msgPolicy.b) as tf.Tensor2D;
+    const msgValue = tf.reshape(tf.add(tf.matMul(hs, this.msgValue.w), this.msgValue.b), [hs.shape[0]]) as tf.Tensor1D;
+    return { logits, value, msgLogits, msgValue };
   }
 
   /** Policy logits from LSTM outputs [M, H] and head inputs [M, headInputs]: what a counterfactual head
@@ -248,8 +269,8 @@ export class AgentNet {
       const seq = tf.reshape(y, [T, B, y.shape[1]]) as tf.Tensor3D;
       const u = this.cell.unroll(seq, h0, c0, resetMask);
       const features = tf.reshape(u.outputs, [T * B, this.lstmUnits]) as tf.Tensor2D;
-      const { logits, value } = this.heads(features, headExtra);
-      return { logits, values: value, h: u.h, c: u.c, features };
+      const { logits, value, msgLogits, msgValue } = this.heads(features, headExtra);
+      return { logits, values: value, msgLogits, msgValues: msgValue, h: u.h, c: u.c, features };
     });
   }
 
