@@ -11,6 +11,7 @@ import { a2cLoss, ppoLoss, clipByGlobalNorm, sampleCategorical, argmax, type Los
 import { nStepReturns, gae } from './returns.ts';
 import type { Rng } from '../util/rng.ts';
 import { Moa, type MoaStats } from './moa.ts';
+import { softmaxInto, scatterInfluence, othersOf } from './counterfactual.ts';
 import type { InfluenceKernel } from '../core/influence.ts';
 
 export interface Group {
@@ -302,16 +303,7 @@ export class Agents {
           q++;
         }
       }
-      const out = kernel.run(this.cfg.divergence);
-      for (let b = 0; b < B; b++) {
-        ck[b * N + k] = out.ck[b];
-        let q = 0;
-        for (let j = 0; j < N; j++) {
-          if (j === k) continue;
-          ckj[(b * N + k) * N + j] = out.ckj[b * J + q];
-          q++;
-        }
-      }
+      scatterInfluence(kernel.run(this.cfg.divergence), k, othersOf(k, N), B, N, ck, ckj);
     }
   }
 
@@ -451,11 +443,7 @@ export class Agents {
           v.mask[b * J + j - K] = this.cfg.influenceVisibleOnly ? visible[(b * N + k) * N + j] : 1;
         }
       }
-      const out = kernel.run(this.cfg.divergence);
-      for (let b = 0; b < B; b++) {
-        ck[b * N + k] = out.ck[b];
-        for (let j = K; j < N; j++) ckj[(b * N + k) * N + j] = out.ckj[b * J + j - K];
-      }
+      scatterInfluence(kernel.run(this.cfg.divergence), k, Array.from({ length: J }, (_, q) => K + q), B, N, ck, ckj);
     }
   }
 
@@ -674,14 +662,6 @@ export class Agents {
       tf.dispose([this.rollouts[g].h0!, this.rollouts[g].c0!].filter(Boolean));
     }
   }
-}
-
-/** Writes softmax(logits[row]) into out[at .. at + A). */
-function softmaxInto(logits: Float32Array, row: number, A: number, out: Float32Array, at: number): void {
-  let max = -Infinity, sum = 0;
-  for (let a = 0; a < A; a++) max = Math.max(max, logits[row * A + a]);
-  for (let a = 0; a < A; a++) sum += Math.exp(logits[row * A + a] - max);
-  for (let a = 0; a < A; a++) out[at + a] = Math.exp(logits[row * A + a] - max) / sum;
 }
 
 /** Advantages normalised to zero mean and unit variance (per PPO minibatch, as in cleanrl), in place. */

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MoaNet } from './tfjs/moa.ts';
 import type { InfluenceKernel } from '../core/influence.ts';
+import { softmaxInto, scatterInfluence, othersOf } from './counterfactual.ts';
 
 export interface MoaStats { loss: number; correct: number; counted: number }
 
@@ -94,11 +95,7 @@ export class Moa {
         for (let alt = 0; alt < A; alt++) {
           v.cond.set(probs.subarray((alt * B + b) * J * A, (alt * B + b + 1) * J * A), (b * A + alt) * J * A);
         }
-        const lg = policyLogits[i].subarray(b * A, (b + 1) * A);
-        let max = -Infinity, sum = 0;
-        for (const x of lg) max = Math.max(max, x);
-        for (let a = 0; a < A; a++) sum += Math.exp(lg[a] - max);
-        for (let a = 0; a < A; a++) v.prior[b * A + a] = Math.exp(lg[a] - max) / sum;
+        softmaxInto(policyLogits[i], b, A, v.prior, b * A);
         v.taken[b] = actions[b * N + i];
         let k = 0;
         for (let j = 0; j < N; j++) {
@@ -108,16 +105,7 @@ export class Moa {
           k++;
         }
       }
-      const out = kernel.run(divergence);
-      for (let b = 0; b < B; b++) {
-        ck[b * N + i] = out.ck[b];
-        let k = 0;
-        for (let j = 0; j < N; j++) {
-          if (j === i) continue;
-          ckj[(b * N + i) * N + j] = out.ckj[b * J + k];
-          k++;
-        }
-      }
+      scatterInfluence(kernel.run(divergence), i, othersOf(i, N), B, N, ck, ckj);
     }
   }
 
