@@ -195,3 +195,28 @@ describe('resuming an influence model gives the same metrics as an uninterrupted
     });
   }
 });
+
+test('PMI: model I rewards -log p at the influencee\'s action for a copying influencee; MOA models refuse it', async () => {
+  await initBackend('wasm');
+  const B = 2, N = 2, A = 8;
+  const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false, divergence: 'pmi' });
+  const agents = new Agents(cfg, A, B, N);
+  const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
+  for (const [g, f] of [[0, (w: Float32Array[], nv: number) => { w[nv - 4].fill(0); w[nv - 3].set(p.map(Math.log)); }],
+    [1, (w: Float32Array[], nv: number, H: number) => { w[nv - 4].fill(0); w[nv - 3].fill(0); for (let a = 0; a < A; a++) w[nv - 4][(H + a) * A + a] = 30; }]] as const) {
+    const net = agents.groups[g].net, w = net.getWeights();
+    f(w, net.variables.length, net.lstmUnits);
+    net.setWeights(w);
+  }
+  const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40), actions = new Uint8Array(B * N);
+  agents.act(obs, new Uint8Array(B).fill(1), new Rng(5), actions);
+  const kernel = await createInfluenceKernel();
+  const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
+  agents.influence(obs, actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  for (let b = 0; b < B; b++) {
+    // the copy took the influencer's action: PMI = log 1 - log p(a) = -log p(a)
+    assert.ok(Math.abs(ckj[b * N * N + 1] - -Math.log(p[actions[b * N]])) < 1e-4);
+  }
+  agents.dispose();
+  assert.throws(() => resolveTrainConfig({ model: 'influence-moa', divergence: 'pmi' }), /divergence: 'pmi' needs the action/);
+});

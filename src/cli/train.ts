@@ -10,7 +10,7 @@ import { parse, intFlag, choiceFlag, numFlag, UsageError } from './args.ts';
 export const TRAIN_HELP = `commons train --game cleanup --model a2c --algo a2c|ppo --agents 5 --envs 16 --steps 2e6 --seed 0 --out runs/NAME
       [--share-params] [--backend wasm|webgpu|cpu] [--lr X] [--gamma X] [--entropy X] [--rollout N]
       [--episode-length N] [--view-radius N] [--report-every N] [--checkpoint-every N] [--ia-alpha X] [--ia-beta X]
-      [--beta X] [--influence-start N] [--influence-end N] [--influence-clip X] [--divergence kl|js] [--influence-all]
+      [--beta X] [--influence-start N] [--influence-end N] [--influence-clip X] [--divergence kl|js|pmi] [--influence-all]
       [--moa-loss-weight X]
 commons train --resume runs/NAME [--steps N]
   Trains and writes runs/NAME/{config.json, metrics.jsonl, checkpoints/, summary.json}. Ctrl-C saves a checkpoint.
@@ -65,7 +65,7 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
       influenceStart: values['influence-start'] === undefined ? undefined : intFlag('influence-start', values['influence-start'], 0, 0),
       influenceEnd: values['influence-end'] === undefined ? undefined : intFlag('influence-end', values['influence-end'], 0, 0),
       influenceClip: numFlag('influence-clip', values['influence-clip'], 0),
-      divergence: values.divergence === undefined ? undefined : choiceFlag('divergence', values.divergence, ['kl', 'js'] as const),
+      divergence: values.divergence === undefined ? undefined : choiceFlag('divergence', values.divergence, ['kl', 'js', 'pmi'] as const),
       influenceVisibleOnly: values['influence-all'] ? false : undefined,
       moaLossWeight: numFlag('moa-loss-weight', values['moa-loss-weight'], 0),
       influencers: values.influencers === undefined ? undefined : intFlag('influencers', values.influencers, 1, 1, 254),

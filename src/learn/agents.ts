@@ -101,6 +101,7 @@ export class Agents {
   private prevMsgLogits: Float32Array[] = [];
   /** Model II: resets of the current step (the symbol input is empty at an episode's first step). */
   private lastResets: Uint8Array;
+
   private t = 0;
 
   constructor(readonly cfg: TrainConfig, numActions: number, readonly numEnvs: number, readonly numAgents: number) {
@@ -114,6 +115,7 @@ export class Agents {
     this.symbols = new Uint8Array(B * N);
     this.prevSymbols = new Uint8Array(B * N);
     this.lastResets = new Uint8Array(B).fill(1);
+
     for (let g = 0; g < nets; g++) {
       const streams = cfg.shareParams
         ? Int32Array.from({ length: B * N }, (_, k) => k)
@@ -271,7 +273,7 @@ export class Agents {
    * of this step (only the heads run again). Call after act(); writes ck [B*N] (the speaker's influence,
    * owed to its message of the previous step) and ckj [B, N, N]. Envs that just reset heard nothing: 0.
    */
-  private influenceComm(visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+  private influenceComm(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
     const B = this.numEnvs, N = this.numAgents, A = this.numActions, Vm = this.vocab;
     const J = N - 1, width = N * Vm;
     ck.fill(0);
@@ -298,7 +300,7 @@ export class Agents {
         let q = 0;
         for (let j = 0; j < N; j++) {
           if (j === k) continue;
-          v.jTaken[b * J + q] = 0;
+          v.jTaken[b * J + q] = actions[b * N + j]; // the listener's action of this step (for PMI)
           v.mask[b * J + q] = this.lastResets[b] ? 0 : this.cfg.influenceVisibleOnly ? visible[(b * N + k) * N + j] : 1;
           q++;
         }
@@ -323,7 +325,7 @@ export class Agents {
    */
   influence(obs: Uint8Array, actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
     if (this.influencers) return this.influenceBasic(actions, visible, kernel, ck, ckj);
-    if (this.vocab) return this.influenceComm(visible, kernel, ck, ckj);
+    if (this.vocab) return this.influenceComm(actions, visible, kernel, ck, ckj);
     if (!this.moa) throw new Error(`influence: model '${this.cfg.model}' measures no influence`);
     this.moa.influence((i) => this.gather(i, obs), actions, this.lastLogits, visible, kernel,
       this.cfg.divergence, this.cfg.influenceVisibleOnly, ck, ckj);
@@ -439,7 +441,7 @@ export class Agents {
         softmaxInto(this.lastLogits[k], b, A, v.prior, b * A);
         v.taken[b] = actions[b * N + k];
         for (let j = K; j < N; j++) {
-          v.jTaken[b * J + j - K] = 0;
+          v.jTaken[b * J + j - K] = actions[b * N + j]; // the influencee's action of this step (for PMI)
           v.mask[b * J + j - K] = this.cfg.influenceVisibleOnly ? visible[(b * N + k) * N + j] : 1;
         }
       }

@@ -82,8 +82,10 @@ export interface TrainConfig {
   influenceEnd: number;
   /** The influence reward c_k is clipped to [0, influenceClip] before weighting. Default 10 (SSD repo). */
   influenceClip: number;
-  /** Divergence of the influence reward: 'kl' (default, the paper) or 'js' (Jensen-Shannon). */
-  divergence: 'kl' | 'js';
+  /** Divergence of the influence reward: 'kl' (default, the paper), 'js' (Jensen-Shannon) or 'pmi' (pointwise
+   * mutual information at the action the influencee took; models I and II, where that action is known when
+   * the reward is computed). */
+  divergence: 'kl' | 'js' | 'pmi';
   /** Sum c_kj only over the agents k can see (and train the MOA only on them). Default true (SSD repo). */
   influenceVisibleOnly: boolean;
   /** Write a metrics line every this many environment steps. Default envs x episodeLength: one line per
@@ -140,7 +142,7 @@ const FIELDS: Record<keyof TrainConfig, Field> = {
   influenceStart: { kind: 'int', min: 0 },
   influenceEnd: { kind: 'int', min: 0 },
   influenceClip: { kind: 'num', min: 0 },
-  divergence: { kind: 'choice', values: ['kl', 'js'] },
+  divergence: { kind: 'choice', values: ['kl', 'js', 'pmi'] },
   influenceVisibleOnly: { kind: 'bool' },
   checkpointEvery: { kind: 'int', min: 1 },
 };
@@ -178,6 +180,9 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   const influenceModel = ['visible-actions', 'influence', 'comm', 'influence-comm', 'moa', 'influence-moa'].includes(c.model);
   if (influenceModel && c.shareParams) {
     throw new InputError(`shareParams: model '${c.model}' needs each agent's own network; use independent learners (no --share-params)`);
+  }
+  if (c.divergence === 'pmi' && (c.model === 'moa' || c.model === 'influence-moa')) {
+    throw new InputError(`divergence: 'pmi' needs the action the other agent took, which a MOA predicts one step ahead; use 'kl' or 'js' with model '${c.model}'`);
   }
   if ((c.model === 'visible-actions' || c.model === 'influence') && c.influencers >= c.agents) {
     throw new InputError(`influencers: model '${c.model}' needs at least one influencee; influencers must be from 1 to ${c.agents - 1} with ${c.agents} agents, got ${c.influencers}`);

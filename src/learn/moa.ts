@@ -68,7 +68,7 @@ export class Moa {
    * visible [B, N, N] for the current observation. Writes ck [B*N] (stream order) and ckj [B, N, N].
    */
   influence(obsOf: (i: number) => Uint8Array, actions: Uint8Array, policyLogits: Float32Array[], visible: Uint8Array,
-    kernel: InfluenceKernel, divergence: 'kl' | 'js', onlyVisible: boolean, ck: Float32Array, ckj: Float32Array): void {
+    kernel: InfluenceKernel, divergence: 'kl' | 'js' | 'pmi', onlyVisible: boolean, ck: Float32Array, ckj: Float32Array): void {
     const { B, N, A } = this;
     const J = N - 1;
     ckj.fill(0);
