@@ -453,7 +453,7 @@ export class Agents {
   update(bootstrap: Bootstrap[], rng: Rng): UpdateStats {
     const sum: UpdateStats = { policyLoss: 0, valueLoss: 0, entropy: 0, gradNorm: 0, moaLoss: 0, moaCorrect: 0, moaCounted: 0 };
     let count = 0;
-    this.groups.forEach((grp, g) => {
+    this.groups.forEach((_, g) => {
       const parts = this.cfg.algo === 'ppo' ? this.updatePpo(g, bootstrap[g], rng) : [this.updateA2c(g, bootstrap[g])];
       for (const p of parts) {
         sum.policyLoss += p.policyLoss;

@@ -4,7 +4,6 @@
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { createVecEnv, type VecEnv, type EpisodeStats } from '../env/vec-env.ts';
 import { gameInfo } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
@@ -407,11 +406,6 @@ export class Trainer {
     };
     if (this.runDir && !stopped) writeFileSync(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2));
     return summary;
-  }
-
-  /** Number of live tfjs tensors (for leak checks). */
-  static liveTensors(): number {
-    return tf.memory().numTensors;
   }
 
   dispose(): void {
