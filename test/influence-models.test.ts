@@ -220,3 +220,25 @@ test('PMI: model I rewards -log p at the influencee\'s action for a copying infl
   agents.dispose();
   assert.throws(() => resolveTrainConfig({ model: 'influence-moa', divergence: 'pmi' }), /divergence: 'pmi' needs the action/);
 });
+
+test('broadcast counterfactual heads equal re-running the heads on copied features', async () => {
+  await initBackend('wasm');
+  const { AgentNet } = await import('../src/learn/tfjs/network.ts');
+  const { MoaNet } = await import('../src/learn/tfjs/moa.ts');
+  const B = 4, K = 3, E = 10;
+  const net = new AgentNet({ numActions: 8, viewSize: 5, headInputs: E, seed: 3 });
+  const moa = new MoaNet({ numAgents: 3, numActions: 4, viewSize: 5, seed: 4 });
+  const rng = new Rng(9);
+  const rand = (n: number) => Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
+  tf.tidy(() => {
+    const f = tf.tensor2d(rand(B * 128), [B, 128]);
+    const x = tf.tensor2d(rand(K * B * E), [K * B, E]);
+    const a = net.counterfactualLogits(f, x).dataSync(), b = net.headsFrom(tf.tile(f, [K, 1]) as tf.Tensor2D, x).dataSync();
+    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-5, `policy ${i}: ${v} vs ${b[i]}`));
+    const oh = tf.tensor2d(rand(K * B * 12), [K * B, 12]);
+    const c = moa.predictCounterfactual(f, oh).dataSync(), d = moa.predict(tf.tile(f, [K, 1]) as tf.Tensor2D, oh).dataSync();
+    c.forEach((v, i) => assert.ok(Math.abs(v - d[i]) < 1e-5, `moa ${i}: ${v} vs ${d[i]}`));
+  });
+  net.dispose();
+  moa.dispose();
+});

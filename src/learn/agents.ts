@@ -288,7 +288,7 @@ export class Agents {
       for (let j = 0; j < N; j++) {
         if (j === k) continue;
         const grp = this.groups[j];
-        const probs = tf.tidy(() => tf.softmax(grp.net.headsFrom(tf.tile(grp.h, [Vm, 1]) as tf.Tensor2D, tf.tensor2d(cf, [Vm * B, width]))).dataSync() as Float32Array);
+        const probs = readAndDispose(tf.tidy(() => tf.softmax(grp.net.counterfactualLogits(grp.h, tf.tensor2d(cf, [Vm * B, width])))));
         for (let alt = 0; alt < Vm; alt++) {
           for (let b = 0; b < B; b++) v.cond.set(probs.subarray((alt * B + b) * A, (alt * B + b + 1) * A), ((b * Vm + alt) * J + jj) * A);
         }
@@ -432,7 +432,7 @@ export class Agents {
       const v = kernel.prepare(B, A, J, A);
       for (let j = K; j < N; j++) {
         const grp = this.groups[j];
-        const probs = tf.tidy(() => tf.softmax(grp.net.headsFrom(tf.tile(grp.h, [A, 1]) as tf.Tensor2D, tf.tensor2d(cf, [A * B, K * A]))).dataSync() as Float32Array);
+        const probs = readAndDispose(tf.tidy(() => tf.softmax(grp.net.counterfactualLogits(grp.h, tf.tensor2d(cf, [A * B, K * A])))));
         for (let alt = 0; alt < A; alt++) {
           for (let b = 0; b < B; b++) v.cond.set(probs.subarray((alt * B + b) * A, (alt * B + b + 1) * A), ((b * A + alt) * J + (j - K)) * A);
         }
@@ -676,4 +676,12 @@ function normalise(adv: Float32Array): Float32Array {
   const sd = Math.sqrt(v / adv.length) + 1e-8;
   for (let k = 0; k < adv.length; k++) adv[k] = (adv[k] - mean) / sd;
   return adv;
+}
+
+/** A tensor's values, then the tensor disposed. (Reading inside tf.tidy would make tidy walk the returned
+ * array element by element.) */
+function readAndDispose(t: tf.Tensor): Float32Array {
+  const v = t.dataSync() as Float32Array;
+  t.dispose();
+  return v;
 }

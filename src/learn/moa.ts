@@ -86,10 +86,13 @@ export class Moa {
       tf.dispose([this.h[i], this.c[i]]);
       this.h[i] = step.h;
       this.c[i] = step.c;
-      const probs = tf.tidy(() => {
-        const logits = this.nets[i].predict(tf.tile(step.features, [A, 1]) as tf.Tensor2D, tf.tensor2d(oh, [A * B, N * A]));
-        return tf.softmax(tf.reshape(logits, [A * B * J, A])).dataSync() as Float32Array;
+      // Read the probabilities outside tf.tidy: tidy walks whatever its function returns, element by element.
+      const probsT = tf.tidy(() => {
+        const logits = this.nets[i].predictCounterfactual(step.features, tf.tensor2d(oh, [A * B, N * A]));
+        return tf.softmax(tf.reshape(logits, [A * B * J, A]));
       });
+      const probs = probsT.dataSync() as Float32Array;
+      probsT.dispose();
       const v = kernel.prepare(B, A, J, A);
       for (let b = 0; b < B; b++) {
         for (let alt = 0; alt < A; alt++) {

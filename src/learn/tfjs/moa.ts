@@ -107,6 +107,22 @@ export class MoaNet {
     });
   }
 
+  /**
+   * Counterfactual predictions without copying the features: features [B, H] shared by K alternatives whose
+   * one-hot actions are actionsOneHot [K*B, N*A] (row k*B + b) -> logits [K*B, (N-1)*A]. The head's first
+   * layer is linear in [features, actions], so the features' part is computed once and broadcast.
+   */
+  predictCounterfactual(features: tf.Tensor2D, actionsOneHot: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [B, H] = features.shape, KB = actionsOneHot.shape[0], head = this.hidden.w.shape[1]!;
+      const wF = tf.slice(this.hidden.w, [0, 0], [H, head]), wA = tf.slice(this.hidden.w, [H, 0], [-1, head]);
+      const fPart = tf.add(tf.matMul(features, wF), this.hidden.b);
+      const aPart = tf.reshape(tf.matMul(actionsOneHot, wA), [KB / B, B, head]);
+      const z = tf.reshape(tf.relu(tf.add(aPart, fPart)), [KB, head]) as tf.Tensor2D;
+      return tf.add(tf.matMul(z, this.out.w), this.out.b) as tf.Tensor2D;
+    });
+  }
+
   getWeights(): Float32Array[] { return this.variables.map((v) => Float32Array.from(v.dataSync() as Float32Array)); }
 
   setWeights(ws: ArrayLike<number>[]): void {

@@ -234,6 +234,22 @@ export class AgentNet {
     return tf.tidy(() => this.heads(features, headExtra).logits);
   }
 
+  /**
+   * Policy logits for K alternative head inputs sharing one set of LSTM outputs: features [B, H],
+   * headExtra [K*B, headInputs] (row k*B + b) -> [K*B, numActions]. The policy head is linear, so the
+   * features' part is computed once and broadcast instead of copying the features K times.
+   */
+  counterfactualLogits(features: tf.Tensor2D, headExtra: tf.Tensor2D): tf.Tensor2D {
+    this.checkAlive();
+    return tf.tidy(() => {
+      const [B, H] = features.shape, KB = headExtra.shape[0], A = this.numActions;
+      const wH = tf.slice(this.policy.w, [0, 0], [H, A]), wX = tf.slice(this.policy.w, [H, 0], [-1, A]);
+      const fPart = tf.add(tf.matMul(features, wH), this.policy.b);
+      const xPart = tf.reshape(tf.matMul(headExtra, wX), [KB / B, B, A]);
+      return tf.reshape(tf.add(xPart, fPart), [KB, A]) as tf.Tensor2D;
+    });
+  }
+
   private checkAlive(): void {
     if (this.disposed) throw new Error('AgentNet: used after dispose()');
   }
