@@ -48,7 +48,7 @@ test('a hand-built MOA whose influencee copies the influencer gives c = -log pi(
   actions.set([0, 5, 6, 1, 2, 7]); // agent 0 takes 0, 6, 2 in the three envs
   const kernel = await createInfluenceKernel();
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
-  agents.influence(obs, actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
   [0, 6, 2].forEach((a, b) => {
     assert.ok(Math.abs(ckj[(b * N + 0) * N + 1] - -Math.log(p[a])) < 1e-4, `env ${b}: ${ckj[(b * N + 0) * N + 1]} vs ${-Math.log(p[a])}`);
     assert.ok(Math.abs(ck[b * N + 0] - ckj[(b * N + 0) * N + 1]) < 1e-7, 'c_k sums c_kj');
@@ -80,7 +80,7 @@ test('model I: an influencee whose policy copies the influencer gives the influe
   for (let b = 0; b < B; b++) assert.deepEqual([actions[b * N + 1], actions[b * N + 2]], [actions[b * N], actions[b * N]]);
   const kernel = await createInfluenceKernel();
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
-  agents.influence(obs, actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
   for (let b = 0; b < B; b++) {
     const want = -Math.log(p[actions[b * N]]);
     for (const j of [1, 2]) assert.ok(Math.abs(ckj[(b * N) * N + j] - want) < 1e-4, `env ${b}, influencee ${j}: ${ckj[(b * N) * N + j]} vs ${want}`);
@@ -114,7 +114,7 @@ test('model II: a listener that copies the speaker\'s last symbol gives the spea
   for (let b = 0; b < B; b++) assert.equal(actions[b * N + 1], said[b], 'the listener copied the symbol');
   const kernel = await createInfluenceKernel();
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
-  agents.influence(obs, actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
   for (let b = 0; b < B; b++) {
     const want = -Math.log(p[said[b]]);
     assert.ok(Math.abs(ckj[b * N * N + 1] - want) < 1e-4, `env ${b}: ${ckj[b * N * N + 1]} vs ${want}`);
@@ -212,7 +212,7 @@ test('PMI: model I rewards -log p at the influencee\'s action for a copying infl
   agents.act(obs, new Uint8Array(B).fill(1), new Rng(5), actions);
   const kernel = await createInfluenceKernel();
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
-  agents.influence(obs, actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
   for (let b = 0; b < B; b++) {
     // the copy took the influencer's action: PMI = log 1 - log p(a) = -log p(a)
     assert.ok(Math.abs(ckj[b * N * N + 1] - -Math.log(p[actions[b * N]])) < 1e-4);
@@ -227,7 +227,7 @@ test('broadcast counterfactual heads equal re-running the heads on copied featur
   const { MoaNet } = await import('../src/learn/tfjs/moa.ts');
   const B = 4, K = 3, E = 10;
   const net = new AgentNet({ numActions: 8, viewSize: 5, headInputs: E, seed: 3 });
-  const moa = new MoaNet({ numAgents: 3, numActions: 4, viewSize: 5, seed: 4 });
+  const moa = new MoaNet({ numAgents: 3, numActions: 4, inputSize: 54, seed: 4 });
   const rng = new Rng(9);
   const rand = (n: number) => Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
   tf.tidy(() => {

@@ -88,6 +88,8 @@ export class Agents {
   readonly rollouts: GroupRollout[] = [];
   /** The policy logits of the last act(), per group [Bk, A]. */
   readonly lastLogits: Float32Array[] = [];
+  /** MOA models: the conv features of the last act()'s views, per group, which the MOA reads too. */
+  private lastConv: tf.Tensor2D[] = [];
   readonly moa?: Moa;
   /** Model I: the first `influencers` agents act first; the others see their actions. */
   readonly influencers: number;
@@ -134,7 +136,7 @@ export class Agents {
       this.groups.push({ net, optimizer, streams, h: state.h, c: state.c, ids });
     }
     this.scratch = this.groups.map((g) => new Uint8Array(g.streams.length * this.obsSize));
-    if (usesMoa(cfg.model)) this.moa = new Moa(B, N, numActions, cfg.rolloutSteps, V, cfg.seed);
+    if (usesMoa(cfg.model)) this.moa = new Moa(B, N, numActions, cfg.rolloutSteps, this.groups[0].net.convOutSize, cfg.seed);
     this.groups.forEach((grp, g) => {
       const r = this.emptyRollout(grp.streams.length);
       const T = cfg.rolloutSteps, Bk = grp.streams.length;
@@ -216,7 +218,13 @@ export class Agents {
       const width = this.headWidth(g);
       const cond = width ? this.headInputsFor(g, actions, resets, new Float32Array(this.numEnvs * width)) : undefined;
       const condT = cond ? tf.tensor2d(cond, [this.numEnvs, width]) : undefined;
-      const out = grp.net.forward(x, grp.h, grp.c, grp.ids, condT);
+      let input: Uint8Array | { conv: tf.Tensor2D } = x;
+      if (this.moa) {
+        this.lastConv[g]?.dispose();
+        this.lastConv[g] = grp.net.convFeatures(x);
+        input = { conv: this.lastConv[g] };
+      }
+      const out = grp.net.forward(input, grp.h, grp.c, grp.ids, condT);
       condT?.dispose();
       grp.h.dispose();
       grp.c.dispose();
@@ -323,11 +331,11 @@ export class Agents {
    * Influence of every agent's action of this step on the others' next actions, through each agent's MOA
    * (model III): writes ck [B*N] and the pairwise ckj [B, N, N]. Call after act(), before the env steps.
    */
-  influence(obs: Uint8Array, actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+  influence(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
     if (this.influencers) return this.influenceBasic(actions, visible, kernel, ck, ckj);
     if (this.vocab) return this.influenceComm(actions, visible, kernel, ck, ckj);
     if (!this.moa) throw new Error(`influence: model '${this.cfg.model}' measures no influence`);
-    this.moa.influence((i) => this.gather(i, obs), actions, this.lastLogits, visible, kernel,
+    this.moa.influence((i) => this.lastConv[i], actions, this.lastLogits, visible, kernel,
       this.cfg.divergence, this.cfg.influenceVisibleOnly, ck, ckj);
   }
 
@@ -515,13 +523,15 @@ export class Agents {
       const msgs = r.msg ? tf.tensor1d(r.msg, 'int32') : undefined;
       const msgAdvT = msgAdv ? tf.tensor1d(msgAdv) : undefined, msgRetT = msgReturns ? tf.tensor1d(msgReturns) : undefined;
       const allEnvs = Array.from({ length: Bk }, (_, k) => k);
+      let conv: tf.Tensor2D | undefined; // shared by the policy and the MOA
       stats = this.step(g, () => {
-        const out = grp.net.forwardSequence(r.obs, resetMask as tf.Tensor2D, r.h0!, r.c0!, ids, cond);
+        conv = this.moa ? grp.net.convFeatures(r.obs) : undefined;
+        const out = grp.net.forwardSequence(conv ? { conv } : r.obs, resetMask as tf.Tensor2D, r.h0!, r.c0!, ids, cond);
         const parts = a2cLoss(out.logits, out.values, actions, advT, retT, this.cfg);
         if (!msgs) return parts;
         const m = a2cLoss(out.msgLogits!, out.msgValues!, msgs, msgAdvT!, msgRetT!, this.cfg);
         return { ...parts, total: tf.add(parts.total, m.total) as tf.Scalar };
-      }, this.moa ? (ms) => this.moa!.loss(g, r.obs, resetMask as tf.Tensor2D, r.dones, allEnvs, ms) : undefined);
+      }, this.moa ? (ms) => this.moa!.loss(g, conv!, resetMask as tf.Tensor2D, r.dones, allEnvs, ms) : undefined);
     });
     return stats;
   }
@@ -571,13 +581,15 @@ export class Agents {
             oldLogp: tf.tensor1d(pick(r.msgLogp!, idx, new Float32Array(T * mb)) as Float32Array),
             adv: tf.tensor1d(msgAdv!), ret: tf.tensor1d(pick(msgGae!.returns, idx, new Float32Array(T * mb)) as Float32Array),
           } : undefined;
+          let conv: tf.Tensor2D | undefined; // shared by the policy and the MOA
           stats.push(this.step(g, () => {
-            const out = grp.net.forwardSequence(obs, resetMask as tf.Tensor2D, h0, c0, ids, cond);
+            conv = this.moa ? grp.net.convFeatures(obs) : undefined;
+            const out = grp.net.forwardSequence(conv ? { conv } : obs, resetMask as tf.Tensor2D, h0, c0, ids, cond);
             const parts = ppoLoss(out.logits, out.values, actions, oldLogp, advT, retT, cfg.clip, cfg);
             if (!msg) return parts;
             const m = ppoLoss(out.msgLogits!, out.msgValues!, msg.symbols, msg.oldLogp, msg.adv, msg.ret, cfg.clip, cfg);
             return { ...parts, total: tf.add(parts.total, m.total) as tf.Scalar };
-          }, this.moa ? (ms) => this.moa!.loss(g, obs, resetMask as tf.Tensor2D, Uint8Array.from(dones!), idx, ms) : undefined));
+          }, this.moa ? (ms) => this.moa!.loss(g, conv!, resetMask as tf.Tensor2D, Uint8Array.from(dones!), idx, ms) : undefined));
         });
       }
     }
@@ -656,6 +668,7 @@ export class Agents {
 
   dispose(): void {
     this.moa?.dispose();
+    tf.dispose(this.lastConv);
     for (const [g, grp] of this.groups.entries()) {
       grp.net.dispose();
       grp.optimizer.dispose();

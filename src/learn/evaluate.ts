@@ -65,7 +65,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opt
       for (let t = 0; t < cfg.episodeLength; t++) {
         agents.act(r.obs, resets, rng, env.actions, { greedy: opts.greedy });
         if (kernel) {
-          agents.influence(r.obs, env.actions, env.internals.views.visible, kernel, ck, ckj);
+          agents.influence(env.actions, env.internals.views.visible, kernel, ck, ckj);
           for (let b = 0; b < B; b++) for (let k = 0; k < N * N; k++) influenceSum[k] += ckj[b * N * N + k];
           influenceSteps += B;
         }

@@ -22,9 +22,9 @@ export class Moa {
   readonly visibleAfter: Uint8Array;
   private readonly onehot: Float32Array;
 
-  constructor(readonly B: number, readonly N: number, readonly A: number, readonly T: number, viewSize: number, seed: number) {
+  constructor(readonly B: number, readonly N: number, readonly A: number, readonly T: number, convSize: number, seed: number) {
     for (let i = 0; i < N; i++) {
-      const net = new MoaNet({ numAgents: N, numActions: A, viewSize, seed: seed * 1000 + 500 + i });
+      const net = new MoaNet({ numAgents: N, numActions: A, inputSize: convSize, seed: seed * 1000 + 500 + i });
       this.nets.push(net);
       const z = net.zeroState(B);
       this.h.push(z.h);
@@ -64,10 +64,10 @@ export class Moa {
 
   /**
    * Advances every agent's MOA by one step and computes the influence of every agent's action of this step.
-   * obsOf(i): agent i's views [B, V, V, 3]; actions [B*N]; policyLogits[i]: agent i's logits [B, A];
+   * convOf(i): the conv features of agent i's views [B, C] (from its policy network); actions [B*N]; policyLogits[i]: agent i's logits [B, A];
    * visible [B, N, N] for the current observation. Writes ck [B*N] (stream order) and ckj [B, N, N].
    */
-  influence(obsOf: (i: number) => Uint8Array, actions: Uint8Array, policyLogits: Float32Array[], visible: Uint8Array,
+  influence(convOf: (i: number) => tf.Tensor2D, actions: Uint8Array, policyLogits: Float32Array[], visible: Uint8Array,
     kernel: InfluenceKernel, divergence: 'kl' | 'js' | 'pmi', onlyVisible: boolean, ck: Float32Array, ckj: Float32Array): void {
     const { B, N, A } = this;
     const J = N - 1;
@@ -82,7 +82,7 @@ export class Moa {
           for (let j = 0; j < N; j++) oh[row + j * A + (j === i ? alt : actions[b * N + j])] = 1;
         }
       }
-      const step = this.nets[i].step(obsOf(i), this.h[i], this.c[i]);
+      const step = this.nets[i].step(convOf(i), this.h[i], this.c[i]);
       tf.dispose([this.h[i], this.c[i]]);
       this.h[i] = step.h;
       this.c[i] = step.c;
@@ -122,10 +122,10 @@ export class Moa {
   /**
    * Agent i's MOA loss over the rollout for the envs in `envs` (all when omitted): cross-entropy of the
    * predicted next actions of the agents it can see at the next step, steps whose next action belongs to
-   * the same episode and lies inside the rollout. obs: agent i's views [T*E, ...] in (t, env) order;
+   * the same episode and lies inside the rollout. conv: conv features of agent i's views [T*E, C] in (t, env) order;
    * resets [T, E]; dones [T*E]. Returns the loss tensor and, through `stats`, accuracy counts.
    */
-  loss(i: number, obs: Uint8Array, resets: tf.Tensor2D, dones: Uint8Array, envs: ArrayLike<number>, stats: MoaStats): tf.Scalar {
+  loss(i: number, conv: tf.Tensor2D, resets: tf.Tensor2D, dones: Uint8Array, envs: ArrayLike<number>, stats: MoaStats): tf.Scalar {
     const { N, A, T, B } = this;
     const E = envs.length, J = N - 1;
     const oh = new Float32Array(T * E * N * A);
@@ -150,7 +150,7 @@ export class Moa {
     }
     const h0 = E === B ? this.h0[i] : tf.gather(this.h0[i], tf.tensor1d(Array.from(envs), 'int32')) as tf.Tensor2D;
     const c0 = E === B ? this.c0[i] : tf.gather(this.c0[i], tf.tensor1d(Array.from(envs), 'int32')) as tf.Tensor2D;
-    const features = this.nets[i].sequence(obs, resets, h0, c0);
+    const features = this.nets[i].sequence(conv, resets, h0, c0);
     const logits = tf.reshape(this.nets[i].predict(features, tf.tensor2d(oh, [T * E, N * A])), [T * E * J, A]);
     const logp = tf.logSoftmax(logits);
     const w = tf.tensor1d(weight);

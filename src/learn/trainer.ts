@@ -296,7 +296,7 @@ export class Trainer {
       agents.act(obs, this.resets, this.rng, env.actions, { record: true });
       this.script?.(env.actions, this.envSteps / B + t);
       if (this.kernel) {
-        agents.influence(obs, env.actions, env.internals.views.visible, this.kernel, this.ck, this.ckj);
+        agents.influence(env.actions, env.internals.views.visible, this.kernel, this.ck, this.ckj);
         this.window.addInfluence(this.ckj, B);
       }
       const t1 = now();

@@ -1,17 +1,16 @@
 /**
  * The Model of Other Agents (Jaques et al. 2019, Sec. 2.3): a second stream beside the policy that predicts
- * every other agent's next action.
+ * every other agent's next action. Like the paper's, it reads the policy network's conv features (the conv
+ * layer is shared, so the MOA loss shapes it too) and has its own dense layers and LSTM:
  *
- *   uint8 RGB view [B, V, V, 3] / 255 -> conv 3x3 (6) + ReLU -> dense 32 + ReLU -> dense 32 + ReLU -> LSTM 128
+ *   conv features of the agent's view [B, C] -> dense 32 + ReLU -> dense 32 + ReLU -> LSTM 128
  *   -> [LSTM output, one-hot actions of all N agents at step t] -> dense 32 + ReLU -> logits [B, (N-1) * A]
  *      (for each other agent j in agent order, A logits of j's action at t+1)
  *
  * Where the actions enter decides what a counterfactual costs. They enter after the LSTM, in the head, so
  * evaluating the influence reward's K counterfactual own actions re-runs only the head (one small batched
  * matMul) instead of K LSTM steps; the price is that the LSTM sees the actions of step t only through what
- * they did to the views of later steps. The paper's MOA (and the SSD repo's) feeds actions into its LSTM
- * and shares the conv layer with the policy; ours has its own conv, so the MOA loss does not shape the
- * policy's features.
+ * they did to the views of later steps. The paper's MOA (and the SSD repo's) feeds actions into its LSTM.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { LSTMCell, glorotUniform, mulberry32, type LSTMState } from './lstm.ts';
@@ -19,8 +18,8 @@ import { LSTMCell, glorotUniform, mulberry32, type LSTMState } from './lstm.ts';
 export interface MoaNetOptions {
   numAgents: number;
   numActions: number;
-  viewSize?: number;
-  convFilters?: number;
+  /** Size of the conv features it reads (AgentNet.convOutSize). */
+  inputSize: number;
   fc?: number[];
   lstm?: number;
   head?: number;
@@ -32,33 +31,25 @@ interface Dense { w: tf.Variable; b: tf.Variable }
 export class MoaNet {
   readonly numAgents: number;
   readonly numActions: number;
-  readonly viewSize: number;
   readonly lstmUnits: number;
-  private readonly convW: tf.Variable;
-  private readonly convB: tf.Variable;
   private readonly dense: Dense[];
   private readonly cell: LSTMCell;
   private readonly hidden: Dense;
   private readonly out: Dense;
-  private readonly convOut: number;
 
   constructor(o: MoaNetOptions) {
-    const { numAgents, numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, head = 32, seed = 0 } = o;
+    const { numAgents, numActions, inputSize, fc = [32, 32], lstm = 128, head = 32, seed = 0 } = o;
     if (numAgents < 2) throw new Error('MoaNet: needs at least 2 agents (it predicts the others)');
     this.numAgents = numAgents;
     this.numActions = numActions;
-    this.viewSize = viewSize;
     this.lstmUnits = lstm;
-    this.convOut = (viewSize - 2) * (viewSize - 2) * convFilters;
     const rng = mulberry32(seed);
     const layer = (nIn: number, nOut: number): Dense => ({
       w: tf.variable(tf.tensor2d(glorotUniform(rng, nIn * nOut, nIn, nOut), [nIn, nOut]), true),
       b: tf.variable(tf.zeros([nOut]), true),
     });
-    this.convW = tf.variable(tf.tensor4d(glorotUniform(rng, 27 * convFilters, 27, 9 * convFilters), [3, 3, 3, convFilters]), true);
-    this.convB = tf.variable(tf.zeros([convFilters]), true);
     this.dense = [];
-    let nIn = this.convOut;
+    let nIn = inputSize;
     for (const n of fc) { this.dense.push(layer(nIn, n)); nIn = n; }
     this.cell = new LSTMCell({ inputSize: nIn, hiddenSize: lstm, rng });
     this.hidden = layer(lstm + numAgents * numActions, head);
@@ -66,34 +57,31 @@ export class MoaNet {
   }
 
   get variables(): tf.Variable[] {
-    return [this.convW, this.convB, ...this.dense.flatMap((d) => [d.w, d.b]), ...this.cell.variables,
+    return [...this.dense.flatMap((d) => [d.w, d.b]), ...this.cell.variables,
       this.hidden.w, this.hidden.b, this.out.w, this.out.b];
   }
 
   zeroState(batch: number): LSTMState { return this.cell.zeroState(batch); }
 
-  private torso(obs: Uint8Array, n: number): tf.Tensor2D {
-    const V = this.viewSize;
-    const x = tf.mul(tf.tensor4d(new Float32Array(obs), [n, V, V, 3]), 1 / 255) as tf.Tensor4D;
-    const conv = tf.relu(tf.add(tf.conv2d(x, this.convW as tf.Tensor4D, 1, 'valid'), this.convB));
-    let y = tf.reshape(conv, [n, this.convOut]) as tf.Tensor2D;
+  private torso(conv: tf.Tensor2D): tf.Tensor2D {
+    let y = conv;
     for (const d of this.dense) y = tf.relu(tf.add(tf.matMul(y, d.w), d.b)) as tf.Tensor2D;
     return y;
   }
 
-  /** One step: obs [B, V, V, 3] -> LSTM features [B, H] and the new state. */
-  step(obs: Uint8Array, h: tf.Tensor2D, c: tf.Tensor2D): { features: tf.Tensor2D; h: tf.Tensor2D; c: tf.Tensor2D } {
+  /** One step: conv features [B, C] -> LSTM features [B, H] and the new state. */
+  step(conv: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): { features: tf.Tensor2D; h: tf.Tensor2D; c: tf.Tensor2D } {
     return tf.tidy(() => {
-      const s = this.cell.step(this.torso(obs, h.shape[0]), h, c);
+      const s = this.cell.step(this.torso(conv), h, c);
       return { features: s.h, h: s.h, c: s.c }; // features is the new h: dispose only one of them
     });
   }
 
-  /** Training pass: obs [T*B, ...], resetMask [T, B] -> features [T*B, H] (time-major). */
-  sequence(obs: Uint8Array, resetMask: tf.Tensor2D, h0: tf.Tensor2D, c0: tf.Tensor2D): tf.Tensor2D {
+  /** Training pass: conv features [T*B, C], resetMask [T, B] -> features [T*B, H] (time-major). */
+  sequence(conv: tf.Tensor2D, resetMask: tf.Tensor2D, h0: tf.Tensor2D, c0: tf.Tensor2D): tf.Tensor2D {
     const [T, B] = resetMask.shape;
     return tf.tidy(() => {
-      const y = this.torso(obs, T * B);
+      const y = this.torso(conv);
       const u = this.cell.unroll(tf.reshape(y, [T, B, y.shape[1]]) as tf.Tensor3D, h0, c0, resetMask);
       return tf.reshape(u.outputs, [T * B, this.lstmUnits]) as tf.Tensor2D;
     });

@@ -69,8 +69,9 @@ export type AgentSequenceOutput = {
   features: tf.Tensor2D;
 };
 
-/** Observation input: a tensor [N, V, V, 3] with values 0..255 (any numeric dtype), or raw uint8 bytes. */
-export type ObsInput = tf.Tensor | Uint8Array;
+/** Observation input: a tensor [N, V, V, 3] with values 0..255 (any numeric dtype), raw uint8 bytes, or
+ * conv features already computed by convFeatures() (shared with a Model of Other Agents). */
+export type ObsInput = tf.Tensor | Uint8Array | { conv: tf.Tensor2D };
 
 interface Dense {
   w: tf.Variable;
@@ -175,7 +176,7 @@ export class AgentNet {
   }
 
   /** [N, V, V, 3] float32 in [0, 1]. */
-  private obsToFloat(obs: ObsInput): tf.Tensor4D {
+  private obsToFloat(obs: tf.Tensor | Uint8Array): tf.Tensor4D {
     const V = this.viewSize;
     const per = V * V * 3;
     if (obs instanceof Uint8Array) {
@@ -192,11 +193,20 @@ export class AgentNet {
   }
 
   /** Conv + dense torso: obs [N, V, V, 3] (+ extra [N, E]) -> [N, fc_last]. */
+  /** The conv layer's output, flattened: obs [N, V, V, 3] -> [N, convOutSize]. A Model of Other Agents
+   * reads the same features (Jaques et al. 2019 share the conv layer between policy and MOA). */
+  convFeatures(obs: tf.Tensor | Uint8Array): tf.Tensor2D {
+    this.checkAlive();
+    return tf.tidy(() => {
+      const x = this.obsToFloat(obs);
+      const conv = tf.relu(tf.add(tf.conv2d(x, this.convW as tf.Tensor4D, 1, 'valid'), this.convB));
+      return tf.reshape(conv, [x.shape[0], this.convOutSize]) as tf.Tensor2D;
+    });
+  }
+
   private torso(obs: ObsInput, extra?: tf.Tensor): tf.Tensor2D {
-    const x = this.obsToFloat(obs);
-    const n = x.shape[0];
-    const conv = tf.relu(tf.add(tf.conv2d(x, this.convW as tf.Tensor4D, 1, 'valid'), this.convB));
-    let y = tf.reshape(conv, [n, this.convOutSize]) as tf.Tensor2D;
+    let y = 'conv' in obs ? obs.conv : this.convFeatures(obs);
+    const n = y.shape[0];
     if (this.extraInputs > 0) {
       if (extra == null || extra.rank !== 2 || extra.shape[0] !== n || extra.shape[1] !== this.extraInputs) {
         throw new Error(
