@@ -55,7 +55,8 @@ const fmt = (xs) => {
 };
 const rows = models.map((model) => {
   const last = jobs.filter((j) => j.model === model).map((j) => lastWithEpisodes(j.dir));
-  return `| ${model} | ${seeds} | ${fmt(last.map((r) => r.collective_return))} | ${fmt(last.map((r) => r.equality))} | ${fmt(last.map((r) => r.sustainability))} | ${fmt(last.map((r) => r.influence?.total ?? null))} |`;
+  return `| ${model} | ${seeds} | ${fmt(last.map((r) => r.collective_return))} | ${fmt(last.map((r) => r.equality))} | ${fmt(last.map((r) => r.sustainability))} | ` +
+    `${fmt(last.map((r) => r.apples_eaten))} | ${fmt(last.map((r) => r.clean_actions))} | ${fmt(last.map((r) => r.influence?.total ?? null))} | ${fmt(last.map((r) => r.moa?.accuracy ?? null))} |`;
 });
 spawnSync(process.execPath, [cli, 'plot', ...jobs.map((j) => j.dir), '--out', join('docs', 'results-curves.png'), '--title', `${values.game}: collective return, ${values.steps} env steps`], { cwd: root, stdio: 'inherit' });
 const cmd = `npm run experiment -- --game ${values.game} --models ${values.models} --seeds ${seeds} --steps ${values.steps}`;
@@ -63,10 +64,11 @@ writeFileSync(join(root, 'docs', 'RESULTS.md'), `# Results: a first look at the 
 
 Command: \`${cmd}\` (${values.agents} agents, ${values.envs} envs, 2 runs in parallel on the 2-core development
 machine, ${timingNote.toFixed(1)} training-minutes in all, ${new Date().toISOString().slice(0, 10)}). Each figure is the last metrics line with finished
-episodes (the mean over that wave of ${values.envs} episodes), as mean (min .. max) over seeds.
+episodes (the mean over that wave of ${values.envs} episodes), as mean (min .. max) over seeds; apples, cleans
+and influence are per episode of 1000 steps summed over agents, influence per env-step.
 
-| model | seeds | collective return | equality | sustainability | total influence |
-|---|---|---|---|---|---|
+| model | seeds | collective return | equality | sustainability | apples eaten | clean actions | total influence (nats/step) | MOA accuracy |
+|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 ![curves](results-curves.png)
