@@ -172,11 +172,11 @@ describe('every model trains on both games', () => {
 });
 
 describe('resuming an influence model gives the same metrics as an uninterrupted run', () => {
-  for (const model of ['influence', 'influence-comm', 'influence-moa'] as const) {
-    test(model, async () => {
+  for (const [model, divergence] of [['influence', 'kl'], ['influence-comm', 'kl'], ['influence-moa', 'kl'], ['influence-moa', 'pmi']] as const) {
+    test(`${model} (${divergence})`, async () => {
       const { readFileSync } = await import('node:fs');
       const base = { game: 'harvest' as const, map: FIELD, model, agents: 2, envs: 2, viewRadius: 2, rolloutSteps: 5, episodeLength: 20,
-        steps: 200, reportEvery: 40, checkpointEvery: 1000, influenceStart: 0, influenceEnd: 50 };
+        steps: 200, reportEvery: 40, checkpointEvery: 1000, influenceStart: 0, influenceEnd: 50, divergence };
       const strip = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')
         .map((l) => { const r = JSON.parse(l); delete r.timing; return r; });
       const whole = join(mkdtempSync(join(tmpdir(), 'commons-resume-')), 'run');
@@ -196,7 +196,7 @@ describe('resuming an influence model gives the same metrics as an uninterrupted
   }
 });
 
-test('PMI: model I rewards -log p at the influencee\'s action for a copying influencee; MOA models refuse it', async () => {
+test('PMI: model I rewards -log p at the influencee\'s action for a copying influencee', async () => {
   await initBackend('wasm');
   const B = 2, N = 2, A = 8;
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false, divergence: 'pmi' });
@@ -218,7 +218,37 @@ test('PMI: model I rewards -log p at the influencee\'s action for a copying infl
     assert.ok(Math.abs(ckj[b * N * N + 1] - -Math.log(p[actions[b * N]])) < 1e-4);
   }
   agents.dispose();
-  assert.throws(() => resolveTrainConfig({ model: 'influence-moa', divergence: 'pmi' }), /divergence: 'pmi' needs the action/);
+});
+
+test('PMI with a MOA: settled one step later with the partner\'s actual action, -log pi(a) for a copying partner', async () => {
+  await initBackend('wasm');
+  const B = 3, N = 2, A = 8;
+  const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence-moa', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false, divergence: 'pmi' });
+  const agents = new Agents(cfg, A, B, N);
+  const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
+  const net = agents.groups[0].net, w = net.getWeights(), nv = net.variables.length;
+  w[nv - 4].fill(0);
+  w[nv - 3].set(p.map(Math.log));
+  net.setWeights(w);
+  const moa = agents.moa!.nets[0], mv = moa.variables, mw = moa.getWeights().map((x) => x.fill(0));
+  const H = moa.lstmUnits, head = mv[mv.length - 4].shape[1]!;
+  for (let a = 0; a < A; a++) {
+    mw[mv.length - 4][(H + a) * head + a] = 1;
+    mw[mv.length - 2][a * A + a] = 30;
+  }
+  moa.setWeights(mw);
+  const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40), actions = new Uint8Array(B * N);
+  const kernel = await createInfluenceKernel();
+  const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
+  agents.act(obs, new Uint8Array(B).fill(1), new Rng(0), actions);
+  actions.set([0, 5, 6, 1, 2, 7]);
+  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  assert.deepEqual(Array.from(ck), [0, 0, 0, 0, 0, 0], 'nothing is settled at the first step');
+  agents.act(obs, new Uint8Array(B), new Rng(1), actions);
+  actions.set([3, 0, 3, 6, 3, 2]); // agent 1 copies agent 0's previous action (0, 6, 2)
+  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  [0, 6, 2].forEach((a, b) => assert.ok(Math.abs(ckj[b * N * N + 1] - -Math.log(p[a])) < 1e-4, `env ${b}: ${ckj[b * N * N + 1]} vs ${-Math.log(p[a])}`));
+  agents.dispose();
 });
 
 test('broadcast counterfactual heads equal re-running the heads on copied features', async () => {

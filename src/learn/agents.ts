@@ -317,13 +317,20 @@ export class Agents {
     }
   }
 
-  /** Model II: adds bonus [B*N] to the message rewards of the previous rollout step (where the symbols
-   * that earned it were emitted); a bonus for the step before the rollout began is dropped. */
-  addMessageBonus(bonus: Float32Array): void {
+  /** Whether the influence computed at a step belongs to the previous step: model II (symbols act one
+   * step later) and PMI with a MOA (it waits for the others' next actions). */
+  get influenceLags(): boolean {
+    return this.vocab > 0 || (this.moa !== undefined && this.cfg.divergence === 'pmi');
+  }
+
+  /** Adds bonus [B*N] to the rewards of the previous rollout step, of the message stream (model II) or of
+   * the actions; a bonus for the step before the rollout began is dropped. */
+  addBonusToPreviousStep(bonus: Float32Array, stream: 'messages' | 'actions'): void {
     if (this.t < 1) return;
     this.groups.forEach((grp, g) => {
       const r = this.rollouts[g], Bk = grp.streams.length, base = (this.t - 1) * Bk;
-      for (let k = 0; k < Bk; k++) r.msgRewards![base + k] += bonus[grp.streams[k]];
+      const target = stream === 'messages' ? r.msgRewards! : r.rewards;
+      for (let k = 0; k < Bk; k++) target[base + k] += bonus[grp.streams[k]];
     });
   }
 
@@ -336,7 +343,7 @@ export class Agents {
     if (this.vocab) return this.influenceComm(actions, visible, kernel, ck, ckj);
     if (!this.moa) throw new Error(`influence: model '${this.cfg.model}' measures no influence`);
     this.moa.influence((i) => this.lastConv[i], actions, this.lastLogits, visible, kernel,
-      this.cfg.divergence, this.cfg.influenceVisibleOnly, ck, ckj);
+      this.cfg.divergence, this.cfg.influenceVisibleOnly, ck, ckj, this.lastResets);
   }
 
   /** Stores this step's rewards [B*N] and done flags [B] and moves to the next rollout step; `joint`

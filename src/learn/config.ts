@@ -83,8 +83,8 @@ export interface TrainConfig {
   /** The influence reward c_k is clipped to [0, influenceClip] before weighting. Default 10 (SSD repo). */
   influenceClip: number;
   /** Divergence of the influence reward: 'kl' (default, the paper), 'js' (Jensen-Shannon) or 'pmi' (pointwise
-   * mutual information at the action the influencee took; models I and II, where that action is known when
-   * the reward is computed). */
+   * mutual information at the action the influencee took; with a MOA that action comes one step later, so
+   * the reward is settled then and credited to the step that earned it). */
   divergence: 'kl' | 'js' | 'pmi';
   /** Sum c_kj only over the agents k can see (and train the MOA only on them). Default true (SSD repo). */
   influenceVisibleOnly: boolean;
@@ -180,9 +180,6 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   const influenceModel = ['visible-actions', 'influence', 'comm', 'influence-comm', 'moa', 'influence-moa'].includes(c.model);
   if (influenceModel && c.shareParams) {
     throw new InputError(`shareParams: model '${c.model}' needs each agent's own network; use independent learners (no --share-params)`);
-  }
-  if (c.divergence === 'pmi' && (c.model === 'moa' || c.model === 'influence-moa')) {
-    throw new InputError(`divergence: 'pmi' needs the action the other agent took, which a MOA predicts one step ahead; use 'kl' or 'js' with model '${c.model}'`);
   }
   if ((c.model === 'visible-actions' || c.model === 'influence') && c.influencers >= c.agents) {
     throw new InputError(`influencers: model '${c.model}' needs at least one influencee; influencers must be from 1 to ${c.agents - 1} with ${c.agents} agents, got ${c.influencers}`);

@@ -54,6 +54,7 @@ export class Moa {
   }
 
   resetState(): void {
+    this.clearPending();
     tf.dispose([...this.h, ...this.c]);
     for (let i = 0; i < this.N; i++) {
       const z = this.nets[i].zeroState(this.B);
@@ -68,10 +69,21 @@ export class Moa {
    * visible [B, N, N] for the current observation. Writes ck [B*N] (stream order) and ckj [B, N, N].
    */
   influence(convOf: (i: number) => tf.Tensor2D, actions: Uint8Array, policyLogits: Float32Array[], visible: Uint8Array,
-    kernel: InfluenceKernel, divergence: 'kl' | 'js' | 'pmi', onlyVisible: boolean, ck: Float32Array, ckj: Float32Array): void {
+    kernel: InfluenceKernel, divergence: 'kl' | 'js' | 'pmi', onlyVisible: boolean, ck: Float32Array, ckj: Float32Array,
+    resets?: Uint8Array): void {
     const { B, N, A } = this;
     const J = N - 1;
     ckj.fill(0);
+    // PMI needs the action each other agent actually takes next: settle the previous step's influence now
+    // that those actions are known (ck then belongs to the previous step), and keep this step's inputs.
+    if (divergence === 'pmi') {
+      ck.fill(0);
+      if (this.pending) this.settlePmi(actions, resets, kernel, ck, ckj);
+      this.pending ??= Array.from({ length: N }, () => ({
+        cond: new Float32Array(B * A * J * A), prior: new Float32Array(B * A), taken: new Int32Array(B), mask: new Uint8Array(B * J),
+      }));
+      this.hasPending = true;
+    }
     for (let i = 0; i < N; i++) {
       // Counterfactual rows, ordered (a~, b): all agents' actions of env b with agent i's replaced by a~.
       const oh = this.onehot.subarray(0, A * B * N * A);
@@ -108,8 +120,47 @@ export class Moa {
           k++;
         }
       }
-      scatterInfluence(kernel.run(divergence), i, othersOf(i, N), B, N, ck, ckj);
+      if (divergence === 'pmi') {
+        const p = this.pending![i];
+        p.cond.set(v.cond);
+        p.prior.set(v.prior);
+        p.taken.set(v.taken);
+        p.mask.set(v.mask);
+      } else {
+        scatterInfluence(kernel.run(divergence), i, othersOf(i, N), B, N, ck, ckj);
+      }
     }
+  }
+
+  /** PMI inputs of the previous step, per agent, waiting for the others' next actions. */
+  private pending?: { cond: Float32Array; prior: Float32Array; taken: Int32Array; mask: Uint8Array }[];
+  private hasPending = false;
+
+  /** Computes the previous step's PMI influence with the actions taken now; envs that just reset get 0. */
+  private settlePmi(actions: Uint8Array, resets: Uint8Array | undefined, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+    if (!this.hasPending || !this.pending) return;
+    const { B, N, A } = this;
+    const J = N - 1;
+    for (let i = 0; i < N; i++) {
+      const p = this.pending[i];
+      const v = kernel.prepare(B, A, J, A);
+      v.cond.set(p.cond);
+      v.prior.set(p.prior);
+      v.taken.set(p.taken);
+      for (let b = 0; b < B; b++) {
+        const others = othersOf(i, N);
+        for (let q = 0; q < J; q++) {
+          v.jTaken[b * J + q] = actions[b * N + others[q]];
+          v.mask[b * J + q] = resets?.[b] ? 0 : p.mask[b * J + q];
+        }
+      }
+      scatterInfluence(kernel.run('pmi'), i, othersOf(i, N), B, N, ck, ckj);
+    }
+  }
+
+  /** Forgets a PMI step waiting for its next actions (a fresh start of every episode). */
+  clearPending(): void {
+    this.hasPending = false;
   }
 
   /** Stores step t's joint actions [B*N] and the visibility after the step [B*N*N]. */
@@ -172,6 +223,12 @@ export class Moa {
       net.variables.forEach((v, k) => out.push({ name: `moa${i}/w${k}`, data: Float32Array.from(v.dataSync() as Float32Array), shape: v.shape }));
       out.push({ name: `moa${i}/h`, data: Float32Array.from(this.h[i].dataSync() as Float32Array), shape: this.h[i].shape });
       out.push({ name: `moa${i}/c`, data: Float32Array.from(this.c[i].dataSync() as Float32Array), shape: this.c[i].shape });
+      const p = this.hasPending ? this.pending?.[i] : undefined;
+      if (p) {
+        for (const [key, arr] of [['cond', p.cond], ['prior', p.prior], ['taken', p.taken], ['mask', p.mask]] as const) {
+          out.push({ name: `moa${i}/pmi/${key}`, data: Float32Array.from(arr), shape: [arr.length] });
+        }
+      }
     });
     return out;
   }
@@ -189,6 +246,19 @@ export class Moa {
       tf.dispose([this.h[i], this.c[i]]);
       this.h[i] = tf.tensor2d(h.data, h.shape as [number, number]);
       this.c[i] = tf.tensor2d(c.data, c.shape as [number, number]);
+      const cond = byName.get(`moa${i}/pmi/cond`);
+      if (cond) {
+        const J = this.N - 1, { B, A } = this;
+        this.pending ??= Array.from({ length: this.N }, () => ({
+          cond: new Float32Array(B * A * J * A), prior: new Float32Array(B * A), taken: new Int32Array(B), mask: new Uint8Array(B * J),
+        }));
+        const p = this.pending[i];
+        p.cond.set(cond.data);
+        p.prior.set(byName.get(`moa${i}/pmi/prior`)!.data);
+        p.taken.set(byName.get(`moa${i}/pmi/taken`)!.data);
+        p.mask.set(byName.get(`moa${i}/pmi/mask`)!.data);
+        this.hasPending = true;
+      }
     });
   }
 

@@ -310,7 +310,8 @@ export class Trainer {
         // only (the action head keeps the environment reward); models I and III reward the actions.
         const clip = cfg.influenceClip, bonus = this.bonus;
         for (let k = 0; k < bonus.length; k++) bonus[k] = beta * Math.min(Math.max(this.ck[k], 0), clip);
-        if (cfg.model === 'influence-comm') agents.addMessageBonus(bonus);
+        if (cfg.model === 'influence-comm') agents.addBonusToPreviousStep(bonus, 'messages');
+        else if (agents.influenceLags) agents.addBonusToPreviousStep(bonus, 'actions');
         else for (let k = 0; k < bonus.length; k++) this.shaped[k] += bonus[k];
       }
       agents.record(this.shaped, r.dones, this.kernel ? { actions: env.actions, visible: r.visible } : undefined, r.rewards);
