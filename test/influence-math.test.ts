@@ -6,19 +6,14 @@ import assert from 'node:assert/strict';
 import { createInfluenceKernel, type InfluenceKernel } from '../src/core/influence.ts';
 import { influenceReference, type Divergence, type InfluenceInputs } from '../src/core/influence-ref.ts';
 import { InputError } from '../src/util/errors.ts';
+import { Rng } from '../src/util/rng.ts';
 
 const DIVS: Divergence[] = ['kl', 'js', 'pmi'];
 
-/** Deterministic PRNG (mulberry32). */
+/** Deterministic uniform numbers in [0, 1), from the project's own generator. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** Fills `out[off..off+n)` with a softmax of random logits (scale sets how peaked), rounded to f32. */

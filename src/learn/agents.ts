@@ -90,6 +90,8 @@ export class Agents {
   readonly lastLogits: Float32Array[] = [];
   /** MOA models: the conv features of the last act()'s views, per group, which the MOA reads too. */
   private lastConv: tf.Tensor2D[] = [];
+  /** Per group, a buffer for its head inputs of one step [Bk, width] (reused: act() runs every step). */
+  private readonly headBufs: (Float32Array | undefined)[] = [];
   readonly moa?: Moa;
   /** Model I: the first `influencers` agents act first; the others see their actions. */
   readonly influencers: number;
@@ -216,7 +218,8 @@ export class Agents {
       // Influencees act after the influencers (groups run in agent order) and see their actions; talking
       // agents hear every symbol of the previous step.
       const width = this.headWidth(g);
-      const cond = width ? this.headInputsFor(g, actions, resets, new Float32Array(this.numEnvs * width)) : undefined;
+      if (width && !this.headBufs[g]) this.headBufs[g] = new Float32Array(this.numEnvs * width);
+      const cond = width ? this.headInputsFor(g, actions, resets, this.headBufs[g]!) : undefined;
       const condT = cond ? tf.tensor2d(cond, [this.numEnvs, width]) : undefined;
       let input: Uint8Array | { conv: tf.Tensor2D } = x;
       if (this.moa) {
