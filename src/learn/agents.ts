@@ -285,8 +285,7 @@ export class Agents {
    * owed to its message of the previous step) and ckj [B, N, N]. Envs that just reset heard nothing: 0.
    */
   private influenceComm(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
-    const B = this.numEnvs, N = this.numAgents, A = this.numActions, Vm = this.vocab;
-    const J = N - 1, width = N * Vm;
+    const B = this.numEnvs, N = this.numAgents, Vm = this.vocab, width = N * Vm;
     ck.fill(0);
     ckj.fill(0);
     if (this.prevMsgLogits.length < N || !this.prevMsgLogits[0]) return; // nothing said before the first step
@@ -294,29 +293,8 @@ export class Agents {
     const one = new Float32Array(B * width);
     for (let k = 0; k < N; k++) {
       for (let alt = 0; alt < Vm; alt++) cf.set(this.symbolOneHot(this.prevSymbols, this.lastResets, one, k, alt), alt * B * width);
-      const v = kernel.prepare(B, Vm, J, A);
-      let jj = 0;
-      for (let j = 0; j < N; j++) {
-        if (j === k) continue;
-        const grp = this.groups[j];
-        const probs = readAndDispose(tf.tidy(() => tf.softmax(grp.net.counterfactualLogits(grp.h, tf.tensor2d(cf, [Vm * B, width])))));
-        for (let alt = 0; alt < Vm; alt++) {
-          for (let b = 0; b < B; b++) v.cond.set(probs.subarray((alt * B + b) * A, (alt * B + b + 1) * A), ((b * Vm + alt) * J + jj) * A);
-        }
-        jj++;
-      }
-      for (let b = 0; b < B; b++) {
-        softmaxInto(this.prevMsgLogits[k], b, Vm, v.prior, b * Vm);
-        v.taken[b] = this.prevSymbols[b * N + k];
-        let q = 0;
-        for (let j = 0; j < N; j++) {
-          if (j === k) continue;
-          v.jTaken[b * J + q] = actions[b * N + j]; // the listener's action of this step (for PMI)
-          v.mask[b * J + q] = this.lastResets[b] ? 0 : this.cfg.influenceVisibleOnly ? visible[(b * N + k) * N + j] : 1;
-          q++;
-        }
-      }
-      scatterInfluence(kernel.run(this.cfg.divergence), k, othersOf(k, N), B, N, ck, ckj);
+      this.influenceThroughHeads(k, othersOf(k, N), Vm, cf, width, this.prevMsgLogits[k], this.prevSymbols, this.lastResets,
+        actions, visible, kernel, ck, ckj);
     }
   }
 
@@ -440,31 +418,44 @@ export class Agents {
    */
   private influenceBasic(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
     const B = this.numEnvs, N = this.numAgents, K = this.influencers, A = this.numActions;
-    const J = N - K;
     ck.fill(0);
     ckj.fill(0);
+    const influencees = Array.from({ length: N - K }, (_, q) => K + q);
     const cf = new Float32Array(A * B * K * A);
     const one = new Float32Array(B * K * A);
     for (let k = 0; k < K; k++) {
       for (let alt = 0; alt < A; alt++) cf.set(this.influencerOneHot(actions, one, k, alt), alt * B * K * A);
-      const v = kernel.prepare(B, A, J, A);
-      for (let j = K; j < N; j++) {
-        const grp = this.groups[j];
-        const probs = readAndDispose(tf.tidy(() => tf.softmax(grp.net.counterfactualLogits(grp.h, tf.tensor2d(cf, [A * B, K * A])))));
-        for (let alt = 0; alt < A; alt++) {
-          for (let b = 0; b < B; b++) v.cond.set(probs.subarray((alt * B + b) * A, (alt * B + b + 1) * A), ((b * A + alt) * J + (j - K)) * A);
-        }
-      }
-      for (let b = 0; b < B; b++) {
-        softmaxInto(this.lastLogits[k], b, A, v.prior, b * A);
-        v.taken[b] = actions[b * N + k];
-        for (let j = K; j < N; j++) {
-          v.jTaken[b * J + j - K] = actions[b * N + j]; // the influencee's action of this step (for PMI)
-          v.mask[b * J + j - K] = this.cfg.influenceVisibleOnly ? visible[(b * N + k) * N + j] : 1;
-        }
-      }
-      scatterInfluence(kernel.run(this.cfg.divergence), k, Array.from({ length: J }, (_, q) => K + q), B, N, ck, ckj);
+      this.influenceThroughHeads(k, influencees, A, cf, K * A, this.lastLogits[k], actions, undefined, actions, visible, kernel, ck, ckj);
     }
+  }
+
+  /**
+   * Models I and II: the influence of agent k's value (an action or a symbol, K alternatives) on each
+   * listener's action of this step, re-evaluating only the listeners' policy heads. cf [K*B, width] holds
+   * the counterfactual head inputs (row alt*B + b); priorLogits [B, K] is k's policy over the values;
+   * chosen[b*N + k] the value k took; envs with silent[b] set count no influence.
+   */
+  private influenceThroughHeads(k: number, listeners: readonly number[], K: number, cf: Float32Array, width: number,
+    priorLogits: Float32Array, chosen: Uint8Array, silent: Uint8Array | undefined, actions: Uint8Array, visible: Uint8Array,
+    kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+    const B = this.numEnvs, N = this.numAgents, A = this.numActions, J = listeners.length;
+    const v = kernel.prepare(B, K, J, A);
+    listeners.forEach((j, q) => {
+      const grp = this.groups[j];
+      const probs = readAndDispose(tf.tidy(() => tf.softmax(grp.net.counterfactualLogits(grp.h, tf.tensor2d(cf, [K * B, width])))));
+      for (let alt = 0; alt < K; alt++) {
+        for (let b = 0; b < B; b++) v.cond.set(probs.subarray((alt * B + b) * A, (alt * B + b + 1) * A), ((b * K + alt) * J + q) * A);
+      }
+    });
+    for (let b = 0; b < B; b++) {
+      softmaxInto(priorLogits, b, K, v.prior, b * K);
+      v.taken[b] = chosen[b * N + k];
+      listeners.forEach((j, q) => {
+        v.jTaken[b * J + q] = actions[b * N + j]; // the listener's action of this step (for PMI)
+        v.mask[b * J + q] = silent?.[b] ? 0 : this.cfg.influenceVisibleOnly ? visible[(b * N + k) * N + j] : 1;
+      });
+    }
+    scatterInfluence(kernel.run(this.cfg.divergence), k, listeners, B, N, ck, ckj);
   }
 
   /** One learning update from the rollout just recorded; returns the mean statistics over groups. */
