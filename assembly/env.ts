@@ -89,11 +89,11 @@ function recordCounts(b: i32): void {
   store<i32>(regionPtr(Region.WASTE_COUNT) + (<usize>b << 2), game == 1 ? countWaste() : 0);
 }
 
-/** Seeds env b from (seed, b) and resets it. */
-export function resetEnv(b: i32, seed: u64): void {
+/** Seeds env b from (seed, index) and resets it. */
+export function resetEnv(b: i32, seed: u64, index: u32): void {
   bindEnv(b);
   bindBeams(b);
-  rngSeed(rngPtr(b), seed, <u32>b);
+  rngSeed(rngPtr(b), seed, index);
   rngLoad(rngPtr(b));
   resetBound(b);
   rngStore(rngPtr(b));

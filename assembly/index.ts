@@ -45,10 +45,11 @@ export function initMap(): i32 {
   return ns;
 }
 
-/** Seeds every env b from (seed, b), resets it and writes its first observations. */
-export function reset(seedLo: u32, seedHi: u32): void {
+/** Seeds every env b from (seed, firstEnv + b), resets it and writes its first observations. A batch that
+ * holds envs [firstEnv, firstEnv + B) of a larger one (a worker's shard) so replays those envs exactly. */
+export function reset(seedLo: u32, seedHi: u32, firstEnv: u32): void {
   const seed = (<u64>seedHi << 32) | <u64>seedLo;
-  for (let b = 0; b < numEnvs; b++) resetEnv(b, seed);
+  for (let b = 0; b < numEnvs; b++) resetEnv(b, seed, firstEnv + <u32>b);
 }
 
 /** Steps every env with ACTIONS. Returns -1, or b*N+i of the first invalid action (nothing is changed). */

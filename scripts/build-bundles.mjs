@@ -1,39 +1,259 @@
-// Bundles the TypeScript sources with esbuild: dist/cli.js (Node, ESM, the `commons` bin) with the
-// tfjs-backend-wasm binaries copied beside it (the backend loads them relative to the bundle).
+// Bundles the TypeScript sources with esbuild (run after build-core.mjs, which writes build/):
+//   dist/cli.js            Node ESM, the `commons` bin (src/cli/main.ts)
+//   dist/shard-worker.js   Node ESM, the worker_threads entry of one environment shard (src/parallel/worker-node.ts)
+//   dist/*.wasm            tfjs-backend-wasm's binaries: the backend loads them from beside the bundle
+//   dist/web/              the web app: src/web's static files (html, css, svg, png); app.js, worker.js and
+//                          the scripts its pages load, with their shared chunk-HASH.js files (browser ESM,
+//                          minified, linked source maps); the tfjs-backend-wasm binaries again
+//   dist/lib/              the library entry: node.js (src/node.ts), browser.js (src/index.ts), index.d.ts (+ the
+//                          declarations it references), reached through package.json "exports"
+//   dist/sizes.json        bytes and gzip bytes of every bundle, also printed as a table
+// An entry whose source file does not exist is skipped with a line saying so. Any esbuild error fails
+// the build (exit status 1) after the other outputs are written; when a browser bundle reaches a node:
+// module the error is followed by the import chain that pulls it in.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const dist = join(root, 'dist');
-mkdirSync(dist, { recursive: true });
-await build({
-  entryPoints: [join(root, 'src/cli/main.ts')],
-  outfile: join(dist, 'cli.js'),
+const rel = (p) => relative(root, p).split('\\').join('/');
+const started = performance.now();
+
+// The lib bundles and the web bundles are rebuilt whole: stale files (a removed page, an old .d.ts)
+// must not linger beside the new ones.
+rmSync(join(dist, 'web'), { recursive: true, force: true });
+rmSync(join(dist, 'lib'), { recursive: true, force: true });
+mkdirSync(join(dist, 'web'), { recursive: true });
+mkdirSync(join(dist, 'lib'), { recursive: true });
+
+// esbuild's Node ESM output may still call require() (CommonJS dependencies) or read __dirname.
+const NODE_GLOBALS = [
+  "import { createRequire as __cr } from 'node:module';",
+  "import { fileURLToPath as __fu } from 'node:url';",
+  "import { dirname as __dn } from 'node:path';",
+  'const require = __cr(import.meta.url);',
+  'const __filename = __fu(import.meta.url);',
+  'const __dirname = __dn(__filename);',
+].join('\n');
+
+const NODE = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // Packages with native binaries are loaded at run time from node_modules.
-  external: ['@resvg/resvg-js'],
   // ESM builds: tfjs's CommonJS node builds are marked side-effect free and would be dropped.
   mainFields: ['module', 'main'],
-  banner: {
-    js: [
-      '#!/usr/bin/env node',
-      "import { createRequire as __cr } from 'node:module';",
-      "import { fileURLToPath as __fu } from 'node:url';",
-      "import { dirname as __dn } from 'node:path';",
-      'const require = __cr(import.meta.url);',
-      'const __filename = __fu(import.meta.url);',
-      'const __dirname = __dn(__filename);',
-    ].join('\n'),
-  },
-  logLevel: 'warning',
-});
-const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(dist, f));
-console.log('bundles: dist/cli.js (+ tfjs-backend-wasm binaries)');
+  logLevel: 'silent',
+};
+
+const BROWSER = {
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  // AssemblyScript's ESM bindings use top-level await and class fields.
+  target: 'es2022',
+  logLevel: 'silent',
+};
+
+// The library keeps package.json's "dependencies" external: they are installed with `commons`, so a Node
+// user shares one tfjs-core with it (tf.memory(), custom backends), and a browser user's bundler resolves
+// and de-duplicates them. Only our own code and build/ (the embedded cores) are in dist/lib/*.js.
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const DEPENDENCIES = Object.keys(pkg.dependencies ?? {});
+
+// src/learn/tfjs/backend.ts imports build/tfjs-gradients.js, tfjs-core's gradients pre-bundled with a
+// private copy of tfjs-core, because Node cannot load tfjs-core's ESM tree from source. A bundle that
+// resolves tfjs-core to that same ESM tree (browser bundles) can import the gradients from it directly,
+// and carries one tfjs-core instead of two. `external` keeps the import for the user's bundler.
+const GRADIENTS_ESM = require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+function gradientsFromTfjsCore({ external }) {
+  return {
+    name: 'gradients-from-tfjs-core',
+    setup(b) {
+      b.onResolve({ filter: /\/build\/tfjs-gradients\.js$/ }, () =>
+        external ? { path: '@tensorflow/tfjs-core/dist/register_all_gradients.js', external: true } : { path: GRADIENTS_ESM },
+      );
+    },
+  };
+}
+
+/** [output, entry, esbuild options] */
+const BUNDLES = [
+  ['dist/cli.js', 'src/cli/main.ts', {
+    ...NODE,
+    // Packages with native binaries are loaded at run time from node_modules.
+    external: ['@resvg/resvg-js'],
+    banner: { js: '#!/usr/bin/env node\n' + NODE_GLOBALS },
+  }],
+  ['dist/shard-worker.js', 'src/parallel/worker-node.ts', {
+    ...NODE,
+    external: ['@resvg/resvg-js'],
+    banner: { js: NODE_GLOBALS },
+  }],
+  ['dist/lib/node.js', 'src/node.ts', { ...NODE, external: DEPENDENCIES, banner: { js: NODE_GLOBALS } }],
+  ['dist/lib/browser.js', 'src/index.ts', { ...BROWSER, external: DEPENDENCIES, plugins: [gradientsFromTfjsCore({ external: true })] }],
+];
+
+const failures = [];
+/** Outputs written by this run (a failed bundle may leave an older file behind: not measured). */
+const built = new Set();
+
+async function bundle([out, entry, options]) {
+  const outfile = join(root, out);
+  if (!existsSync(join(root, entry))) {
+    rmSync(outfile, { force: true });
+    rmSync(outfile + '.map', { force: true });
+    console.log(`skip ${out}: ${entry} does not exist yet`);
+    return;
+  }
+  try {
+    await build({ ...options, entryPoints: [join(root, entry)], outfile, absWorkingDir: root });
+    built.add(out);
+  } catch (e) {
+    await reportFailure(out, entry, e, options);
+  }
+}
+
+// The web app's scripts: app.js and worker.js, and any other src/web/NAME.ts whose NAME.js a page of
+// src/web loads with <script src>. One build with code splitting: the page and the workers share their
+// common code (tfjs, the env core) as chunk-HASH.js files, downloaded once, and the WebGPU backend,
+// imported on demand, is a chunk that a WASM session never fetches. Chunks sit beside the entries so
+// that import.meta.url-relative paths (worker.js, the tfjs .wasm files) mean the same in every file.
+function webEntries() {
+  const web = join(root, 'src', 'web');
+  const names = new Set(['app', 'worker']);
+  for (const page of existsSync(web) ? readdirSync(web).filter((f) => f.endsWith('.html')) : []) {
+    for (const m of readFileSync(join(web, page), 'utf8').matchAll(/<script\b[^>]*\bsrc=["']\.?\/?([\w-]+)\.js["']/g)) names.add(m[1]);
+  }
+  const entries = {};
+  for (const name of names) {
+    if (existsSync(join(web, `${name}.ts`))) entries[name] = join(web, `${name}.ts`);
+    else console.log(`skip dist/web/${name}.js: src/web/${name}.ts does not exist yet`);
+  }
+  return entries;
+}
+
+async function bundleWeb() {
+  const entryPoints = webEntries();
+  if (Object.keys(entryPoints).length === 0) return;
+  const options = {
+    ...BROWSER, minify: true, sourcemap: 'linked', splitting: true, chunkNames: 'chunk-[hash]',
+    plugins: [gradientsFromTfjsCore({ external: false })],
+  };
+  try {
+    const { metafile } = await build({ ...options, entryPoints, outdir: join(dist, 'web'), absWorkingDir: root, metafile: true });
+    for (const out of Object.keys(metafile.outputs).filter((f) => f.endsWith('.js') || f.endsWith('.css'))) built.add(out);
+  } catch (e) {
+    await reportFailure('dist/web/*.js', Object.values(entryPoints).map(rel).join(', '), e, options);
+  }
+}
+
+async function reportFailure(out, entry, e, options) {
+  const errors = e.errors ?? [{ text: String(e) }];
+  const lines = errors.map((m) => `  ${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`);
+  if (options.platform === 'browser' && errors.some((m) => /node:|built into node/.test(m.text))) {
+    for (const one of entry.split(', ')) {
+      lines.push(`  import chains from ${one} to Node built-ins:`, ...(await nodeImportChains(one, options)).map((c) => `    ${c}`));
+    }
+  }
+  failures.push(`${out} (from ${entry}):\n${lines.join('\n')}`);
+}
+
+/** For a browser entry that reaches Node built-ins: one shortest import chain from the entry to each. */
+async function nodeImportChains(entry, options) {
+  const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+  const { metafile } = await build({
+    ...options, entryPoints: [join(root, entry)], absWorkingDir: root, write: false, metafile: true, minify: false,
+    sourcemap: false, splitting: false, outfile: join(root, 'dist/.chains.js'), external: [...(options.external ?? []), ...builtins],
+  });
+  const parent = new Map([[entry, null]]);
+  const queue = [entry];
+  const chains = [];
+  while (queue.length > 0) {
+    const file = queue.shift();
+    for (const imp of metafile.inputs[file]?.imports ?? []) {
+      if (imp.external && builtins.has(imp.path)) {
+        const chain = [imp.path];
+        for (let f = file; f !== null; f = parent.get(f)) chain.unshift(f);
+        if (!chains.some((c) => c.at(-1) === imp.path)) chains.push(chain);
+      } else if (!imp.external && !parent.has(imp.path)) {
+        parent.set(imp.path, file);
+        queue.push(imp.path);
+      }
+    }
+  }
+  return chains.map((c) => c.join(' -> '));
+}
+
+/** dist/lib/**.d.ts from src/index.ts; relative `.ts` specifiers become `.js` so that they resolve. */
+async function declarations() {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.types.json'], { cwd: root });
+  } catch (e) {
+    failures.push(`dist/lib/index.d.ts (tsc -p tsconfig.types.json):\n${(e.stdout || e.message).trimEnd()}`);
+    return;
+  }
+  // Declaration output keeps the sources' './x.ts' specifiers (allowImportingTsExtensions). TypeScript 5
+  // maps those to x.d.ts, TypeScript 4 rejects them (TS2691); './x.js' maps to x.d.ts in every version
+  // and module resolution mode.
+  const specifier = /((?:from\s+|import\s*\(\s*)(['"]))(\.{1,2}\/[^'"]*?)\.ts\2/g;
+  for (const file of listFiles(join(dist, 'lib')).filter((f) => f.endsWith('.d.ts'))) {
+    const text = readFileSync(file, 'utf8');
+    const fixed = text.replace(specifier, '$1$3.js$2');
+    if (fixed !== text) writeFileSync(file, fixed);
+  }
+}
+
+function listFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? listFiles(join(dir, d.name)) : [join(dir, d.name)],
+  );
+}
+
+function copyAssets() {
+  const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
+    copyFileSync(join(wasmDir, f), join(dist, f));
+    copyFileSync(join(wasmDir, f), join(dist, 'web', f));
+  }
+  const web = join(root, 'src', 'web');
+  const statics = existsSync(web) ? readdirSync(web).filter((f) => /\.(html|css|svg|png)$/.test(f)) : [];
+  for (const f of statics) copyFileSync(join(web, f), join(dist, 'web', f));
+  if (!statics.includes('index.html')) console.log('skip dist/web/index.html: src/web/index.html does not exist yet');
+}
+
+copyAssets();
+await Promise.all([...BUNDLES.map(bundle), bundleWeb(), declarations()]);
+
+// Sizes: every bundle that was built, and the tfjs-backend-wasm binaries a browser downloads.
+const WEB_ORDER = (f) => [/\/app\.js$/, /\/worker\.js$/, /\/(?!chunk-)[^/]+\.js$/, /\/chunk-/, /\.css$/].findIndex((r) => r.test(f));
+const sized = [
+  ...BUNDLES.map(([out]) => out).filter((f) => built.has(f)),
+  ...[...built].filter((f) => f.startsWith('dist/web/')).sort((a, b) => WEB_ORDER(a) - WEB_ORDER(b) || a.localeCompare(b)),
+  ...readdirSync(join(dist, 'web')).filter((f) => f.endsWith('.wasm')).sort().map((f) => `dist/web/${f}`),
+];
+const sizes = {};
+for (const f of sized) {
+  const bytes = readFileSync(join(root, f));
+  sizes[f] = { bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+writeFileSync(join(dist, 'sizes.json'), JSON.stringify(sizes, null, 2) + '\n');
+const w = Math.max(...sized.map((f) => f.length));
+const num = (n) => n.toLocaleString('en-US').padStart(11);
+console.log(`${'bundle'.padEnd(w)} ${'bytes'.padStart(11)} ${'gzip -9'.padStart(11)}`);
+for (const f of sized) console.log(`${f.padEnd(w)} ${num(sizes[f].bytes)} ${num(sizes[f].gzip)}`);
+const dts = existsSync(join(dist, 'lib', 'index.d.ts')) ? listFiles(join(dist, 'lib')).filter((f) => f.endsWith('.d.ts')) : [];
+console.log(`dist/lib: ${dts.length} declaration files; built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+if (failures.length > 0) {
+  console.error(`\nbuild failed:\n${failures.join('\n\n')}`);
+  process.exitCode = 1;
+}

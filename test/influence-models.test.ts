@@ -12,7 +12,7 @@ import { initBackend } from '../src/learn/tfjs/backend.ts';
 import { Agents } from '../src/learn/agents.ts';
 import { resolveTrainConfig, MODELS } from '../src/learn/config.ts';
 import { createInfluenceKernel } from '../src/core/influence.ts';
-import { Trainer } from '../src/learn/trainer.ts';
+import { createTrainer, resumeTrainer } from '../src/learn/run-dir.ts';
 import { evaluateWithMeasures } from '../src/learn/evaluate.ts';
 import { loadRun, renderCurves } from '../src/plot/curves.ts';
 import { Rng } from '../src/util/rng.ts';
@@ -124,13 +124,13 @@ test('model II: a listener that copies the speaker\'s last symbol gives the spea
 });
 
 test('a MOA learns a partner that copies its action, far above chance, and sees the influence', async () => {
-  const trainer = await Trainer.create({
+  const trainer = await createTrainer({
     game: 'harvest', map: FIELD, model: 'moa', agents: 2, envs: 8, viewRadius: 3, episodeLength: 100, steps: 8 * 20 * 60,
     reportEvery: 8 * 20 * 20, influenceVisibleOnly: false, lr: 0.003, seed: 1,
   });
   // Agent 1 repeats agent 0's previous action: its next action is predictable from this step's actions.
   const prev = new Uint8Array(8);
-  trainer.script = (actions) => {
+  trainer.local.script = (actions) => {
     for (let b = 0; b < 8; b++) {
       const a0 = actions[b * 2];
       actions[b * 2 + 1] = prev[b];
@@ -139,7 +139,7 @@ test('a MOA learns a partner that copies its action, far above chance, and sees 
   };
   const rows: { moa?: { accuracy: number | null; chance_accuracy: number }; influence?: { matrix: number[][] } }[] = [];
   await trainer.run({ onReport: (r) => rows.push(r) });
-  trainer.dispose();
+  await trainer.close();
   const last = rows.at(-1)!;
   assert.ok(last.moa!.accuracy! > 4 * last.moa!.chance_accuracy, `MOA accuracy ${last.moa!.accuracy} vs chance ${last.moa!.chance_accuracy}`);
   const m = last.influence!.matrix;
@@ -151,10 +151,10 @@ describe('every model trains on both games', () => {
     for (const model of MODELS) {
       test(`${model} on ${game}: a few updates, finite losses, no leaked tensors, eval and plot accept the run`, async () => {
         const dir = join(mkdtempSync(join(tmpdir(), 'commons-models-')), 'run');
-        const trainer = await Trainer.create({ game, model, agents: 3, envs: 2, rolloutSteps: 5, steps: 60, episodeLength: 10, reportEvery: 20 }, dir);
-        const stats = [trainer.iterate(), trainer.iterate()];
+        const trainer = await createTrainer({ game, model, agents: 3, envs: 2, rolloutSteps: 5, steps: 60, episodeLength: 10, reportEvery: 20 }, dir);
+        const stats = [await trainer.iterate(), await trainer.iterate()];
         const before = tf.memory().numTensors;
-        stats.push(trainer.iterate(), trainer.iterate());
+        stats.push(await trainer.iterate(), await trainer.iterate());
         assert.equal(tf.memory().numTensors, before, 'tensors flat');
         for (const s of stats) for (const [k, v] of Object.entries(s)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
         await trainer.run();
@@ -163,7 +163,7 @@ describe('every model trains on both games', () => {
         assert.equal(measured.influence !== null, model !== 'a2c' && model !== 'inequity-aversion');
         if (measured.influence) assert.ok(Number.isFinite(measured.influence.total) && measured.influence.total >= 0);
         assert.ok(measured.comm.ic_action_action && measured.comm.ic_action_action.max >= 0);
-        trainer.dispose();
+        await trainer.close();
         const { png } = await renderCurves([loadRun(dir)], {});
         assert.ok(png.length > 1000);
       });
@@ -180,17 +180,17 @@ describe('resuming an influence model gives the same metrics as an uninterrupted
       const strip = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')
         .map((l) => { const r = JSON.parse(l); delete r.timing; return r; });
       const whole = join(mkdtempSync(join(tmpdir(), 'commons-resume-')), 'run');
-      const a = await Trainer.create(base, whole);
+      const a = await createTrainer(base, whole);
       await a.run();
-      a.dispose();
+      await a.close();
       const parts = join(mkdtempSync(join(tmpdir(), 'commons-resume-')), 'run');
-      const b1 = await Trainer.create(base, parts);
+      const b1 = await createTrainer(base, parts);
       let n = 0;
       await b1.run({ shouldStop: () => ++n === 9 }); // 90 env steps: mid-episode, mid-report
-      b1.dispose();
-      const b2 = await Trainer.resume(parts);
+      await b1.close();
+      const b2 = await resumeTrainer(parts);
       await b2.run();
-      b2.dispose();
+      await b2.close();
       assert.deepEqual(strip(parts), strip(whole));
     });
   }

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync, cpSync, truncateSync, existsS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Trainer } from '../src/learn/trainer.ts';
+import { createTrainer, resumeTrainer } from '../src/learn/run-dir.ts';
 import { evaluate } from '../src/learn/evaluate.ts';
 import { loadCheckpoint, listCheckpoints } from '../src/learn/checkpoint.ts';
 import { createVecEnv } from '../src/env/vec-env.ts';
@@ -33,10 +33,10 @@ describe('learning smoke tests: 2 agents on a 9x9 Harvest field', () => {
     ['ppo', { lr: 0.001, steps: 25_600, rolloutSteps: 25, epochs: 2, minibatches: 2 }],
   ] as const) {
     test(`${algo} collects clearly more apples than the random policy`, async () => {
-      const trainer = await Trainer.create({ ...SMALL, algo, ...extra });
+      const trainer = await createTrainer({ ...SMALL, algo, ...extra });
       await trainer.run();
       const stats = await evaluate(trainer.cfg, trainer.agents, { episodes: 32, seed: 1000 });
-      trainer.dispose();
+      await trainer.close();
       const trained = sum(stats.map((s) => sum(s.applesEaten))) / stats.length;
       const random = await randomApples(32);
       const fires = sum(stats.map((s) => sum(s.fireActions))) / stats.length;
@@ -52,12 +52,12 @@ describe('tensor hygiene', () => {
     ['ppo, shared parameters', { algo: 'ppo', shareParams: true, epochs: 1, minibatches: 2 }],
   ] as const) {
     test(`${name}: the number of live tensors is flat over 200 updates`, async () => {
-      const trainer = await Trainer.create({ ...SMALL, envs: 2, viewRadius: 2, rolloutSteps: 5, steps: 1e9, ...extra });
-      for (let k = 0; k < 5; k++) trainer.iterate();
+      const trainer = await createTrainer({ ...SMALL, envs: 2, viewRadius: 2, rolloutSteps: 5, steps: 1e9, ...extra });
+      for (let k = 0; k < 5; k++) await trainer.iterate();
       const before = tf.memory().numTensors;
-      for (let k = 0; k < 200; k++) trainer.iterate();
+      for (let k = 0; k < 200; k++) await trainer.iterate();
       assert.equal(tf.memory().numTensors, before);
-      trainer.dispose();
+      await trainer.close();
     });
   }
 });
@@ -67,7 +67,7 @@ describe('checkpoints', () => {
 
   test('a checkpoint round-trips weights, optimiser state, recurrent state and the environments', async () => {
     const dir = tmp();
-    const trainer = await Trainer.create({ ...base, steps: 400 }, dir);
+    const trainer = await createTrainer({ ...base, steps: 400 }, dir);
     await trainer.run();
     const ckpt = loadCheckpoint(dir);
     assert.equal(ckpt.manifest.envSteps, 400);
@@ -76,7 +76,7 @@ describe('checkpoints', () => {
     assert.deepEqual(ckpt.tensors.map((t) => t.name), live.map((t) => t.name));
     ckpt.tensors.forEach((t, k) => assert.deepEqual(Array.from(t.data), Array.from(live[k].data), t.name));
     assert.deepEqual(Array.from(ckpt.env), Array.from(trainer.env.saveState()));
-    trainer.dispose();
+    await trainer.close();
   });
 
   test('a resumed run writes the same metrics as an uninterrupted one', async () => {
@@ -85,17 +85,17 @@ describe('checkpoints', () => {
     for (const algo of ['a2c', 'ppo'] as const) {
       const extra = algo === 'ppo' ? { algo, minibatches: 2, epochs: 2 } : { algo };
       const whole = tmp(), parts = tmp();
-      const a = await Trainer.create({ ...base, ...extra, steps: 1200 }, whole);
+      const a = await createTrainer({ ...base, ...extra, steps: 1200 }, whole);
       await a.run();
-      a.dispose();
-      const b1 = await Trainer.create({ ...base, ...extra, steps: 1200 }, parts);
+      await a.close();
+      const b1 = await createTrainer({ ...base, ...extra, steps: 1200 }, parts);
       let n = 0;
       await b1.run({ shouldStop: () => ++n === 10 }); // stop after 10 updates = 400 env steps, as Ctrl-C would
-      b1.dispose();
-      const b2 = await Trainer.resume(parts);
+      await b1.close();
+      const b2 = await resumeTrainer(parts);
       assert.equal(b2.envSteps, 400);
       await b2.run();
-      b2.dispose();
+      await b2.close();
       const ma = strip(whole), mb = strip(parts);
       assert.equal(ma.length, 6);
       assert.deepEqual(mb, ma, algo);
@@ -105,7 +105,7 @@ describe('checkpoints', () => {
 
   test('a checkpoint write killed half-way leaves the previous checkpoint loadable', async () => {
     const dir = tmp();
-    const trainer = await Trainer.create({ ...base, steps: 400 }, dir);
+    const trainer = await createTrainer({ ...base, steps: 400 }, dir);
     await trainer.run();
     assert.equal(loadCheckpoint(dir).manifest.id, 'step-000000000400');
     for (const stage of ['tensors', 'env', 'manifest', 'renamed'] as const) {
@@ -114,14 +114,14 @@ describe('checkpoints', () => {
       const ck = loadCheckpoint(dir);
       assert.equal(ck.manifest.id, 'step-000000000400', `after a crash at '${stage}' the previous checkpoint loads`);
     }
-    trainer.dispose();
+    await trainer.close();
   });
 
   test('corrupt, truncated or mismatched checkpoints are refused with the file named', async () => {
     const dir = tmp();
-    const trainer = await Trainer.create({ ...base, steps: 400 }, dir);
+    const trainer = await createTrainer({ ...base, steps: 400 }, dir);
     await trainer.run();
-    trainer.dispose();
+    await trainer.close();
     const id = listCheckpoints(dir).at(-1)!;
     const ck = join(dir, 'checkpoints', id);
 
@@ -146,13 +146,13 @@ describe('checkpoints', () => {
     cpSync(dir, other, { recursive: true });
     const cfg = JSON.parse(readFileSync(join(other, 'config.json'), 'utf8'));
     writeFileSync(join(other, 'config.json'), JSON.stringify({ ...cfg, game: 'cleanup', map: undefined }));
-    await assert.rejects(Trainer.resume(other), /is from game 'harvest', not 'cleanup'/);
+    await assert.rejects(resumeTrainer(other), /is from game 'harvest', not 'cleanup'/);
     writeFileSync(join(other, 'config.json'), JSON.stringify({ ...cfg, agents: 1 }));
-    await assert.rejects(Trainer.resume(other), /has 2 agents, not 1/);
+    await assert.rejects(resumeTrainer(other), /has 2 agents, not 1/);
 
     assert.throws(() => loadCheckpoint(dir, 'step-9'), /step-9 not found .* \(available: step-000000000400\)/);
     assert.throws(() => loadCheckpoint(dir, 'latest'), /'latest' is not a checkpoint id/);
     assert.ok(existsSync(join(ck, 'manifest.json')));
-    await assert.rejects(Trainer.create({ ...base, steps: 400 }, dir), /already holds a run; continue it with --resume/);
+    await assert.rejects(createTrainer({ ...base, steps: 400 }, dir), /already holds a run; continue it with --resume/);
   });
 });

@@ -9,9 +9,10 @@ export const BENCH_HELP = `commons bench env --game harvest|cleanup [--envs 64] 
   Steps B envs with uniformly random actions (observations produced every step) until --steps environment
   steps have run over the whole batch; prints { game, envs, agents, env_steps, seconds, env_steps_per_s, agent_steps_per_s }.`;
 
-export const BENCH_TRAIN_HELP = `commons bench train --game cleanup --model a2c [--algo a2c|ppo] [--agents 5] [--envs 16] [--updates 30] [--share-params] [--backend wasm] [--json]
-  Times the whole training loop (stepping, inference, updates) in this thread after 3 warm-up updates; prints
-  { game, model, algo, agents, envs, env_steps, seconds, agent_steps_per_s, split: { env, inference, update } }.`;
+export const BENCH_TRAIN_HELP = `commons bench train --game cleanup --model a2c [--algo a2c|ppo] [--agents 5] [--envs 16] [--updates 30] [--share-params] [--backend wasm] [--workers W] [--json]
+  Times the whole training loop (stepping, inference, updates) after 3 warm-up updates, in this thread or over W
+  workers; prints { game, model, algo, agents, envs, workers, env_steps, seconds, agent_steps_per_s, split_seconds }
+  (split_seconds: env, inference, update; null with workers).`;
 
 export async function benchCommand(argv: string[], out: (s: string) => void): Promise<void> {
   const [what, ...rest] = argv;
@@ -53,9 +54,9 @@ async function benchTrain(argv: string[], out: (s: string) => void): Promise<voi
   const { values } = parse(argv, {
     game: { type: 'string' }, model: { type: 'string' }, algo: { type: 'string' }, agents: { type: 'string' },
     envs: { type: 'string' }, updates: { type: 'string' }, 'share-params': { type: 'boolean' }, backend: { type: 'string' },
-    seed: { type: 'string' }, json: { type: 'boolean' },
+    seed: { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' },
   });
-  const { Trainer } = await import('../learn/trainer.ts');
+  const { createTrainer } = await import('../learn/run-dir.ts');
   const { MODELS, ALGOS, BACKENDS } = await import('../learn/config.ts');
   const cfg = {
     game: choiceFlag('game', values.game, GAMES, 'cleanup'),
@@ -67,27 +68,38 @@ async function benchTrain(argv: string[], out: (s: string) => void): Promise<voi
     backend: choiceFlag('backend', values.backend, BACKENDS, 'wasm'),
     seed: intFlag('seed', values.seed, 0, 0),
     steps: Number.MAX_SAFE_INTEGER,
+    workers: intFlag('workers', values.workers, 0, 0, 64),
   };
   const updates = intFlag('updates', values.updates, 30, 1, 100_000);
-  const trainer = await Trainer.create(cfg);
-  for (let k = 0; k < 3; k++) trainer.iterate();
-  const before = { ...trainer.time }, steps0 = trainer.envSteps;
-  const t0 = performance.now();
-  for (let k = 0; k < updates; k++) trainer.iterate();
-  const seconds = (performance.now() - t0) / 1000;
-  const envSteps = trainer.envSteps - steps0;
-  const split = {
-    env: +(trainer.time.env - before.env).toFixed(3),
-    inference: +(trainer.time.inference - before.inference).toFixed(3),
-    update: +(trainer.time.update - before.update).toFixed(3),
-  };
-  trainer.dispose();
+  const trainer = await createTrainer(cfg);
+  // Per-phase times are measured in the thread that trains (without workers: this one).
+  const time = () => (cfg.workers ? undefined : { ...trainer.local.time });
+  let seconds = 0, envSteps = 0, split: { env: number; inference: number; update: number } | null = null;
+  try {
+    for (let k = 0; k < 3; k++) await trainer.iterate();
+    const before = time(), steps0 = trainer.envSteps;
+    const t0 = performance.now();
+    for (let k = 0; k < updates; k++) await trainer.iterate();
+    seconds = (performance.now() - t0) / 1000;
+    envSteps = trainer.envSteps - steps0;
+    const after = time();
+    if (before && after) {
+      split = {
+        env: +(after.env - before.env).toFixed(3),
+        inference: +(after.inference - before.inference).toFixed(3),
+        update: +(after.update - before.update).toFixed(3),
+      };
+    }
+  } finally {
+    await trainer.close();
+  }
   const result = {
     game: cfg.game, model: cfg.model, algo: cfg.algo, agents: cfg.agents, envs: cfg.envs, share_params: cfg.shareParams,
-    backend: cfg.backend, env_steps: envSteps, seconds: +seconds.toFixed(3),
+    backend: cfg.backend, workers: cfg.workers, env_steps: envSteps, seconds: +seconds.toFixed(3),
     agent_steps_per_s: Math.round((envSteps * cfg.agents) / seconds), split_seconds: split,
   };
   if (values.json) out(JSON.stringify(result));
-  else out(`${cfg.model}/${cfg.algo} on ${cfg.game}, ${cfg.agents} agents x ${cfg.envs} envs: ${result.agent_steps_per_s} agent-steps/s ` +
-    `(${envSteps} env steps in ${result.seconds} s; env ${split.env} s, inference ${split.inference} s, updates ${split.update} s)`);
+  else out(`${cfg.model}/${cfg.algo} on ${cfg.game}, ${cfg.agents} agents x ${cfg.envs} envs` +
+    `${cfg.workers ? ` over ${cfg.workers} workers` : ''}: ${result.agent_steps_per_s} agent-steps/s (${envSteps} env steps in ${result.seconds} s` +
+    `${split ? `; env ${split.env} s, inference ${split.inference} s, updates ${split.update} s` : ''})`);
 }

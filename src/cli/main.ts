@@ -7,6 +7,7 @@ import { renderCommand, RENDER_HELP } from './render.ts';
 import { trainCommand, TRAIN_HELP } from './train.ts';
 import { evalCommand, EVAL_HELP } from './eval.ts';
 import { plotCommand, PLOT_HELP } from './plot.ts';
+import { serveCommand, SERVE_HELP } from './serve.ts';
 import { UsageError } from './args.ts';
 import { InputError } from '../util/errors.ts';
 
@@ -26,6 +27,8 @@ ${BENCH_HELP}
 ${BENCH_TRAIN_HELP}
 
 ${RENDER_HELP}
+
+${SERVE_HELP}
 `;
 
 const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => Promise<void>> = {
@@ -35,6 +38,7 @@ const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => Pro
   train: trainCommand,
   eval: evalCommand,
   plot: plotCommand,
+  serve: serveCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -51,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof InputError) {
       process.stderr.write(`commons ${cmd}: ${(e as Error).message}\n`);
-      return 2;
+      return (e as { exitCode?: number }).exitCode ?? 2;
     }
     throw e;
   }

@@ -2,19 +2,30 @@
 // a live progress line on a terminal and plain periodic lines otherwise. Ctrl-C saves a checkpoint and
 // exits; --resume continues a run from its last checkpoint.
 
-import { Trainer, type MetricsRow, type Progress } from '../learn/trainer.ts';
+import type { Trainer, MetricsRow, Progress } from '../learn/trainer.ts';
+import { createTrainer, resumeTrainer } from '../learn/run-dir.ts';
 import { MODELS, ALGOS, BACKENDS, type TrainConfig } from '../learn/config.ts';
 import { GAMES } from '../env/games.ts';
 import { parse, intFlag, choiceFlag, numFlag, UsageError } from './args.ts';
+import { WorkerError } from '../parallel/group.ts';
+import { InputError } from '../util/errors.ts';
+
+/** A run that stopped on a worker's failure: reported in one line (exit status 1), not as a crash. */
+export class TrainingFailed extends InputError {
+  readonly exitCode = 1;
+}
 
 export const TRAIN_HELP = `commons train --game cleanup --model a2c --algo a2c|ppo --agents 5 --envs 16 --steps 2e6 --seed 0 --out runs/NAME
       [--share-params] [--backend wasm|webgpu|cpu] [--lr X] [--gamma X] [--entropy X] [--rollout N]
       [--episode-length N] [--view-radius N] [--report-every N] [--checkpoint-every N] [--ia-alpha X] [--ia-beta X]
       [--beta X] [--influence-start N] [--influence-end N] [--influence-clip X] [--divergence kl|js|pmi] [--influence-all]
-      [--moa-loss-weight X]
+      [--moa-loss-weight X] [--workers W]
 commons train --resume runs/NAME [--steps N]
   Trains and writes runs/NAME/{config.json, metrics.jsonl, checkpoints/, summary.json}. Ctrl-C saves a checkpoint.
-  Models: ${MODELS.join(', ')}. Algorithms: ${ALGOS.join(', ')}.`;
+  Models: ${MODELS.join(', ')}. Algorithms: ${ALGOS.join(', ')}.
+  --workers W splits the envs over W worker threads (W must divide --envs; 0, the default, trains in this
+  thread). Synchronous data parallelism: each worker computes gradients on its rollout, all apply the average,
+  so a run is reproducible for a given seed and W (docs/training.md).`;
 
 function fmtDuration(s: number): string {
   if (!Number.isFinite(s)) return '?';
@@ -32,12 +43,13 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
     'ia-alpha': { type: 'string' }, 'ia-beta': { type: 'string' }, beta: { type: 'string' }, 'influence-start': { type: 'string' },
     'influence-end': { type: 'string' }, 'influence-clip': { type: 'string' }, divergence: { type: 'string' },
     'influence-all': { type: 'boolean' }, 'moa-loss-weight': { type: 'string' }, influencers: { type: 'string' }, vocab: { type: 'string' },
+    workers: { type: 'string' },
   });
   let trainer: Trainer;
   if (values.resume !== undefined) {
     const others = Object.keys(values).filter((k) => k !== 'resume' && k !== 'steps');
     if (others.length) throw new UsageError(`--resume continues a run with its saved settings; only --steps may be given with it (got --${others.join(', --')})`);
-    trainer = await Trainer.resume(values.resume, { steps: values.steps === undefined ? undefined : intFlag('steps', values.steps, 0, 1) });
+    trainer = await resumeTrainer(values.resume, { steps: values.steps === undefined ? undefined : intFlag('steps', values.steps, 0, 1) });
     out(`resuming ${values.resume} at ${trainer.envSteps.toLocaleString('en-US')} env steps`);
   } else {
     if (!values.out) throw new UsageError('--out is required: the run directory to write, e.g. --out runs/cleanup-a2c');
@@ -70,13 +82,15 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
       moaLossWeight: numFlag('moa-loss-weight', values['moa-loss-weight'], 0),
       influencers: values.influencers === undefined ? undefined : intFlag('influencers', values.influencers, 1, 1, 254),
       vocab: values.vocab === undefined ? undefined : intFlag('vocab', values.vocab, 0, 1, 64),
+      workers: intFlag('workers', values.workers, 0, 0, 64),
     };
-    trainer = await Trainer.create(partial, values.out);
+    trainer = await createTrainer(partial, values.out);
   }
   const runDir = values.resume ?? values.out!;
   const cfg = trainer.cfg;
   out(`training ${cfg.model} (${cfg.algo}) on ${cfg.game}: ${cfg.agents} agents x ${cfg.envs} envs, ${cfg.steps.toLocaleString('en-US')} env steps, ` +
-    `backend ${cfg.backend}${cfg.shareParams ? ', shared parameters' : ''} -> ${runDir}`);
+    `backend ${trainer.group.backend}${cfg.shareParams ? ', shared parameters' : ''}` +
+    `${cfg.workers ? `, ${cfg.workers} workers x ${cfg.envs / cfg.workers} envs` : ''} -> ${runDir}`);
 
   const tty = Boolean(process.stdout.isTTY);
   let stopRequested = false;
@@ -118,8 +132,14 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
     if (summary.stopped) out(`stopped at ${summary.env_steps} env steps after ${secs} s; checkpoint ${summary.checkpoint}; continue with: commons train --resume ${runDir}`);
     else out(`done: ${summary.env_steps} env steps in ${secs} s; last collective return ${summary.last?.collective_return?.toFixed(2) ?? 'n/a'}; ` +
       `checkpoint ${summary.checkpoint}; ${runDir}/summary.json`);
+  } catch (e) {
+    if (tty) process.stdout.write('\n');
+    if (e instanceof WorkerError) {
+      throw new TrainingFailed(`${e.message}; the run stopped, its last checkpoint is intact (continue with: commons train --resume ${runDir})`);
+    }
+    throw e;
   } finally {
     process.off('SIGINT', onSigint);
-    trainer.dispose();
+    await trainer.close();
   }
 }

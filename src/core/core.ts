@@ -12,7 +12,7 @@ export interface CoreExports {
   configure(game: number, envs: number, agents: number, height: number, width: number,
     radius: number, episodeLength: number, tagTimeout: number): void;
   initMap(): number;
-  reset(seedLo: number, seedHi: number): void;
+  reset(seedLo: number, seedHi: number, firstEnv: number): void;
   step(): number;
   renderWorld(env: number): void;
   layoutTable(): number;

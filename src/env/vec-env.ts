@@ -16,8 +16,11 @@ export interface EnvConfig {
   numEnvs?: number;
   /** N: agents per environment, 1 to the map's spawn points. Default 5. */
   numAgents?: number;
-  /** Seed, an integer in [0, 2^53); environment b draws from its own generator seeded by (seed, b). Default 0. */
+  /** Seed, an integer in [0, 2^53); environment b draws from its own generator seeded by (seed, firstEnv + b). Default 0. */
   seed?: number;
+  /** Index of this batch's first environment in a larger batch split over workers: env b here replays env
+   * firstEnv + b of the whole. Default 0. */
+  firstEnv?: number;
   /** An ASCII map replacing the game's default (RULES.md characters), one string per row. */
   map?: string[];
   /** View radius r: each agent sees a (2r+1) x (2r+1) window. Default 7 (15 x 15). */
@@ -28,7 +31,7 @@ export interface EnvConfig {
   tagTimeout?: number;
 }
 
-const DEFAULTS = { numEnvs: 1, numAgents: 5, seed: 0, viewRadius: 7, episodeLength: 1000, tagTimeout: 0 };
+const DEFAULTS = { numEnvs: 1, numAgents: 5, seed: 0, firstEnv: 0, viewRadius: 7, episodeLength: 1000, tagTimeout: 0 };
 const CONFIG_KEYS = ['game', 'map', ...Object.keys(DEFAULTS)];
 
 /** What a batch of environments is: fixed for its lifetime. */
@@ -164,6 +167,7 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
   const numEnvs = checkInt('numEnvs', c.numEnvs, 1, 65536);
   const numAgents = checkInt('numAgents', c.numAgents, 1, 255);
   const seed = checkSeed(c.seed);
+  const firstEnv = checkInt('firstEnv', c.firstEnv, 0, 2 ** 31);
   const viewRadius = checkInt('viewRadius', c.viewRadius, 0, 64);
   const episodeLength = checkInt('episodeLength', c.episodeLength, 1, 1_000_000);
   const tagTimeout = checkInt('tagTimeout', c.tagTimeout, 0, 1_000_000);
@@ -197,7 +201,7 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
   };
   const checkEnv = (b: number) => checkInt('env', b, 0, B - 1);
   const doReset = (s: number) => {
-    exports.reset(s % 2 ** 32, Math.floor(s / 2 ** 32));
+    exports.reset(s % 2 ** 32, Math.floor(s / 2 ** 32), firstEnv);
     return result;
   };
   doReset(seed);

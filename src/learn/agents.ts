@@ -77,6 +77,9 @@ function adamPowers(opt: tf.Optimizer): [string, tf.Variable][] {
   return o.accBeta1 && o.accBeta2 ? [['adam_beta1_power', o.accBeta1], ['adam_beta2_power', o.accBeta2]] : [];
 }
 
+/** Gradients computed but not yet applied, with their loss statistics. */
+interface Computed { grads: tf.NamedTensorMap; stats: UpdateStats }
+
 /** Value estimates after the last rollout step, per group: the action stream's and (model II) the message stream's. */
 export interface Bootstrap { values: Float32Array; msgValues?: Float32Array }
 
@@ -458,12 +461,19 @@ export class Agents {
     scatterInfluence(kernel.run(this.cfg.divergence), k, listeners, B, N, ck, ckj);
   }
 
+  /**
+   * Data-parallel training: called with each gradient this learner computes (group g's, all its variables
+   * flattened in order) and resolving with the average over every worker's gradient, which is then applied.
+   * Unset, gradients are applied as computed.
+   */
+  reducer?: (group: number, grads: Float32Array) => Promise<Float32Array>;
+
   /** One learning update from the rollout just recorded; returns the mean statistics over groups. */
-  update(bootstrap: Bootstrap[], rng: Rng): UpdateStats {
+  async update(bootstrap: Bootstrap[], rng: Rng): Promise<UpdateStats> {
     const sum: UpdateStats = { policyLoss: 0, valueLoss: 0, entropy: 0, gradNorm: 0, moaLoss: 0, moaCorrect: 0, moaCounted: 0 };
     let count = 0;
-    this.groups.forEach((_, g) => {
-      const parts = this.cfg.algo === 'ppo' ? this.updatePpo(g, bootstrap[g], rng) : [this.updateA2c(g, bootstrap[g])];
+    for (let g = 0; g < this.groups.length; g++) {
+      const parts = this.cfg.algo === 'ppo' ? await this.updatePpo(g, bootstrap[g], rng) : [await this.updateA2c(g, bootstrap[g])];
       for (const p of parts) {
         sum.policyLoss += p.policyLoss;
         sum.valueLoss += p.valueLoss;
@@ -474,14 +484,15 @@ export class Agents {
         sum.moaCounted! += p.moaCounted ?? 0;
         count++;
       }
-    });
+    }
     const out: UpdateStats = { policyLoss: sum.policyLoss / count, valueLoss: sum.valueLoss / count, entropy: sum.entropy / count, gradNorm: sum.gradNorm / count };
     if (this.moa) Object.assign(out, { moaLoss: sum.moaLoss! / count, moaCorrect: sum.moaCorrect, moaCounted: sum.moaCounted });
     return out;
   }
 
-  /** Runs one gradient step of `lossFn` on group g's network, clipping the global norm. */
-  private step(g: number, lossFn: () => LossParts, moaLoss?: (stats: MoaStats) => tf.Scalar): UpdateStats {
+  /** Gradients of `lossFn` for group g's network (and its MOA), kept beyond the caller's tf.tidy, with the
+   * loss statistics (gradNorm is filled in by apply()). */
+  private gradients(g: number, lossFn: () => LossParts, moaLoss?: (stats: MoaStats) => tf.Scalar): Computed {
     const grp = this.groups[g];
     let kept: LossParts | undefined;
     let moaKept: tf.Scalar | undefined;
@@ -494,19 +505,54 @@ export class Agents {
       moaKept = tf.keep(moaLoss(moaStats));
       return tf.add(parts.total, tf.mul(this.cfg.moaLossWeight, moaKept)) as tf.Scalar;
     }, vars);
-    const clipped = clipByGlobalNorm(grads, this.cfg.maxGradNorm);
-    grp.optimizer.applyGradients(clipped.grads as tf.NamedTensorMap);
-    tf.dispose(Object.values(clipped.grads));
+    for (const t of Object.values(grads)) tf.keep(t);
     const stats: UpdateStats = {
       policyLoss: kept!.policy.dataSync()[0], valueLoss: kept!.value.dataSync()[0],
-      entropy: kept!.entropy.dataSync()[0], gradNorm: clipped.norm,
+      entropy: kept!.entropy.dataSync()[0], gradNorm: 0,
     };
     if (moaKept) Object.assign(stats, { moaLoss: moaKept.dataSync()[0], moaCorrect: moaStats.correct, moaCounted: moaStats.counted });
     tf.dispose([value, kept!.policy, kept!.value, kept!.entropy, ...(moaKept ? [moaKept] : [])]);
-    return stats;
+    return { grads, stats };
   }
 
-  private updateA2c(g: number, bootstrap: Bootstrap): UpdateStats {
+  /** Averages the gradients over workers (with a reducer), clips their global norm and applies them. */
+  private async apply(g: number, { grads, stats }: Computed): Promise<UpdateStats> {
+    let used: tf.NamedTensorMap = grads;
+    if (this.reducer) {
+      const names = Object.keys(grads);
+      const flat = new Float32Array(names.reduce((n, k) => n + grads[k].size, 0));
+      let off = 0;
+      for (const k of names) {
+        flat.set(grads[k].dataSync() as Float32Array, off);
+        off += grads[k].size;
+      }
+      tf.dispose(Object.values(grads));
+      const size = flat.length; // the reducer may transfer flat's buffer away
+      const mean = await this.reducer(g, flat);
+      if (mean.length !== size) throw new Error(`reducer: group ${g} expected ${size} gradient values, got ${mean.length}`);
+      used = {};
+      off = 0;
+      for (const k of names) {
+        const shape = this.varShape(g, k);
+        const size = shape.reduce((a, b) => a * b, 1);
+        used[k] = tf.tensor(mean.subarray(off, off + size), shape);
+        off += size;
+      }
+    }
+    const clipped = clipByGlobalNorm(used, this.cfg.maxGradNorm);
+    this.groups[g].optimizer.applyGradients(clipped.grads as tf.NamedTensorMap);
+    tf.dispose(Object.values(clipped.grads));
+    return { ...stats, gradNorm: clipped.norm };
+  }
+
+  private varShape(g: number, name: string): number[] {
+    const vars = this.moa ? [...this.groups[g].net.variables, ...this.moa.nets[g].variables] : this.groups[g].net.variables;
+    const v = vars.find((x) => x.name === name);
+    if (!v) throw new Error(`reducer: group ${g} has no variable '${name}'`);
+    return v.shape;
+  }
+
+  private async updateA2c(g: number, bootstrap: Bootstrap): Promise<UpdateStats> {
     const grp = this.groups[g], r = this.rollouts[g];
     const T = this.cfg.rolloutSteps, Bk = grp.streams.length;
     const returns = nStepReturns(r.rewards, r.dones, bootstrap.values, T, Bk, this.cfg.gamma);
@@ -514,7 +560,7 @@ export class Agents {
     // Model II: the message head learns from its own stream of rewards, with its own value head.
     const msgReturns = r.msg ? nStepReturns(r.msgRewards!, r.dones, bootstrap.msgValues!, T, Bk, this.cfg.gamma) : undefined;
     const msgAdv = msgReturns?.map((R, k) => R - r.msgValues![k]);
-    let stats!: UpdateStats;
+    let computed!: Computed;
     tf.tidy(() => {
       const resetMask = tf.tensor2d(r.resets, [T, Bk]);
       const ids = grp.ids ? tf.tile(grp.ids, [T, 1]) : undefined;
@@ -525,7 +571,7 @@ export class Agents {
       const msgAdvT = msgAdv ? tf.tensor1d(msgAdv) : undefined, msgRetT = msgReturns ? tf.tensor1d(msgReturns) : undefined;
       const allEnvs = Array.from({ length: Bk }, (_, k) => k);
       let conv: tf.Tensor2D | undefined; // shared by the policy and the MOA
-      stats = this.step(g, () => {
+      computed = this.gradients(g, () => {
         conv = this.moa ? grp.net.convFeatures(r.obs) : undefined;
         const out = grp.net.forwardSequence(conv ? { conv } : r.obs, resetMask as tf.Tensor2D, r.h0!, r.c0!, ids, cond);
         const parts = a2cLoss(out.logits, out.values, actions, advT, retT, this.cfg);
@@ -534,10 +580,10 @@ export class Agents {
         return { ...parts, total: tf.add(parts.total, m.total) as tf.Scalar };
       }, this.moa ? (ms) => this.moa!.loss(g, conv!, resetMask as tf.Tensor2D, r.dones, allEnvs, ms) : undefined);
     });
-    return stats;
+    return this.apply(g, computed);
   }
 
-  private updatePpo(g: number, bootstrap: Bootstrap, rng: Rng): UpdateStats[] {
+  private async updatePpo(g: number, bootstrap: Bootstrap, rng: Rng): Promise<UpdateStats[]> {
     const grp = this.groups[g], r = this.rollouts[g], cfg = this.cfg;
     const T = cfg.rolloutSteps, Bk = grp.streams.length, S = this.obsSize;
     const { advantages, returns } = gae(r.rewards, r.values, r.dones, bootstrap.values, T, Bk, cfg.gamma, cfg.gaeLambda);
@@ -562,6 +608,7 @@ export class Agents {
         }
         const adv = normalise(pick(advantages, idx, new Float32Array(T * mb)) as Float32Array);
         const msgAdv = msgGae ? normalise(pick(msgGae.advantages, idx, new Float32Array(T * mb)) as Float32Array) : undefined;
+        let computed!: Computed;
         tf.tidy(() => {
           const idxT = tf.tensor1d(idx, 'int32');
           const h0 = tf.gather(r.h0!, idxT) as tf.Tensor2D, c0 = tf.gather(r.c0!, idxT) as tf.Tensor2D;
@@ -583,15 +630,16 @@ export class Agents {
             adv: tf.tensor1d(msgAdv!), ret: tf.tensor1d(pick(msgGae!.returns, idx, new Float32Array(T * mb)) as Float32Array),
           } : undefined;
           let conv: tf.Tensor2D | undefined; // shared by the policy and the MOA
-          stats.push(this.step(g, () => {
+          computed = this.gradients(g, () => {
             conv = this.moa ? grp.net.convFeatures(obs) : undefined;
             const out = grp.net.forwardSequence(conv ? { conv } : obs, resetMask as tf.Tensor2D, h0, c0, ids, cond);
             const parts = ppoLoss(out.logits, out.values, actions, oldLogp, advT, retT, cfg.clip, cfg);
             if (!msg) return parts;
             const m = ppoLoss(out.msgLogits!, out.msgValues!, msg.symbols, msg.oldLogp, msg.adv, msg.ret, cfg.clip, cfg);
             return { ...parts, total: tf.add(parts.total, m.total) as tf.Scalar };
-          }, this.moa ? (ms) => this.moa!.loss(g, conv!, resetMask as tf.Tensor2D, Uint8Array.from(dones!), idx, ms) : undefined));
+          }, this.moa ? (ms) => this.moa!.loss(g, conv!, resetMask as tf.Tensor2D, Uint8Array.from(dones!), idx, ms) : undefined);
         });
+        stats.push(await this.apply(g, computed));
       }
     }
     return stats;

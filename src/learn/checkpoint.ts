@@ -1,58 +1,21 @@
-// Checkpoints: one directory per checkpoint under RUN/checkpoints/, written atomically. Files are written
-// into a temporary directory, flushed, and the directory is renamed into place; only then does
+// Checkpoints on disk: one directory per checkpoint under RUN/checkpoints/, written atomically. Files are
+// written into a temporary directory, flushed, and the directory is renamed into place; only then does
 // checkpoints/latest.json (itself written to a temporary file and renamed) point at it. A crash at any
 // moment leaves the previous checkpoint as the one that loads. Every file carries a SHA-256 in the
 // manifest, so a corrupt or truncated checkpoint is refused with the file named.
 //
-// Layout: manifest.json (format, game, agents, counters, generator states, tensor index, file digests),
-// tensors.bin (float32 weights, optimiser slots, recurrent state), env.bin (the environment batch).
+// The files themselves (manifest.json, tensors.bin, env.bin) are made and checked by checkpoint-format.ts,
+// which browsers use too; this module only adds the Node file system.
 
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.ts';
+import { CHECKPOINT_FILES, decodeCheckpoint, encodeCheckpoint, packArchive, type CheckpointData, type LoadedCheckpoint, type SaveHook } from './checkpoint-format.ts';
 
-export const CHECKPOINT_FORMAT = 'commons-checkpoint';
-export const CHECKPOINT_VERSION = 1;
-
-export interface TensorEntry { name: string; shape: number[]; offset: number; length: number }
-
-export interface CheckpointManifest {
-  format: string;
-  formatVersion: number;
-  id: string;
-  game: string;
-  version: string;
-  model: string;
-  algo: string;
-  agents: number;
-  envs: number;
-  shareParams: boolean;
-  envSteps: number;
-  agentSteps: number;
-  updates: number;
-  createdAt: string;
-  /** Everything else the trainer needs to continue: generator states, shaping state, metric windows. */
-  trainer: Record<string, unknown>;
-  config: Record<string, unknown>;
-  tensors: TensorEntry[];
-  files: Record<string, { bytes: number; sha256: string }>;
-}
-
-export interface CheckpointData {
-  manifest: Omit<CheckpointManifest, 'format' | 'formatVersion' | 'tensors' | 'files' | 'id' | 'createdAt'>;
-  tensors: { name: string; data: Float32Array; shape: number[] }[];
-  env: Uint8Array;
-}
-
-export interface LoadedCheckpoint {
-  manifest: CheckpointManifest;
-  dir: string;
-  tensors: { name: string; data: Float32Array; shape: number[] }[];
-  env: Uint8Array;
-}
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+export {
+  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, checkCompatible,
+  type TensorEntry, type CheckpointManifest, type CheckpointData, type LoadedCheckpoint, type SaveHook,
+} from './checkpoint-format.ts';
 
 function writeFileDurable(path: string, data: Uint8Array | string): void {
   const fd = openSync(path, 'w');
@@ -66,39 +29,20 @@ function writeFileDurable(path: string, data: Uint8Array | string): void {
   }
 }
 
-/** A hook for tests: called between the steps of a save; throwing from it simulates a crash there. */
-export type SaveHook = (stage: 'tensors' | 'env' | 'manifest' | 'renamed') => void;
-
 /** Writes a checkpoint for `envSteps` under runDir/checkpoints and points latest.json at it. Returns its id. */
 export function saveCheckpoint(runDir: string, data: CheckpointData, hook?: SaveHook): string {
   const root = join(runDir, 'checkpoints');
   mkdirSync(root, { recursive: true });
-  const id = `step-${String(data.manifest.envSteps).padStart(12, '0')}`;
+  const { id, files } = encodeCheckpoint(data);
   const tmp = join(root, `.tmp-${id}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
-  let offset = 0;
-  const entries: TensorEntry[] = data.tensors.map((t) => {
-    const e = { name: t.name, shape: t.shape, offset, length: t.data.length };
-    offset += t.data.length;
-    return e;
-  });
-  const all = new Float32Array(offset);
-  data.tensors.forEach((t, k) => all.set(t.data, entries[k].offset));
-  const tensorBytes = new Uint8Array(all.buffer);
-  writeFileDurable(join(tmp, 'tensors.bin'), tensorBytes);
+  writeFileDurable(join(tmp, 'tensors.bin'), files['tensors.bin']);
   hook?.('tensors');
-  writeFileDurable(join(tmp, 'env.bin'), data.env);
+  writeFileDurable(join(tmp, 'env.bin'), files['env.bin']);
   hook?.('env');
-  const manifest: CheckpointManifest = {
-    format: CHECKPOINT_FORMAT, formatVersion: CHECKPOINT_VERSION, id, createdAt: new Date().toISOString(),
-    ...data.manifest, tensors: entries,
-    files: {
-      'tensors.bin': { bytes: tensorBytes.length, sha256: sha256(tensorBytes) },
-      'env.bin': { bytes: data.env.length, sha256: sha256(data.env) },
-    },
-  };
-  writeFileDurable(join(tmp, 'manifest.json'), JSON.stringify(manifest));
+  // The manifest last: a directory with a manifest is a complete one.
+  writeFileDurable(join(tmp, 'manifest.json'), files['manifest.json']);
   hook?.('manifest');
   const final = join(root, id);
   rmSync(final, { recursive: true, force: true });
@@ -117,8 +61,8 @@ export function listCheckpoints(runDir: string): string[] {
   return readdirSync(root).filter((n) => /^step-\d+$/.test(n)).sort();
 }
 
-/** Loads checkpoint `id` (default: the one latest.json names) and verifies every file. */
-export function loadCheckpoint(runDir: string, id?: string): LoadedCheckpoint {
+/** The directory and raw files of checkpoint `id` (default: the one latest.json names), unverified. */
+function readStored(runDir: string, id?: string): { dir: string; files: Record<string, Uint8Array> } {
   const root = join(runDir, 'checkpoints');
   if (id === undefined) {
     const latest = join(root, 'latest.json');
@@ -131,38 +75,31 @@ export function loadCheckpoint(runDir: string, id?: string): LoadedCheckpoint {
   }
   if (!/^step-\d+$/.test(id)) throw new InputError(`checkpoint: '${id}' is not a checkpoint id; ids look like step-000000010000 (available: ${listCheckpoints(runDir).join(', ') || 'none'})`);
   const dir = join(root, id);
-  const mpath = join(dir, 'manifest.json');
-  if (!existsSync(mpath)) throw new InputError(`checkpoint: ${id} not found in ${root} (available: ${listCheckpoints(runDir).join(', ') || 'none'})`);
-  let manifest: CheckpointManifest;
-  try {
-    manifest = JSON.parse(readFileSync(mpath, 'utf8'));
-  } catch (e) {
-    throw new InputError(`checkpoint: ${mpath} is corrupt or truncated (${(e as Error).message})`);
-  }
-  if (manifest.format !== CHECKPOINT_FORMAT || manifest.formatVersion !== CHECKPOINT_VERSION) {
-    throw new InputError(`checkpoint: ${mpath} is not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} manifest`);
-  }
+  if (!existsSync(join(dir, 'manifest.json'))) throw new InputError(`checkpoint: ${id} not found in ${root} (available: ${listCheckpoints(runDir).join(', ') || 'none'})`);
+  // The files a checkpoint can have; decodeCheckpoint names any the manifest lists and the directory lacks.
   const files: Record<string, Uint8Array> = {};
-  for (const [name, want] of Object.entries(manifest.files)) {
+  for (const name of CHECKPOINT_FILES) {
     const p = join(dir, name);
-    if (!existsSync(p)) throw new InputError(`checkpoint: ${p} is missing`);
-    const bytes = readFileSync(p);
-    if (bytes.length !== want.bytes) throw new InputError(`checkpoint: ${p} is truncated or corrupt: ${bytes.length} bytes, expected ${want.bytes}`);
-    if (sha256(bytes) !== want.sha256) throw new InputError(`checkpoint: ${p} is corrupt: its SHA-256 does not match the manifest`);
-    files[name] = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    if (!existsSync(p)) continue;
+    const b = readFileSync(p);
+    files[name] = new Uint8Array(b.buffer, b.byteOffset, b.length);
   }
-  const tb = files['tensors.bin'];
-  const all = new Float32Array(tb.slice().buffer);
-  const tensors = manifest.tensors.map((e) => ({ name: e.name, shape: e.shape, data: all.subarray(e.offset, e.offset + e.length) }));
-  return { manifest, dir, tensors, env: files['env.bin'] };
+  return { dir, files };
 }
 
-/** Throws unless the checkpoint was made for this game, agent count and model. */
-export function checkCompatible(m: CheckpointManifest, want: { game: string; agents: number; model?: string; shareParams?: boolean }, where: string): void {
-  if (m.game !== want.game) throw new InputError(`checkpoint: ${where} is from game '${m.game}', not '${want.game}'`);
-  if (m.agents !== want.agents) throw new InputError(`checkpoint: ${where} has ${m.agents} agents, not ${want.agents}`);
-  if (want.model !== undefined && m.model !== want.model) throw new InputError(`checkpoint: ${where} is model '${m.model}', not '${want.model}'`);
-  if (want.shareParams !== undefined && m.shareParams !== want.shareParams) {
-    throw new InputError(`checkpoint: ${where} was trained with shareParams ${m.shareParams}, not ${want.shareParams}`);
-  }
+/** Loads checkpoint `id` (default: the one latest.json names) and verifies every file. */
+export function loadCheckpoint(runDir: string, id?: string): LoadedCheckpoint {
+  const { dir, files } = readStored(runDir, id);
+  return decodeCheckpoint(files, dir);
+}
+
+/** Checkpoint `id` (default: the latest) as one tar archive of its files, after verifying them: what a
+ * browser session loads, and what `tar -xf` turns back into the checkpoint's directory. The files carry the
+ * checkpoint's creation time, so exporting the same checkpoint twice gives the same bytes. */
+export function exportCheckpointArchive(runDir: string, id?: string): Uint8Array {
+  const { dir, files } = readStored(runDir, id);
+  const { manifest } = decodeCheckpoint(files, dir);
+  const names = ['manifest.json', ...Object.keys(manifest.files)];
+  const mtime = Date.parse(manifest.createdAt) / 1000;
+  return packArchive(Object.fromEntries(names.map((n) => [n, files[n]])), Number.isFinite(mtime) ? mtime : 0);
 }

@@ -93,6 +93,10 @@ export interface TrainConfig {
   reportEvery: number;
   /** Write a checkpoint every this many environment steps. Default 100,000. */
   checkpointEvery: number;
+  /** Workers (threads) to split the environments over; 0 trains in the calling thread. Each worker steps
+   * envs / workers environments, computes gradients on its rollout, and every worker applies the average
+   * (synchronous data parallelism): a run is reproducible for a given seed and worker count. Default 0. */
+  workers: number;
 }
 
 export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map' | 'reportEvery' | 'influenceStart' | 'influenceEnd'> = {
@@ -100,6 +104,7 @@ export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map' | 'report
   episodeLength: 1000, viewRadius: 7, backend: 'wasm', gamma: 0.99, entropyCoef: 0.01, valueCoef: 0.5,
   maxGradNorm: 40, gaeLambda: 0.95, clip: 0.2, epochs: 4, minibatches: 2, iaAlpha: 5, iaBeta: 0.05,
   checkpointEvery: 100_000, influencers: 1, vocab: 0, moaLossWeight: 1, influenceBeta: 1, influenceClip: 10, divergence: 'kl', influenceVisibleOnly: true,
+  workers: 0,
 };
 
 const ALGO_DEFAULTS: Record<AlgoName, { lr: number; rolloutSteps: number }> = {
@@ -145,6 +150,7 @@ const FIELDS: Record<keyof TrainConfig, Field> = {
   divergence: { kind: 'choice', values: ['kl', 'js', 'pmi'] },
   influenceVisibleOnly: { kind: 'bool' },
   checkpointEvery: { kind: 'int', min: 1 },
+  workers: { kind: 'int', min: 0, max: 64 },
 };
 
 /** Fills defaults and checks every field; throws InputError naming the field and its allowed values. */
@@ -187,8 +193,14 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   if ((c.model === 'moa' || c.model === 'influence-moa') && c.agents < 2) {
     throw new InputError(`agents: model '${c.model}' models the other agents and needs at least 2 agents, got ${c.agents}`);
   }
-  if (c.algo === 'ppo' && c.envs % c.minibatches !== 0) {
-    throw new InputError(`minibatches: PPO splits the ${c.envs} environments into minibatches; minibatches must divide envs (got ${c.minibatches})`);
+  if (c.workers > 0 && c.envs % c.workers !== 0) {
+    throw new InputError(`workers: each worker steps an equal share of the environments; workers must divide envs (${c.envs}), got ${c.workers}`);
+  }
+  const perWorker = c.workers > 0 ? c.envs / c.workers : c.envs;
+  if (c.algo === 'ppo' && perWorker % c.minibatches !== 0) {
+    throw new InputError(c.workers > 0
+      ? `minibatches: PPO splits each worker's ${perWorker} environments into minibatches; minibatches must divide envs / workers (got ${c.minibatches})`
+      : `minibatches: PPO splits the ${c.envs} environments into minibatches; minibatches must divide envs (got ${c.minibatches})`);
   }
   return c;
 }

@@ -1,161 +1,25 @@
 // The training loop: collect a rollout from B environments, learn from it, report, checkpoint, repeat.
-// Synchronous and single-threaded, so a run is a function of its configuration and seed: a run resumed
-// from a checkpoint writes the same metrics as one that never stopped.
+// The environments and agents live in shards (./shard.ts): one in this thread, or one per worker
+// (src/parallel/), which compute gradients on their own rollouts and apply the same averaged gradients.
+// Either way a run is a function of its configuration, seed and worker count: a run resumed from a
+// checkpoint writes the same metrics as one that never stopped.
+//
+// Platform-neutral: files (config.json, metrics.jsonl, checkpoints) go through a RunStore, which Node
+// provides (./run-dir.ts); in a browser the caller asks for checkpointData() instead.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createVecEnv, type VecEnv, type EpisodeStats } from '../env/vec-env.ts';
 import { gameInfo } from '../env/games.ts';
-import { Rng } from '../util/rng.ts';
-import { InputError } from '../util/errors.ts';
+import type { VecEnv } from '../env/vec-env.ts';
 import { resolveTrainConfig, type TrainConfig } from './config.ts';
-import { Agents, measuresInfluence, type UpdateStats } from './agents.ts';
-import { createInfluenceKernel, type InfluenceKernel } from '../core/influence.ts';
-import { InequityAversion, type ShapingTerm } from './shaping.ts';
-import { initBackend } from './tfjs/backend.ts';
-import { saveCheckpoint, loadCheckpoint, checkCompatible, type SaveHook } from './checkpoint.ts';
-import { readRunConfig } from './run-dir.ts';
+import type { Agents, UpdateStats } from './agents.ts';
+import { measuresInfluence, usesMoa } from './agents.ts';
+import type { CheckpointData, LoadedCheckpoint, SaveHook } from './checkpoint-format.ts';
+import { Shard, betaAt, type ShardState } from './shard.ts';
+import { Window, round, type MetricsRow, type WindowState } from './window.ts';
 
-/** One line of metrics.jsonl. Fields that depend on wall-clock time are grouped under `timing`. */
-export interface MetricsRow {
-  env_steps: number;
-  agent_steps: number;
-  updates: number;
-  /** Episodes finished since the previous line; the episode statistics below average over them (null if 0). */
-  episodes: number;
-  collective_return: number | null;
-  returns: number[] | null;
-  efficiency: number | null;
-  equality: number | null;
-  sustainability: number | null;
-  peace: number | null;
-  apples_eaten: number | null;
-  fire_actions: number | null;
-  clean_actions: number | null;
-  hits: number | null;
-  /** Mean over the updates since the previous line. */
-  policy_loss: number;
-  value_loss: number;
-  entropy: number;
-  grad_norm: number;
-  /** Influence models: mean c_kj per ordered pair [k][j] over the agent-steps since the previous line,
-   * their total (mean over steps of the sum over pairs, per env), and the beta in force at the end. */
-  influence?: { matrix: number[][]; total: number; beta: number };
-  /** influence.total, at the top level for plotting (null for models without influence). */
-  influence_total: number | null;
-  /** MOA models: cross-entropy and accuracy of the next-action predictions, beside chance (log A, 1/A). */
-  moa?: { loss: number; accuracy: number | null; chance_loss: number; chance_accuracy: number };
-  timing: { agent_steps_per_s: number; env_s: number; inference_s: number; update_s: number; wall_s: number };
-}
+export type { MetricsRow } from './window.ts';
 
-class Window {
-  episodes = 0;
-  sums = { collective: 0, efficiency: 0, peace: 0, apples: 0, fires: 0, cleans: 0, hits: 0, equality: 0, sustainability: 0 };
-  counts = { equality: 0, sustainability: 0 };
-  returns: number[];
-  updates = 0;
-  loss = { policy: 0, value: 0, entropy: 0, grad: 0 };
-  time = { env: 0, inference: 0, update: 0 };
-  agentSteps = 0;
-  influence: number[];
-  influenceSteps = 0;
-  moa = { loss: 0, correct: 0, counted: 0 };
-
-  constructor(readonly agents: number) {
-    this.returns = new Array(agents).fill(0);
-    this.influence = new Array(agents * agents).fill(0);
-  }
-
-  /** Adds one step of pairwise influence ckj [B, N, N] over B envs. */
-  addInfluence(ckj: Float32Array, B: number) {
-    const NN = this.agents * this.agents;
-    for (let b = 0; b < B; b++) for (let k = 0; k < NN; k++) this.influence[k] += ckj[b * NN + k];
-    this.influenceSteps += B;
-  }
-
-  addEpisode(s: EpisodeStats) {
-    const sum = (x: number[]) => x.reduce((a, b) => a + b, 0);
-    this.episodes++;
-    this.sums.collective += s.collectiveReturn;
-    this.sums.efficiency += s.efficiency;
-    this.sums.peace += s.peace;
-    this.sums.apples += sum(s.applesEaten);
-    this.sums.fires += sum(s.fireActions);
-    this.sums.cleans += sum(s.cleanActions);
-    this.sums.hits += sum(s.hitsReceived);
-    if (s.equality !== null) { this.sums.equality += s.equality; this.counts.equality++; }
-    if (s.sustainability !== null) { this.sums.sustainability += s.sustainability; this.counts.sustainability++; }
-    s.returns.forEach((r, i) => (this.returns[i] += r));
-  }
-
-  addUpdate(u: UpdateStats) {
-    this.updates++;
-    this.loss.policy += u.policyLoss;
-    this.loss.value += u.valueLoss;
-    this.loss.entropy += u.entropy;
-    this.loss.grad += u.gradNorm;
-    if (u.moaLoss !== undefined) {
-      this.moa.loss += u.moaLoss;
-      this.moa.correct += u.moaCorrect ?? 0;
-      this.moa.counted += u.moaCounted ?? 0;
-    }
-  }
-
-  row(envSteps: number, agentSteps: number, updates: number, wall: number, extra: { beta?: number; numActions?: number; moa?: boolean } = {}): MetricsRow {
-    const e = this.episodes;
-    const per = (x: number) => (e ? x / e : null);
-    const u = Math.max(this.updates, 1);
-    const busy = this.time.env + this.time.inference + this.time.update;
-    return {
-      env_steps: envSteps, agent_steps: agentSteps, updates, episodes: e,
-      collective_return: per(this.sums.collective), returns: e ? this.returns.map((r) => r / e) : null,
-      efficiency: per(this.sums.efficiency),
-      equality: this.counts.equality ? this.sums.equality / this.counts.equality : null,
-      sustainability: this.counts.sustainability ? this.sums.sustainability / this.counts.sustainability : null,
-      peace: per(this.sums.peace), apples_eaten: per(this.sums.apples), fire_actions: per(this.sums.fires),
-      clean_actions: per(this.sums.cleans), hits: per(this.sums.hits),
-      policy_loss: this.loss.policy / u, value_loss: this.loss.value / u, entropy: this.loss.entropy / u, grad_norm: this.loss.grad / u,
-      influence_total: extra.beta !== undefined && this.influenceSteps ? this.influence.reduce((a, x) => a + x, 0) / this.influenceSteps : null,
-      ...(extra.beta !== undefined ? {
-        influence: {
-          matrix: Array.from({ length: this.agents }, (_, k) => Array.from({ length: this.agents }, (_, j) =>
-            this.influenceSteps ? this.influence[k * this.agents + j] / this.influenceSteps : 0)),
-          total: this.influenceSteps ? this.influence.reduce((a, x) => a + x, 0) / this.influenceSteps : 0,
-          beta: extra.beta,
-        },
-      } : {}),
-      ...(extra.moa ? {
-        moa: {
-          loss: this.moa.loss / u, accuracy: this.moa.counted ? this.moa.correct / this.moa.counted : null,
-          chance_loss: Math.log(extra.numActions!), chance_accuracy: 1 / extra.numActions!,
-        },
-      } : {}),
-      timing: {
-        agent_steps_per_s: busy > 0 ? Math.round(this.agentSteps / busy) : 0,
-        env_s: round(this.time.env), inference_s: round(this.time.inference), update_s: round(this.time.update), wall_s: round(wall),
-      },
-    };
-  }
-
-  toJSON() {
-    return {
-      episodes: this.episodes, sums: this.sums, counts: this.counts, returns: this.returns, updates: this.updates, loss: this.loss,
-      influence: this.influence, influenceSteps: this.influenceSteps, moa: this.moa,
-    };
-  }
-
-  static from(agents: number, o: ReturnType<Window['toJSON']>): Window {
-    const w = new Window(agents);
-    Object.assign(w, {
-      episodes: o.episodes, sums: { ...o.sums }, counts: { ...o.counts }, returns: [...o.returns], updates: o.updates, loss: { ...o.loss },
-      influence: [...o.influence], influenceSteps: o.influenceSteps, moa: { ...o.moa },
-    });
-    return w;
-  }
-}
-
-const round = (x: number) => Math.round(x * 1000) / 1000;
 const now = () => performance.now() / 1000;
+const yieldToEventLoop = () => new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 export interface Progress { envSteps: number; totalSteps: number; agentStepsPerS: number; lastReturn: number | null; updates: number }
 
@@ -168,6 +32,8 @@ export interface RunHooks {
   onCheckpoint?(id: string): void;
   /** Polled after every update; returning true saves a checkpoint and stops. */
   shouldStop?(): boolean;
+  /** Awaited between two updates: work that needs the shards at rest (e.g. a checkpoint for a download). */
+  idle?(): Promise<void> | void;
   /** Test hook passed to checkpoint saves. */
   saveHook?: SaveHook;
 }
@@ -183,193 +49,180 @@ export interface TrainSummary {
   seconds: number;
 }
 
+/** The environment shards a trainer drives: one in this thread, or one per worker. */
+export interface ShardGroup {
+  readonly size: number;
+  /** The tfjs backend the shards' learners use. */
+  readonly backend: string;
+  /** One rollout and one update on every shard; the statistics are averaged over shards. */
+  iterate(envSteps: number): Promise<UpdateStats>;
+  /** Each shard's metrics window since the last call, in shard order. */
+  takeWindows(): Promise<WindowState[]>;
+  saveStates(): Promise<ShardState[]>;
+  loadStates(states: ShardState[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The single shard of a run without workers, in this thread. */
+export class LocalGroup implements ShardGroup {
+  readonly size = 1;
+  constructor(readonly shard: Shard) {}
+  get backend() { return this.shard.backend; }
+  iterate(envSteps: number) { return this.shard.iterate(envSteps); }
+  async takeWindows() { return [this.shard.takeWindow()]; }
+  async saveStates() { return [await this.shard.saveState()]; }
+  async loadStates(states: ShardState[]) { await this.shard.loadState(states[0]); }
+  async close() { this.shard.dispose(); }
+}
+
+/** Where a run's files go (Node: a run directory). */
+export interface RunStore {
+  appendMetrics(row: MetricsRow): void;
+  saveCheckpoint(data: CheckpointData, hook?: SaveHook): string;
+  writeSummary(summary: TrainSummary): void;
+}
+
+export interface TrainerOptions {
+  store?: RunStore;
+  /** The shards to drive; default one in this thread. */
+  group?: ShardGroup;
+}
+
+/** Checkpoint tensors of shard i > 0 carry this prefix (shard 0's are stored as a run without workers stores them). */
+const shardPrefix = (i: number) => (i === 0 ? '' : `shard${i}/`);
+
 export class Trainer {
   envSteps = 0;
   updates = 0;
-  /** Seconds spent since creation in environment steps, in acting (inference) and in updates. */
-  readonly time = { env: 0, inference: 0, update: 0 };
+  /** Seconds spent in iterations (wall clock, all shards together). */
+  busy = 0;
   private nextReport: number;
   private nextCheckpoint: number;
-  private resets: Uint8Array;
   private window: Window;
-  private shaped: Float32Array;
   private lastRow: MetricsRow | null = null;
   private best: number | null = null;
   private wall0 = now();
 
-  private readonly ck: Float32Array;
-  private readonly ckj: Float32Array;
-  private readonly bonus: Float32Array;
-
-  private constructor(readonly cfg: TrainConfig, readonly env: VecEnv, readonly agents: Agents, readonly rng: Rng,
-    readonly shaping: ShapingTerm[], readonly runDir: string | undefined, readonly kernel?: InfluenceKernel) {
-    this.ck = new Float32Array(cfg.envs * cfg.agents);
-    this.ckj = new Float32Array(cfg.envs * cfg.agents * cfg.agents);
-    this.bonus = new Float32Array(cfg.envs * cfg.agents);
+  private constructor(readonly cfg: TrainConfig, readonly group: ShardGroup, readonly store: RunStore | undefined) {
     this.nextReport = cfg.reportEvery;
     this.nextCheckpoint = cfg.checkpointEvery;
-    this.resets = new Uint8Array(cfg.envs).fill(1);
     this.window = new Window(cfg.agents);
-    this.shaped = new Float32Array(cfg.envs * cfg.agents);
   }
 
-  /** A new run. With `runDir`, writes config.json there (the directory must not hold a run already). */
-  static async create(partial: Partial<TrainConfig>, runDir?: string): Promise<Trainer> {
-    const cfg = resolveTrainConfig(partial);
-    if (runDir !== undefined) {
-      if (existsSync(join(runDir, 'config.json'))) {
-        throw new InputError(`--out: ${runDir} already holds a run; continue it with --resume ${runDir} or choose another directory`);
+  /** A new run of `config` (resolved and checked here unless it is already a full TrainConfig). */
+  static async start(config: Partial<TrainConfig>, opts: TrainerOptions = {}): Promise<Trainer> {
+    const cfg = resolveTrainConfig(config);
+    const group = opts.group ?? new LocalGroup(await Shard.create(cfg));
+    return new Trainer(cfg, group, opts.store);
+  }
+
+  /** Continues a run from a checkpoint; the group must be built for the checkpoint's configuration. */
+  static async restore(cfg: TrainConfig, ckpt: LoadedCheckpoint, opts: TrainerOptions = {}): Promise<Trainer> {
+    const t = await Trainer.start(cfg, opts);
+    try {
+      const s = ckpt.manifest.trainer as {
+        nextReport: number; nextCheckpoint: number; best: number | null; window?: WindowState;
+        shards?: (Omit<ShardState, 'tensors' | 'env'> & { envBytes: number })[];
+        // Checkpoints written before shards existed keep shard 0's state at the top level.
+        rng?: number[]; shaping?: number[][]; resets?: number[];
+      };
+      const parts = s.shards ?? [{ rng: s.rng!, shaping: s.shaping!, resets: s.resets!, window: s.window!, envBytes: ckpt.env.length }];
+      if (parts.length !== t.group.size) {
+        throw new Error(`checkpoint: ${ckpt.dir} holds ${parts.length} shard(s), this run has ${t.group.size} worker(s)`);
       }
-      mkdirSync(runDir, { recursive: true });
-      writeFileSync(join(runDir, 'config.json'), JSON.stringify({ ...cfg, version: gameInfo(cfg.game).version }, null, 2));
-      writeFileSync(join(runDir, 'metrics.jsonl'), '');
+      let off = 0;
+      await t.group.loadStates(parts.map((p, i) => {
+        const prefix = shardPrefix(i);
+        const tensors = ckpt.tensors.filter((x) => (i === 0 ? !/^shard\d+\//.test(x.name) : x.name.startsWith(prefix)))
+          .map((x) => ({ ...x, name: x.name.slice(prefix.length) }));
+        const env = ckpt.env.subarray(off, off + p.envBytes);
+        off += p.envBytes;
+        return { tensors, env, rng: p.rng, shaping: p.shaping, resets: p.resets, window: p.window };
+      }));
+      t.envSteps = ckpt.manifest.envSteps;
+      t.updates = ckpt.manifest.updates;
+      t.nextReport = s.nextReport;
+      t.nextCheckpoint = s.nextCheckpoint;
+      if (s.shards && s.window) t.window = Window.from(cfg.agents, s.window);
+      t.best = s.best;
+      return t;
+    } catch (e) {
+      await t.close();
+      throw e;
     }
-    return Trainer.build(cfg, runDir);
   }
 
-  /** Continues the run in `runDir` from its latest checkpoint (optionally with a new step budget). */
-  static async resume(runDir: string, overrides: { steps?: number } = {}): Promise<Trainer> {
-    const cfg = readRunConfig(runDir, '--resume', overrides.steps !== undefined ? { steps: overrides.steps } : {});
-    const ckpt = loadCheckpoint(runDir);
-    checkCompatible(ckpt.manifest, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, ckpt.dir);
-    const t = await Trainer.build(cfg, runDir);
-    await t.agents.setState(ckpt.tensors);
-    t.env.loadState(ckpt.env);
-    const s = ckpt.manifest.trainer as {
-      rng: number[]; shaping: number[][]; resets: number[]; nextReport: number; nextCheckpoint: number;
-      window: ReturnType<Window['toJSON']>; best: number | null;
-    };
-    t.envSteps = ckpt.manifest.envSteps;
-    t.updates = ckpt.manifest.updates;
-    t.rng.setState(s.rng);
-    t.shaping.forEach((term, k) => term.setState(s.shaping[k]));
-    t.resets.set(s.resets);
-    t.nextReport = s.nextReport;
-    t.nextCheckpoint = s.nextCheckpoint;
-    t.window = Window.from(cfg.agents, s.window);
-    t.best = s.best;
-    // Lines written after the checkpoint belong to the lost stretch: drop them, they will be written again.
-    const mpath = join(runDir, 'metrics.jsonl');
-    if (existsSync(mpath)) {
-      const kept = readFileSync(mpath, 'utf8').split('\n').filter((l) => l.trim() && JSON.parse(l).env_steps <= t.envSteps);
-      writeFileSync(mpath, kept.map((l) => l + '\n').join(''));
-    }
-    return t;
+  /** The in-thread shard of a run without workers (tests and tools reach the agents and envs through it). */
+  get local(): Shard {
+    if (!(this.group instanceof LocalGroup)) throw new Error('trainer: this run uses workers; its shards live there');
+    return this.group.shard;
   }
+  get agents(): Agents { return this.local.agents; }
+  get env(): VecEnv { return this.local.env; }
 
-  private static async build(cfg: TrainConfig, runDir: string | undefined): Promise<Trainer> {
-    await initBackend(cfg.backend);
-    const env = await createVecEnv({
-      game: cfg.game, numEnvs: cfg.envs, numAgents: cfg.agents, seed: cfg.seed, map: cfg.map,
-      viewRadius: cfg.viewRadius, episodeLength: cfg.episodeLength,
-    });
-    const agents = new Agents(cfg, env.spec.numActions, cfg.envs, cfg.agents);
-    const shaping: ShapingTerm[] = cfg.model === 'inequity-aversion'
-      ? [new InequityAversion(cfg.envs, cfg.agents, { alpha: cfg.iaAlpha, beta: cfg.iaBeta })]
-      : [];
-    const kernel = measuresInfluence(cfg.model) ? await createInfluenceKernel() : undefined;
-    return new Trainer(cfg, env, agents, new Rng(cfg.seed, 1), shaping, runDir, kernel);
-  }
-
-  /** Test hook: called after the agents choose actions [B*N] and before anything uses them, e.g. to script
-   * an agent's behaviour. Not used by the command line. */
-  script?: (actions: Uint8Array, t: number) => void;
-
-  /** The influence reward weight in force at the current step: 0 until influenceStart, then a linear ramp
-   * to influenceBeta at influenceEnd; always 0 for models without an influence reward. */
+  /** The influence reward weight in force at the current step (see betaAt). */
   beta(): number {
-    const c = this.cfg;
-    if (c.model !== 'influence-moa' && c.model !== 'influence' && c.model !== 'influence-comm') return 0;
-    if (this.envSteps < c.influenceStart) return 0;
-    if (this.envSteps >= c.influenceEnd || c.influenceEnd === c.influenceStart) return c.influenceBeta;
-    return (c.influenceBeta * (this.envSteps - c.influenceStart)) / (c.influenceEnd - c.influenceStart);
+    return betaAt(this.cfg, this.envSteps);
   }
 
-  /** One rollout and one update. */
-  iterate(): UpdateStats {
-    const { env, agents, cfg } = this;
-    const B = cfg.envs;
-    agents.beginRollout();
-    let obs: Uint8Array = env.internals.views.obs;
-    for (let t = 0; t < cfg.rolloutSteps; t++) {
-      const t0 = now();
-      agents.act(obs, this.resets, this.rng, env.actions, { record: true });
-      this.script?.(env.actions, this.envSteps / B + t);
-      if (this.kernel) {
-        agents.influence(env.actions, env.internals.views.visible, this.kernel, this.ck, this.ckj);
-        this.window.addInfluence(this.ckj, B);
-      }
-      const t1 = now();
-      const r = env.step();
-      const t2 = now();
-      this.shaped.set(r.rewards);
-      for (const term of this.shaping) term.apply(r.rewards, r.dones, this.shaped);
-      const beta = this.beta();
-      if (beta > 0) {
-        // Model II: the influence belongs to the symbols of the previous step and rewards the message head
-        // only (the action head keeps the environment reward); models I and III reward the actions.
-        const clip = cfg.influenceClip, bonus = this.bonus;
-        for (let k = 0; k < bonus.length; k++) bonus[k] = beta * Math.min(Math.max(this.ck[k], 0), clip);
-        if (cfg.model === 'influence-comm') agents.addBonusToPreviousStep(bonus, 'messages');
-        else if (agents.influenceLags) agents.addBonusToPreviousStep(bonus, 'actions');
-        else for (let k = 0; k < bonus.length; k++) this.shaped[k] += bonus[k];
-      }
-      agents.record(this.shaped, r.dones, this.kernel ? { actions: env.actions, visible: r.visible } : undefined, r.rewards);
-      for (let b = 0; b < B; b++) if (r.dones[b]) this.window.addEpisode(env.lastEpisode(b)!);
-      agents.resetEnded(r.dones);
-      this.resets.set(r.dones);
-      obs = r.obs;
-      const inference = t1 - t0 + (now() - t2);
-      this.window.time.inference += inference;
-      this.time.inference += inference;
-      this.window.time.env += t2 - t1;
-      this.time.env += t2 - t1;
-    }
-    const t3 = now();
-    const bootstrap = agents.bootstrapValues(obs, this.resets);
-    const t4 = now();
-    const stats = agents.update(bootstrap, this.rng);
-    const t5 = now();
-    this.window.time.inference += t4 - t3;
-    this.time.inference += t4 - t3;
-    this.window.time.update += t5 - t4;
-    this.time.update += t5 - t4;
-    this.envSteps += B * cfg.rolloutSteps;
-    this.window.agentSteps += B * cfg.rolloutSteps * cfg.agents;
+  /** One rollout and one update on every shard. */
+  async iterate(): Promise<UpdateStats> {
+    const t0 = now();
+    const stats = await this.group.iterate(this.envSteps);
+    this.busy += now() - t0;
+    this.envSteps += this.cfg.envs * this.cfg.rolloutSteps;
     this.updates++;
     this.window.addUpdate(stats);
     return stats;
   }
 
+  private iterWall = 0;
+
   /** Writes the metrics line for the stretch since the previous one. */
-  private report(hooks: RunHooks): void {
-    const row = this.window.row(this.envSteps, this.envSteps * this.cfg.agents, this.updates, now() - this.wall0,
-      this.kernel ? { beta: this.beta(), numActions: this.env.spec.numActions, moa: Boolean(this.agents.moa) } : {});
-    if (this.runDir) appendFileSync(join(this.runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n');
+  private async report(hooks: RunHooks): Promise<void> {
+    for (const w of await this.group.takeWindows()) this.window.add(w);
+    const c = this.cfg;
+    const row = this.window.row(this.envSteps, this.envSteps * c.agents, this.updates, now() - this.wall0, this.busy - this.iterWall,
+      this.group.size, measuresInfluence(c.model) ? { beta: this.beta(), numActions: gameInfo(c.game).actionNames.length, moa: usesMoa(c.model) } : {});
+    this.iterWall = this.busy;
+    this.store?.appendMetrics(row);
     if (row.collective_return !== null) this.best = Math.max(this.best ?? -Infinity, row.collective_return);
     this.lastRow = row;
-    this.window = new Window(this.cfg.agents);
+    this.window = new Window(c.agents);
     this.wall0 = now();
     hooks.onReport?.(row);
   }
 
-  /** Saves a checkpoint of everything needed to continue exactly; returns its id. */
-  async checkpoint(hooks: RunHooks = {}): Promise<string> {
-    if (!this.runDir) throw new Error('checkpoint: this trainer has no run directory');
+  /** Everything needed to continue exactly, as checkpoint data (what a store saves, or a browser downloads). */
+  async checkpointData(): Promise<CheckpointData> {
     const cfg = this.cfg;
-    const id = saveCheckpoint(this.runDir, {
+    const states = await this.group.saveStates();
+    const envBytes = states.reduce((n, s) => n + s.env.length, 0);
+    const env = new Uint8Array(envBytes);
+    let off = 0;
+    for (const s of states) {
+      env.set(s.env, off);
+      off += s.env.length;
+    }
+    return {
       manifest: {
         game: cfg.game, version: gameInfo(cfg.game).version, model: cfg.model, algo: cfg.algo, agents: cfg.agents,
         envs: cfg.envs, shareParams: cfg.shareParams, envSteps: this.envSteps, agentSteps: this.envSteps * cfg.agents,
         updates: this.updates, config: { ...cfg },
         trainer: {
-          rng: this.rng.getState(), shaping: this.shaping.map((s) => s.getState()), resets: Array.from(this.resets),
-          nextReport: this.nextReport, nextCheckpoint: this.nextCheckpoint, window: this.window.toJSON(), best: this.best,
+          nextReport: this.nextReport, nextCheckpoint: this.nextCheckpoint, best: this.best, window: this.window.toJSON(),
+          shards: states.map((s) => ({ rng: s.rng, shaping: s.shaping, resets: s.resets, window: s.window, envBytes: s.env.length })),
         },
       },
-      tensors: await this.agents.getState(),
-      env: this.env.saveState(),
-    }, hooks.saveHook);
+      tensors: states.flatMap((s, i) => s.tensors.map((x) => ({ ...x, name: shardPrefix(i) + x.name }))),
+      env,
+    };
+  }
+
+  /** Saves a checkpoint through the run's store; returns its id. */
+  async checkpoint(hooks: RunHooks = {}): Promise<string> {
+    if (!this.store) throw new Error('checkpoint: this trainer has no run directory');
+    const id = this.store.saveCheckpoint(await this.checkpointData(), hooks.saveHook);
     hooks.onCheckpoint?.(id);
     return id;
   }
@@ -377,40 +230,42 @@ export class Trainer {
   /** Trains until cfg.steps environment steps (or until hooks.shouldStop), then checkpoints and summarises. */
   async run(hooks: RunHooks = {}): Promise<TrainSummary> {
     const start = now();
-    const steps0 = this.envSteps, time0 = { ...this.time };
+    const steps0 = this.envSteps, busy0 = this.busy;
     let stopped = false;
     let lastCheckpoint: string | null = null;
     while (this.envSteps < this.cfg.steps) {
-      this.iterate();
+      await this.iterate();
       if (this.envSteps >= this.nextReport) {
-        this.report(hooks);
+        await this.report(hooks);
         while (this.nextReport <= this.envSteps) this.nextReport += this.cfg.reportEvery;
       }
-      if (this.runDir && this.envSteps >= this.nextCheckpoint) {
+      if (this.store && this.envSteps >= this.nextCheckpoint) {
         while (this.nextCheckpoint <= this.envSteps) this.nextCheckpoint += this.cfg.checkpointEvery;
         lastCheckpoint = await this.checkpoint(hooks);
       }
-      const busy = this.time.env + this.time.inference + this.time.update - time0.env - time0.inference - time0.update;
+      const busy = this.busy - busy0;
       hooks.onProgress?.({
         envSteps: this.envSteps, totalSteps: this.cfg.steps, updates: this.updates,
         agentStepsPerS: busy > 0 ? ((this.envSteps - steps0) * this.cfg.agents) / busy : 0,
         lastReturn: this.lastRow?.collective_return ?? null,
       });
       // Let the event loop run: signal handlers (Ctrl-C) and piped output are served there.
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
+      await hooks.idle?.();
       if (hooks.shouldStop?.()) { stopped = true; break; }
     }
-    if (this.runDir && lastCheckpoint !== `step-${String(this.envSteps).padStart(12, '0')}`) lastCheckpoint = await this.checkpoint(hooks);
+    if (this.store && lastCheckpoint !== `step-${String(this.envSteps).padStart(12, '0')}`) lastCheckpoint = await this.checkpoint(hooks);
     const summary: TrainSummary = {
       env_steps: this.envSteps, agent_steps: this.envSteps * this.cfg.agents, updates: this.updates, stopped,
       checkpoint: lastCheckpoint, last: this.lastRow, best_collective_return: this.best, seconds: round(now() - start),
     };
-    if (this.runDir && !stopped) writeFileSync(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+    if (this.store && !stopped) this.store.writeSummary(summary);
     return summary;
   }
 
-  dispose(): void {
-    this.agents.dispose();
-    this.env.close();
+  /** Releases the shards (terminates the workers). */
+  async close(): Promise<void> {
+    await this.group.close();
   }
+
 }

@@ -89,5 +89,28 @@ export async function initBackend(name: BackendName = 'wasm', opts: InitBackendO
   }
   await tf.ready();
   installKernelFixes();
+  if (name === 'webgpu') await checkWebgpuReadback();
   return tf.getBackend() as BackendName;
+}
+
+/**
+ * The learner reads tensors back synchronously (dataSync) between steps. tfjs-webgpu does that through
+ * canvases, and in headless Chromium 142 with its software (SwiftShader) adapter the device stops
+ * accepting uploads once the event loop has turned after such a read ("createBuffer failed ... when
+ * mappedAtCreation == true"; measured in pages and in workers). Check that pattern once, so a run
+ * fails at the start with the reason rather than at its first update.
+ */
+async function checkWebgpuReadback(): Promise<void> {
+  try {
+    for (let k = 0; k < 2; k++) {
+      const t = tf.tensor1d(new Float32Array(1000).fill(k + 1));
+      const y = tf.relu(t);
+      const v = y.dataSync();
+      tf.dispose([t, y]);
+      if (v[0] !== k + 1) throw new Error(`read back ${v[0]}, expected ${k + 1}`);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  } catch (e) {
+    throw new Error(`tfjs backend 'webgpu' failed its self-check (a synchronous read back, then an upload): ${(e as Error).message}`);
+  }
 }

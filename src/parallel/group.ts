@@ -1,0 +1,131 @@
+// The trainer's side of data-parallel training: W workers, one environment shard each. Every update,
+// each worker computes gradients on its own rollout; the group averages them in worker order and sends
+// the average back; every worker applies it, so the replicas stay identical and a run is a function of
+// its seed and worker count. Platform-neutral: node.ts and browser.ts spawn the workers.
+
+import * as Comlink from 'comlink';
+import type { TrainConfig } from '../learn/config.ts';
+import type { UpdateStats } from '../learn/agents.ts';
+import type { ShardState } from '../learn/shard.ts';
+import type { ShardGroup } from '../learn/trainer.ts';
+import type { WindowState } from '../learn/window.ts';
+import type { ShardApi, ShardEvent, Frame, WorkerInit } from './protocol.ts';
+
+/** A started worker: its API, a promise that rejects when it dies, and a way to stop it. */
+export interface WorkerLink {
+  api: Comlink.Remote<ShardApi>;
+  /** Rejects with the cause when the worker exits or fails outside a call (never resolves). */
+  died: Promise<never>;
+  /** Stops the worker; resolves once it is gone. */
+  terminate(): Promise<void> | void;
+}
+
+/** A worker's failure: names the worker and the cause. */
+export class WorkerError extends Error {
+  constructor(readonly worker: number, cause: unknown) {
+    super(`worker ${worker} failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'WorkerError';
+    if (cause instanceof Error && cause.stack) this.stack = `${this.name}: ${this.message}\n  caused by ${cause.stack}`;
+  }
+}
+
+export class WorkerGroup implements ShardGroup {
+  private closed = false;
+
+  private constructor(private readonly links: WorkerLink[], readonly backend: string) {}
+
+  get size(): number { return this.links.length; }
+
+  /** Builds shard i of cfg.workers in worker i; on any failure stops every worker and rethrows. */
+  static async start(cfg: TrainConfig, links: WorkerLink[], init: WorkerInit = {}): Promise<WorkerGroup> {
+    const group = new WorkerGroup(links, '');
+    try {
+      const answers = await group.all((api, i) => api.init(cfg, i, links.length, init));
+      return new WorkerGroup(links, answers[0].backend);
+    } catch (e) {
+      await group.close();
+      throw e;
+    }
+  }
+
+  /** Calls every worker at once; the first failure (a call that throws, or a worker that dies) names its worker. */
+  private all<T>(call: (api: Comlink.Remote<ShardApi>, i: number) => Promise<T>): Promise<T[]> {
+    if (this.closed) return Promise.reject(new Error('workers: the group is closed'));
+    return Promise.all(this.links.map((l, i) =>
+      Promise.race([call(l.api, i), l.died]).catch((e) => { throw e instanceof WorkerError ? e : new WorkerError(i, e); })));
+  }
+
+  async iterate(envSteps: number): Promise<UpdateStats> {
+    let events: ShardEvent[] = await this.all<ShardEvent>((api) => api.start(envSteps));
+    while (events[0].kind === 'grads') {
+      const grads = events.map((e, i) => {
+        if (e.kind !== 'grads' || e.group !== (events[0] as { group: number }).group || e.grads.length !== (events[0] as { grads: Float32Array }).grads.length) {
+          throw new WorkerError(i, 'its update went out of step with worker 0 (replicas differ)');
+        }
+        return e.grads;
+      });
+      const mean = grads[0];
+      for (let w = 1; w < grads.length; w++) {
+        const g = grads[w];
+        for (let k = 0; k < mean.length; k++) mean[k] += g[k];
+      }
+      if (grads.length > 1) for (let k = 0; k < mean.length; k++) mean[k] /= grads.length;
+      events = await this.all<ShardEvent>((api, i) => {
+        const copy = i === this.links.length - 1 ? mean : mean.slice();
+        return api.reduce(Comlink.transfer(copy, [copy.buffer]));
+      });
+    }
+    return mergeStats(events.map((e) => (e as { stats: UpdateStats }).stats));
+  }
+
+  takeWindows(): Promise<WindowState[]> {
+    return this.all((api) => api.takeWindow());
+  }
+
+  saveStates(): Promise<ShardState[]> {
+    return this.all((api) => api.saveState());
+  }
+
+  async loadStates(states: ShardState[]): Promise<void> {
+    await this.all((api, i) => api.loadState(states[i]));
+  }
+
+  /** Worker 0's picture of its env 0. */
+  async frame(agent: number): Promise<Frame> {
+    return Promise.race([this.links[0].api.frame(agent), this.links[0].died]);
+  }
+
+  /** Test hook: injects a fault into worker i. */
+  fault(i: number, kind: 'throw' | 'exit'): Promise<void> {
+    return this.links[i].api.fault(kind);
+  }
+
+  /** Stops every worker and resolves once all are gone (idempotent). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.links.map((l) => {
+      l.died.catch(() => {});
+      try {
+        l.api[Comlink.releaseProxy]();
+      } catch { /* already gone */ }
+      return l.terminate();
+    }));
+  }
+}
+
+/** Update statistics over workers: losses averaged, MOA counts summed. */
+function mergeStats(all: UpdateStats[]): UpdateStats {
+  const mean = (f: (s: UpdateStats) => number) => all.reduce((a, s) => a + f(s), 0) / all.length;
+  const out: UpdateStats = {
+    policyLoss: mean((s) => s.policyLoss), valueLoss: mean((s) => s.valueLoss), entropy: mean((s) => s.entropy), gradNorm: mean((s) => s.gradNorm),
+  };
+  if (all[0].moaLoss !== undefined) {
+    Object.assign(out, {
+      moaLoss: mean((s) => s.moaLoss ?? 0),
+      moaCorrect: all.reduce((a, s) => a + (s.moaCorrect ?? 0), 0),
+      moaCounted: all.reduce((a, s) => a + (s.moaCounted ?? 0), 0),
+    });
+  }
+  return out;
+}

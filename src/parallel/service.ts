@@ -1,0 +1,161 @@
+// The worker side of ShardApi (./protocol.ts), the same in Node worker_threads and browser Web Workers:
+// the entry files (worker-node.ts, src/web/worker.ts) only connect it to their endpoint.
+
+import * as Comlink from 'comlink';
+import { Shard } from '../learn/shard.ts';
+import { Agents } from '../learn/agents.ts';
+import { resolveTrainConfig, type TrainConfig } from '../learn/config.ts';
+import { readCheckpointFiles, checkCompatible, type CheckpointManifest } from '../learn/checkpoint-format.ts';
+import { initBackend } from '../learn/tfjs/backend.ts';
+import { createVecEnv, type VecEnv } from '../env/vec-env.ts';
+import { gameInfo } from '../env/games.ts';
+import { Rng } from '../util/rng.ts';
+import { InputError } from '../util/errors.ts';
+import type { ShardApi, ShardEvent, Frame, PlayStep, WorkerInit } from './protocol.ts';
+import type { ShardState } from '../learn/shard.ts';
+
+const transferEvent = (e: ShardEvent): ShardEvent => (e.kind === 'grads' ? Comlink.transfer(e, [e.grads.buffer]) : e);
+
+/** A picture of env 0 of `env` and of `agent`'s current view. */
+function frameOf(env: VecEnv, agent: number, cfg: TrainConfig): Frame {
+  const N = cfg.agents;
+  if (!Number.isInteger(agent) || agent < 0 || agent >= N) throw new InputError(`agent: expected an integer from 0 to ${N - 1}, got ${agent}`);
+  const V = 2 * cfg.viewRadius + 1, S = V * V * 3;
+  const world = env.renderWorld(0);
+  const view = env.internals.views.obs.slice(agent * S, (agent + 1) * S);
+  return Comlink.transfer({
+    world: { width: env.spec.mapWidth, height: env.spec.mapHeight, rgb: world },
+    agents: env.agents(0),
+    view: { size: V, rgb: view, agent },
+    episodeStep: env.internals.views.stepCount[0],
+  }, [world.buffer, view.buffer]);
+}
+
+interface Playback { cfg: TrainConfig; env: VecEnv; agents: Agents; rng: Rng; resets: Uint8Array; returns: number[] }
+
+export class ShardService implements ShardApi {
+  private shard?: Shard;
+  /** Where the pending call's answer goes: the next gradient or the end of the update. */
+  private answer?: { resolve: (e: ShardEvent) => void; reject: (e: unknown) => void };
+  /** The learner waiting for its averaged gradient. */
+  private waiting?: (mean: Float32Array) => void;
+  private faultNext = false;
+  private play?: Playback;
+
+  constructor(private readonly exit: () => void) {}
+
+  private need(): Shard {
+    if (!this.shard) throw new Error('worker: init() was not called');
+    return this.shard;
+  }
+
+  async init(cfg: TrainConfig, index: number, count: number, opts: WorkerInit): Promise<{ backend: string }> {
+    this.shard = await Shard.create(resolveTrainConfig(cfg), index, count, opts);
+    this.shard.agents.reducer = (_group, grads) => new Promise<Float32Array>((resolve) => {
+      this.waiting = resolve;
+      this.answer!.resolve({ kind: 'grads', group: _group, grads });
+    });
+    return { backend: this.shard.backend };
+  }
+
+  /** The answer to the current call: the next event of the update under way. */
+  private next(): Promise<ShardEvent> {
+    return new Promise<ShardEvent>((resolve, reject) => { this.answer = { resolve, reject }; }).then(transferEvent);
+  }
+
+  start(envSteps: number): Promise<ShardEvent> {
+    const shard = this.need();
+    if (this.faultNext) {
+      this.faultNext = false;
+      return Promise.reject(new Error('injected fault (test hook)'));
+    }
+    const answer = this.next();
+    shard.iterate(envSteps).then(
+      (stats) => this.answer!.resolve({ kind: 'done', stats }),
+      (e) => this.answer!.reject(e),
+    );
+    return answer;
+  }
+
+  reduce(mean: Float32Array): Promise<ShardEvent> {
+    const waiting = this.waiting;
+    if (!waiting) return Promise.reject(new Error('worker: reduce() called while no gradient is waiting'));
+    this.waiting = undefined;
+    const answer = this.next();
+    waiting(mean);
+    return answer;
+  }
+
+  takeWindow() {
+    return this.need().takeWindow();
+  }
+
+  async saveState(): Promise<ShardState> {
+    const s = await this.need().saveState();
+    return Comlink.transfer(s, [s.env.buffer, ...s.tensors.map((t) => t.data.buffer)]);
+  }
+
+  async loadState(s: ShardState): Promise<void> {
+    await this.need().loadState(s);
+  }
+
+  frame(agent: number): Frame {
+    const shard = this.need();
+    return frameOf(shard.env, agent, shard.cfg);
+  }
+
+  async loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: WorkerInit & { seed?: number }): Promise<CheckpointManifest> {
+    const ckpt = readCheckpointFiles(files, 'checkpoint');
+    const m = ckpt.manifest;
+    const cfg = resolveTrainConfig({ ...(m.config as Partial<TrainConfig>), workers: 0 });
+    checkCompatible(m, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, 'checkpoint');
+    await initBackend(cfg.backend === 'cpu' ? 'cpu' : 'wasm', opts);
+    this.disposePlay();
+    const env = await createVecEnv({
+      game: cfg.game, numEnvs: 1, numAgents: cfg.agents, seed: opts.seed ?? 0, map: cfg.map,
+      viewRadius: cfg.viewRadius, episodeLength: cfg.episodeLength,
+    });
+    const agents = new Agents(cfg, gameInfo(cfg.game).actionNames.length, 1, cfg.agents);
+    // Shard 0's weights: a run trained with workers stores every replica, shard 0's without a prefix.
+    await agents.setState(ckpt.tensors.filter((t) => !/^shard\d+\//.test(t.name)), true);
+    this.play = { cfg, env, agents, rng: new Rng(opts.seed ?? 0, 2), resets: new Uint8Array(1).fill(1), returns: new Array(cfg.agents).fill(0) };
+    return m;
+  }
+
+  playStep(n: number, agent: number): PlayStep {
+    const p = this.play;
+    if (!p) throw new Error('worker: no checkpoint loaded for playback');
+    if (!Number.isInteger(n) || n < 0 || n > 10_000) throw new InputError(`steps: expected an integer from 0 to 10000, got ${n}`);
+    for (let k = 0; k < n; k++) {
+      p.agents.act(p.env.internals.views.obs, p.resets, p.rng, p.env.actions);
+      const r = p.env.step();
+      if (r.dones[0]) {
+        p.returns.fill(0);
+        p.agents.resetState();
+        p.resets[0] = 1;
+      } else {
+        p.resets[0] = 0;
+        for (let i = 0; i < p.cfg.agents; i++) p.returns[i] += r.rewards[i];
+      }
+    }
+    return { ...frameOf(p.env, agent, p.cfg), returns: [...p.returns] };
+  }
+
+  fault(kind: 'throw' | 'exit'): void {
+    if (kind === 'exit') setTimeout(this.exit, 0);
+    else this.faultNext = true;
+  }
+
+  private disposePlay(): void {
+    if (!this.play) return;
+    this.play.agents.dispose();
+    this.play.env.close();
+    this.play = undefined;
+  }
+
+  dispose(): void {
+    this.shard?.dispose();
+    this.shard = undefined;
+    this.disposePlay();
+  }
+}

@@ -1,0 +1,38 @@
+// A benchmark page (bench.html): trains one configuration in Web Workers and reports agent-steps/s on
+// window.__bench, for scripts/bench-browser.ts to set beside the Node figure of the same configuration.
+
+import { startSession } from './session.ts';
+import type { ModelName } from '../learn/config.ts';
+
+const q = new URLSearchParams(location.search);
+const num = (k: string, d: number) => (q.has(k) ? Number(q.get(k)) : d);
+const out = window as unknown as { __bench?: unknown };
+
+async function main() {
+  const workers = num('workers', 1), updates = num('updates', 20), warmup = num('warmup', 3);
+  const session = await startSession({
+    game: (q.get('game') ?? 'cleanup') as 'cleanup', model: (q.get('model') ?? 'a2c') as ModelName, agents: num('agents', 5),
+    seed: num('seed', 0), workers, envs: num('envs', 16), backend: (q.get('backend') ?? 'wasm') as 'wasm', steps: 1e12,
+  });
+  try {
+    /** Trains `n` updates (run() pauses after the update that reaches them); returns env steps so far. */
+    const train = async (n: number) => {
+      let done = 0;
+      return (await session.run({ onProgress: () => { if (++done >= n) session.pause(); } })).env_steps;
+    };
+    const s0 = await train(warmup);
+    const t0 = performance.now();
+    const s1 = await train(updates);
+    const seconds = (performance.now() - t0) / 1000;
+    const envSteps = s1 - s0;
+    out.__bench = {
+      workers, backend: session.backend, envs: session.config.envs, agents: session.config.agents, env_steps: envSteps,
+      seconds: +seconds.toFixed(3), agent_steps_per_s: Math.round((envSteps * session.config.agents) / seconds),
+      cross_origin_isolated: globalThis.crossOriginIsolated,
+    };
+  } finally {
+    session.dispose();
+  }
+}
+
+main().catch((e) => { out.__bench = { error: String(e?.message ?? e) }; });

@@ -1,0 +1,176 @@
+// The web app's view of training and playback: what the page (app.ts) calls. Training runs in module Web
+// Workers (one environment shard each, see src/parallel/); the page only drives them and draws.
+
+import { MODELS, resolveTrainConfig, type TrainConfig, type ModelName } from '../learn/config.ts';
+import { Trainer, type MetricsRow, type Progress, type TrainSummary } from '../learn/trainer.ts';
+import { encodeCheckpoint, packArchive, type CheckpointManifest } from '../learn/checkpoint-format.ts';
+import { GAMES } from '../env/games.ts';
+import { InputError } from '../util/errors.ts';
+import { WorkerGroup } from '../parallel/group.ts';
+import { spawnBrowserWorker, spawnBrowserWorkers } from '../parallel/browser.ts';
+import type { Frame, PlayStep } from '../parallel/protocol.ts';
+
+export type { Frame, PlayStep } from '../parallel/protocol.ts';
+
+export interface SessionOptions {
+  game: 'harvest' | 'cleanup';
+  model: ModelName;
+  agents: number;
+  seed: number;
+  /** Web Workers to split the environments over (1-8). */
+  workers: number;
+  /** Environments in all (a multiple of workers); default 8 per worker. */
+  envs?: number;
+  /** Step budget (env steps); default 1e7, in practice the user pauses. */
+  steps?: number;
+  /** 'auto' (default) takes WebGPU when the browser gives an adapter, else WASM. */
+  backend?: 'auto' | 'wasm' | 'webgpu';
+  /** Any other TrainConfig field (lr, rolloutSteps, ...). */
+  extra?: Partial<TrainConfig>;
+}
+
+export interface TrainingSession {
+  readonly config: TrainConfig;
+  /** The tfjs backend the workers use: 'webgpu' or 'wasm'. */
+  readonly backend: string;
+  /** Why 'auto' settled on WASM although an adapter exists (WebGPU failed to start), else null. */
+  readonly backendNote: string | null;
+  readonly workers: number;
+  /** Trains until paused or finished; resolves with the summary then. Call again to resume. */
+  run(hooks?: { onReport?(row: MetricsRow): void; onProgress?(p: Progress): void }): Promise<TrainSummary>;
+  /** Makes a pending run() resolve after the current update. */
+  pause(): void;
+  /** A picture of the world now and of `agent`'s view (env 0 of worker 0). */
+  frame(agent: number): Promise<Frame>;
+  /** The current state as a checkpoint archive (.tar holding manifest.json, tensors.bin, env.bin), the same files
+   * as a CLI run's checkpoints/step-N/ directory. While training, it is taken between two updates. */
+  checkpoint(): Promise<Uint8Array>;
+  /** Terminates the workers. */
+  dispose(): void;
+}
+
+export interface Player {
+  readonly manifest: CheckpointManifest;
+  /** Advances `n` steps with the checkpoint's policy (sampling) and returns the frame after them. */
+  step(n: number, agent: number): Promise<PlayStep>;
+  dispose(): void;
+}
+
+/** The worker bundle and the tfjs .wasm files sit beside the page's bundle. */
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+const ASSETS = new URL('./', import.meta.url).href;
+export const MAX_WORKERS = 8;
+
+async function webgpuAdapter(): Promise<boolean> {
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) != null;
+  } catch {
+    return false;
+  }
+}
+
+function checkOptions(o: SessionOptions): void {
+  if (!GAMES.includes(o.game)) throw new InputError(`game: unknown value ${JSON.stringify(o.game)}; allowed values: ${GAMES.join(', ')}`);
+  if (!MODELS.includes(o.model)) throw new InputError(`model: unknown value ${JSON.stringify(o.model)}; allowed values: ${MODELS.join(', ')}`);
+  if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > MAX_WORKERS) {
+    throw new InputError(`workers: expected an integer from 1 to ${MAX_WORKERS}, got ${JSON.stringify(o.workers)}`);
+  }
+  if (o.backend !== undefined && !['auto', 'wasm', 'webgpu'].includes(o.backend)) {
+    throw new InputError(`backend: unknown value ${JSON.stringify(o.backend)}; allowed values: auto, wasm, webgpu`);
+  }
+}
+
+class Session implements TrainingSession {
+  private stopRequested = false;
+  private running = false;
+  /** Work to do between two updates (checkpoints while training). */
+  private queue: (() => Promise<void>)[] = [];
+
+  constructor(private readonly trainer: Trainer, private readonly group: WorkerGroup, readonly backendNote: string | null) {}
+
+  get config() { return this.trainer.cfg; }
+  get backend() { return this.group.backend; }
+  get workers() { return this.group.size; }
+
+  async run(hooks: { onReport?(row: MetricsRow): void; onProgress?(p: Progress): void } = {}): Promise<TrainSummary> {
+    if (this.running) throw new Error('session: already running');
+    this.running = true;
+    this.stopRequested = false;
+    try {
+      return await this.trainer.run({ ...hooks, shouldStop: () => this.stopRequested, idle: () => this.drain() });
+    } finally {
+      this.running = false;
+      await this.drain();
+    }
+  }
+
+  pause(): void {
+    this.stopRequested = true;
+  }
+
+  frame(agent: number): Promise<Frame> {
+    return this.group.frame(agent);
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) await this.queue.shift()!();
+  }
+
+  /** Runs `job` now when idle, else between the next two updates. */
+  private between<T>(job: () => Promise<T>): Promise<T> {
+    if (!this.running) return job();
+    return new Promise<T>((resolve, reject) => this.queue.push(() => job().then(resolve, reject)));
+  }
+
+  checkpoint(): Promise<Uint8Array> {
+    return this.between(async () => packArchive(encodeCheckpoint(await this.trainer.checkpointData()).files));
+  }
+
+  dispose(): void {
+    this.stopRequested = true;
+    void this.trainer.close();
+  }
+}
+
+/** Starts workers for a new training run (not yet running: call run()). */
+export async function startSession(o: SessionOptions): Promise<TrainingSession> {
+  checkOptions(o);
+  const want = o.backend ?? 'auto';
+  const backend = want === 'auto' ? ((await webgpuAdapter()) ? 'webgpu' : 'wasm') : want;
+  if (backend === 'webgpu' && !(await webgpuAdapter())) throw new InputError('backend: this browser gives no WebGPU adapter; choose wasm or auto');
+  const configFor = (b: 'wasm' | 'webgpu') => resolveTrainConfig({
+    game: o.game, model: o.model, agents: o.agents, seed: o.seed, workers: o.workers,
+    envs: o.envs ?? 8 * o.workers, steps: o.steps ?? 1e7, backend: b, ...o.extra,
+  });
+  const groupFor = async (cfg: TrainConfig) => WorkerGroup.start(cfg, await spawnBrowserWorkers(WORKER_URL, o.workers), { wasmPaths: ASSETS });
+  let cfg = configFor(backend), note: string | null = null, group: WorkerGroup;
+  try {
+    group = await groupFor(cfg);
+  } catch (e) {
+    if (want !== 'auto' || backend !== 'webgpu') throw e;
+    // An adapter exists but the learner cannot train on it here: say so, and train on WASM.
+    note = `WebGPU adapter found but unusable, training on WASM: ${(e as Error).message}`;
+    cfg = configFor('wasm');
+    group = await groupFor(cfg);
+  }
+  return new Session(await Trainer.start(cfg, { group }), group, note);
+}
+
+/** Loads a checkpoint (a .tar archive, or the files manifest.json + tensors.bin [+ env.bin] of a checkpoint
+ * directory) and plays it in a worker. Rejects with a clear message for anything else. */
+export async function loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: { seed?: number } = {}): Promise<Player> {
+  const link = await spawnBrowserWorker(WORKER_URL, 0);
+  try {
+    const manifest = await Promise.race([link.api.loadPlayer(files, { wasmPaths: ASSETS, seed: opts.seed }), link.died]);
+    return {
+      manifest,
+      step: (n, agent) => Promise.race([link.api.playStep(n, agent), link.died]),
+      dispose: () => link.terminate(),
+    };
+  } catch (e) {
+    link.terminate();
+    throw e;
+  }
+}
