@@ -77,6 +77,36 @@ test('Ctrl-C saves a checkpoint and exits; --resume continues from it', async ()
   assert.match(r.stdout, /done: \d+ env steps/);
 });
 
+test('--workers 2: Ctrl-C saves a checkpoint, stops the workers and exits; --resume continues with them', async () => {
+  const run = join(mkdtempSync(join(tmpdir(), 'commons-cli-')), 'run');
+  const child = spawn(process.execPath, [CLI, 'train', ...TINY, '--workers', '2', '--steps', '1000000', '--report-every', '40', '--out', run]);
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (/report: 80 env steps/.test(stdout) && !child.killed) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /2 workers x 2 envs/);
+  const stopped = /stopped at (\d+) env steps/.exec(stdout);
+  assert.ok(stopped, stdout);
+  const r = commons('train', '--resume', run, '--steps', String(Number(stopped![1]) + 80));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 workers x 2 envs/);
+  assert.match(r.stdout, /done: \d+ env steps/);
+});
+
+test('a worker that dies stops `commons train` with status 1, naming the worker; the last checkpoint stays', () => {
+  const run = join(mkdtempSync(join(tmpdir(), 'commons-cli-')), 'run');
+  const r = spawnSync(process.execPath, [CLI, 'train', ...TINY, '--workers', '2', '--steps', '4000', '--checkpoint-every', '80', '--out', run],
+    { encoding: 'utf8', env: { ...process.env, COMMONS_FAULT: '1:exit:6' } });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^commons train: worker 1 failed: the thread exited \(code 3\); the run stopped, its last checkpoint is intact \(continue with: commons train --resume .*\)\n$/);
+  const latest = JSON.parse(readFileSync(join(run, 'checkpoints', 'latest.json'), 'utf8')).id;
+  assert.equal(latest, 'step-000000000240');
+  assert.equal(commons('train', '--resume', run, '--steps', '320').code, 0);
+});
+
 test('bad training input exits with status 2 and names the flag', () => {
   const dir = mkdtempSync(join(tmpdir(), 'commons-cli-'));
   const cases: [string[], RegExp][] = [
@@ -86,6 +116,8 @@ test('bad training input exits with status 2 and names the flag', () => {
     [['train', '--lr', 'fast', '--out', join(dir, 'a')], /--lr: expected a number from 0 to 1, got 'fast'/],
     [['train', '--backend', 'tpu', '--out', join(dir, 'a')], /--backend: unknown value 'tpu'; allowed values: wasm, webgpu, cpu/],
     [['train', '--game', 'cleanup'], /--out is required/],
+    [['train', '--envs', '4', '--workers', '3', '--out', join(dir, 'w')], /workers: each worker steps an equal share of the environments; workers must divide envs \(4\), got 3/],
+    [['train', '--workers', 'two', '--out', join(dir, 'w')], /--workers: expected an integer from 0 to 64, got 'two'/],
     [['train', '--resume', join(dir, 'nothing')], /--resume: .* holds no run \(no config.json\)/],
     [['train', '--resume', join(dir, 'nothing'), '--agents', '3'], /only --steps may be given with it/],
     [['eval', '--run', join(dir, 'nothing')], /--run: .* holds no run/],

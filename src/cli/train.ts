@@ -7,7 +7,7 @@ import { createTrainer, resumeTrainer } from '../learn/run-dir.ts';
 import { MODELS, ALGOS, BACKENDS, type TrainConfig } from '../learn/config.ts';
 import { GAMES } from '../env/games.ts';
 import { parse, intFlag, choiceFlag, numFlag, UsageError } from './args.ts';
-import { WorkerError } from '../parallel/group.ts';
+import { WorkerError, WorkerGroup } from '../parallel/group.ts';
 import { InputError } from '../util/errors.ts';
 
 /** A run that stopped on a worker's failure: reported in one line (exit status 1), not as a crash. */
@@ -110,10 +110,15 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
     return `${p.envSteps.toLocaleString('en-US')}/${p.totalSteps.toLocaleString('en-US')} env steps (${pct.toFixed(1)}%) | ` +
       `${Math.round(rate).toLocaleString('en-US')} agent-steps/s | ETA ${fmtDuration(eta)} | collective return ${ret}`;
   };
+  // Test hook: COMMONS_FAULT=worker:throw|exit:update injects a fault into a worker after that update.
+  const fault = /^(\d+):(throw|exit):(\d+)$/.exec(process.env.COMMONS_FAULT ?? '');
   try {
     const summary = await trainer.run({
       shouldStop: () => stopRequested,
       onProgress: (p) => {
+        if (fault && p.updates === Number(fault[3]) && trainer.group instanceof WorkerGroup) {
+          void trainer.group.fault(Number(fault[1]), fault[2] as 'throw' | 'exit');
+        }
         if (tty) {
           const width = 24, filled = Math.round((width * p.envSteps) / p.totalSteps);
           process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${line(p)}\x1b[K`);

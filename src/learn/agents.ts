@@ -462,8 +462,9 @@ export class Agents {
   }
 
   /**
-   * Data-parallel training: called with each gradient this learner computes (group g's, all its variables
-   * flattened in order) and resolving with the average over every worker's gradient, which is then applied.
+   * Data-parallel training: called with the gradients this learner computes (from group `group` on: A2C sends
+   * every group's at once, PPO one group's per minibatch; each flattened in variable order) and resolving with
+   * their average over every worker, which is then applied.
    * Unset, gradients are applied as computed.
    */
   reducer?: (group: number, grads: Float32Array) => Promise<Float32Array>;
@@ -472,18 +473,24 @@ export class Agents {
   async update(bootstrap: Bootstrap[], rng: Rng): Promise<UpdateStats> {
     const sum: UpdateStats = { policyLoss: 0, valueLoss: 0, entropy: 0, gradNorm: 0, moaLoss: 0, moaCorrect: 0, moaCounted: 0 };
     let count = 0;
-    for (let g = 0; g < this.groups.length; g++) {
-      const parts = this.cfg.algo === 'ppo' ? await this.updatePpo(g, bootstrap[g], rng) : [await this.updateA2c(g, bootstrap[g])];
-      for (const p of parts) {
-        sum.policyLoss += p.policyLoss;
-        sum.valueLoss += p.valueLoss;
-        sum.entropy += p.entropy;
-        sum.gradNorm += p.gradNorm;
-        sum.moaLoss! += p.moaLoss ?? 0;
-        sum.moaCorrect! += p.moaCorrect ?? 0;
-        sum.moaCounted! += p.moaCounted ?? 0;
-        count++;
-      }
+    const all: UpdateStats[] = [];
+    if (this.cfg.algo === 'ppo') {
+      for (let g = 0; g < this.groups.length; g++) all.push(...await this.updatePpo(g, bootstrap[g], rng));
+    } else {
+      // A2C: every group's gradients first, then one exchange with the other workers for all of them.
+      const computed = this.groups.map((_, g) => this.gradientsA2c(g, bootstrap[g]));
+      const means = this.reducer ? await this.reduce(computed) : undefined;
+      for (let g = 0; g < this.groups.length; g++) all.push(this.apply(g, computed[g], means?.[g]));
+    }
+    for (const p of all) {
+      sum.policyLoss += p.policyLoss;
+      sum.valueLoss += p.valueLoss;
+      sum.entropy += p.entropy;
+      sum.gradNorm += p.gradNorm;
+      sum.moaLoss! += p.moaLoss ?? 0;
+      sum.moaCorrect! += p.moaCorrect ?? 0;
+      sum.moaCounted! += p.moaCounted ?? 0;
+      count++;
     }
     const out: UpdateStats = { policyLoss: sum.policyLoss / count, valueLoss: sum.valueLoss / count, entropy: sum.entropy / count, gradNorm: sum.gradNorm / count };
     if (this.moa) Object.assign(out, { moaLoss: sum.moaLoss! / count, moaCorrect: sum.moaCorrect, moaCounted: sum.moaCounted });
@@ -515,24 +522,36 @@ export class Agents {
     return { grads, stats };
   }
 
-  /** Averages the gradients over workers (with a reducer), clips their global norm and applies them. */
-  private async apply(g: number, { grads, stats }: Computed): Promise<UpdateStats> {
-    let used: tf.NamedTensorMap = grads;
-    if (this.reducer) {
-      const names = Object.keys(grads);
-      const flat = new Float32Array(names.reduce((n, k) => n + grads[k].size, 0));
-      let off = 0;
-      for (const k of names) {
-        flat.set(grads[k].dataSync() as Float32Array, off);
-        off += grads[k].size;
+  /**
+   * Data-parallel training: sends the gradients of `computed` (groups first, first + 1, ...; each flattened in
+   * variable order, all in one buffer) to the reducer and returns the averages, split back per group. The
+   * local gradient tensors are released.
+   */
+  private async reduce(computed: Computed[], first = 0): Promise<Float32Array[]> {
+    const sizes = computed.map((c) => Object.values(c.grads).reduce((n, t) => n + t.size, 0));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const flat = new Float32Array(total);
+    let off = 0;
+    for (const c of computed) {
+      for (const t of Object.values(c.grads)) {
+        flat.set(t.dataSync() as Float32Array, off);
+        off += t.size;
       }
-      tf.dispose(Object.values(grads));
-      const size = flat.length; // the reducer may transfer flat's buffer away
-      const mean = await this.reducer(g, flat);
-      if (mean.length !== size) throw new Error(`reducer: group ${g} expected ${size} gradient values, got ${mean.length}`);
+      tf.dispose(Object.values(c.grads));
+    }
+    const mean = await this.reducer!(first, flat);
+    if (mean.length !== total) throw new Error(`reducer: expected ${total} gradient values, got ${mean.length}`);
+    off = 0;
+    return sizes.map((n) => mean.subarray(off, (off += n)));
+  }
+
+  /** Clips the global norm of group g's gradients (or of `mean`, their average over workers) and applies them. */
+  private apply(g: number, { grads, stats }: Computed, mean?: Float32Array): UpdateStats {
+    let used: tf.NamedTensorMap = grads;
+    if (mean) {
       used = {};
-      off = 0;
-      for (const k of names) {
+      let off = 0;
+      for (const k of Object.keys(grads)) {
         const shape = this.varShape(g, k);
         const size = shape.reduce((a, b) => a * b, 1);
         used[k] = tf.tensor(mean.subarray(off, off + size), shape);
@@ -552,7 +571,8 @@ export class Agents {
     return v.shape;
   }
 
-  private async updateA2c(g: number, bootstrap: Bootstrap): Promise<UpdateStats> {
+  /** Group g's A2C gradients on the rollout just recorded (not yet applied). */
+  private gradientsA2c(g: number, bootstrap: Bootstrap): Computed {
     const grp = this.groups[g], r = this.rollouts[g];
     const T = this.cfg.rolloutSteps, Bk = grp.streams.length;
     const returns = nStepReturns(r.rewards, r.dones, bootstrap.values, T, Bk, this.cfg.gamma);
@@ -580,7 +600,7 @@ export class Agents {
         return { ...parts, total: tf.add(parts.total, m.total) as tf.Scalar };
       }, this.moa ? (ms) => this.moa!.loss(g, conv!, resetMask as tf.Tensor2D, r.dones, allEnvs, ms) : undefined);
     });
-    return this.apply(g, computed);
+    return computed;
   }
 
   private async updatePpo(g: number, bootstrap: Bootstrap, rng: Rng): Promise<UpdateStats[]> {
@@ -639,7 +659,8 @@ export class Agents {
             return { ...parts, total: tf.add(parts.total, m.total) as tf.Scalar };
           }, this.moa ? (ms) => this.moa!.loss(g, conv!, resetMask as tf.Tensor2D, Uint8Array.from(dones!), idx, ms) : undefined);
         });
-        stats.push(await this.apply(g, computed));
+        const mean = this.reducer ? (await this.reduce([computed], g))[0] : undefined;
+        stats.push(this.apply(g, computed, mean));
       }
     }
     return stats;
