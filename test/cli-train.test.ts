@@ -56,15 +56,21 @@ test('train writes config, metrics, checkpoints and a summary; eval, plot and re
   assert.equal(readFileSync(join(run, 'play.gif')).subarray(0, 6).toString(), 'GIF89a');
 });
 
-test('Ctrl-C saves a checkpoint and exits; --resume continues from it', async () => {
-  const run = join(mkdtempSync(join(tmpdir(), 'commons-cli-')), 'run');
-  const child = spawn(process.execPath, [CLI, 'train', ...TINY, '--steps', '1000000', '--report-every', '40', '--out', run]);
+/** Starts a long `commons train` into `run`, sends Ctrl-C after its second metrics line, waits for it to exit. */
+async function trainUntilCtrlC(run: string, ...extra: string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [CLI, 'train', ...TINY, ...extra, '--steps', '1000000', '--report-every', '40', '--out', run]);
   let stdout = '';
   child.stdout.on('data', (d) => {
     stdout += d;
     if (/report: 80 env steps/.test(stdout) && !child.killed) child.kill('SIGINT');
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stdout };
+}
+
+test('Ctrl-C saves a checkpoint and exits; --resume continues from it', async () => {
+  const run = join(mkdtempSync(join(tmpdir(), 'commons-cli-')), 'run');
+  const { code, stdout } = await trainUntilCtrlC(run);
   assert.equal(code, 0, stdout);
   assert.match(stdout, /stopping: saving a checkpoint/);
   const stopped = /stopped at (\d+) env steps/.exec(stdout);
@@ -79,13 +85,7 @@ test('Ctrl-C saves a checkpoint and exits; --resume continues from it', async ()
 
 test('--workers 2: Ctrl-C saves a checkpoint, stops the workers and exits; --resume continues with them', async () => {
   const run = join(mkdtempSync(join(tmpdir(), 'commons-cli-')), 'run');
-  const child = spawn(process.execPath, [CLI, 'train', ...TINY, '--workers', '2', '--steps', '1000000', '--report-every', '40', '--out', run]);
-  let stdout = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-    if (/report: 80 env steps/.test(stdout) && !child.killed) child.kill('SIGINT');
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { code, stdout } = await trainUntilCtrlC(run, '--workers', '2');
   assert.equal(code, 0, stdout);
   assert.match(stdout, /2 workers x 2 envs/);
   const stopped = /stopped at (\d+) env steps/.exec(stdout);

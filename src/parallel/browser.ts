@@ -2,7 +2,7 @@
 
 import * as Comlink from 'comlink';
 import type { ShardApi } from './protocol.ts';
-import type { WorkerLink } from './group.ts';
+import { spawnAll, type WorkerLink } from './group.ts';
 
 /** Starts one module worker from `url` and waits for its ready signal (a module worker whose imports use
  * top-level await can lose messages sent before it runs). */
@@ -40,12 +40,6 @@ export function spawnBrowserWorker(url: URL, index: number): Promise<WorkerLink>
 }
 
 /** Starts `count` workers; if any fails to start, stops the others. */
-export async function spawnBrowserWorkers(url: URL, count: number): Promise<WorkerLink[]> {
-  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => spawnBrowserWorker(url, i)));
-  const failed = started.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
-  if (failed) {
-    for (const s of started) if (s.status === 'fulfilled') s.value.terminate();
-    throw failed.reason;
-  }
-  return started.map((s) => (s as PromiseFulfilledResult<WorkerLink>).value);
+export function spawnBrowserWorkers(url: URL, count: number): Promise<WorkerLink[]> {
+  return spawnAll(count, (i) => spawnBrowserWorker(url, i));
 }

@@ -20,6 +20,18 @@ export interface WorkerLink {
   terminate(): Promise<void> | void;
 }
 
+/** Starts `count` workers with `spawn`; if any fails to start, stops the others (waiting for them) and
+ * rethrows its error. Node and browser spawning share this. */
+export async function spawnAll(count: number, spawn: (index: number) => Promise<WorkerLink>): Promise<WorkerLink[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => spawn(i)));
+  const failed = started.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (failed) {
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.terminate() : undefined)));
+    throw failed.reason;
+  }
+  return started.map((s) => (s as PromiseFulfilledResult<WorkerLink>).value);
+}
+
 /** A worker's failure: names the worker and the cause. */
 export class WorkerError extends Error {
   constructor(readonly worker: number, cause: unknown) {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { ShardApi } from './protocol.ts';
-import type { WorkerLink } from './group.ts';
+import { spawnAll, type WorkerLink } from './group.ts';
 
 /**
  * The worker entry: dist/shard-worker.js beside a bundle (the CLI, the library), or, when running from
@@ -54,14 +54,8 @@ function spawnOne(index: number): Promise<WorkerLink> {
 }
 
 /** Starts `count` workers; if any fails to start, stops the others. */
-export async function spawnNodeWorkers(count: number): Promise<WorkerLink[]> {
-  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => spawnOne(i)));
-  const failed = started.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
-  if (failed) {
-    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.terminate() : undefined)));
-    throw failed.reason;
-  }
-  return started.map((s) => (s as PromiseFulfilledResult<WorkerLink>).value);
+export function spawnNodeWorkers(count: number): Promise<WorkerLink[]> {
+  return spawnAll(count, spawnOne);
 }
 
 

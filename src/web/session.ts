@@ -5,6 +5,7 @@ import { MODELS, resolveTrainConfig, type TrainConfig, type ModelName } from '..
 import { Trainer, type MetricsRow, type Progress, type TrainSummary } from '../learn/trainer.ts';
 import { encodeCheckpoint, packArchive, type CheckpointManifest } from '../learn/checkpoint-format.ts';
 import { GAMES } from '../env/games.ts';
+import { webgpuAdapterAvailable } from '../learn/tfjs/backend.ts';
 import { InputError } from '../util/errors.ts';
 import { WorkerGroup } from '../parallel/group.ts';
 import { spawnBrowserWorker, spawnBrowserWorkers } from '../parallel/browser.ts';
@@ -60,16 +61,6 @@ export interface Player {
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 const ASSETS = new URL('./', import.meta.url).href;
 export const MAX_WORKERS = 8;
-
-async function webgpuAdapter(): Promise<boolean> {
-  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return false;
-  try {
-    return (await gpu.requestAdapter()) != null;
-  } catch {
-    return false;
-  }
-}
 
 function checkOptions(o: SessionOptions): void {
   if (!GAMES.includes(o.game)) throw new InputError(`game: unknown value ${JSON.stringify(o.game)}; allowed values: ${GAMES.join(', ')}`);
@@ -138,8 +129,9 @@ class Session implements TrainingSession {
 export async function startSession(o: SessionOptions): Promise<TrainingSession> {
   checkOptions(o);
   const want = o.backend ?? 'auto';
-  const backend = want === 'auto' ? ((await webgpuAdapter()) ? 'webgpu' : 'wasm') : want;
-  if (backend === 'webgpu' && !(await webgpuAdapter())) throw new InputError('backend: this browser gives no WebGPU adapter; choose wasm or auto');
+  const adapter = want === 'wasm' ? false : await webgpuAdapterAvailable();
+  const backend = want === 'auto' ? (adapter ? 'webgpu' : 'wasm') : want;
+  if (backend === 'webgpu' && !adapter) throw new InputError('backend: this browser gives no WebGPU adapter; choose wasm or auto');
   const configFor = (b: 'wasm' | 'webgpu') => resolveTrainConfig({
     game: o.game, model: o.model, agents: o.agents, seed: o.seed, workers: o.workers,
     envs: o.envs ?? 8 * o.workers, steps: o.steps ?? 1e7, backend: b, ...o.extra,

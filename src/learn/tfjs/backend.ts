@@ -48,7 +48,8 @@ function silenceCpuNodeBanner(): void {
   if (cpu != null && 'firstUse' in cpu) cpu.firstUse = false;
 }
 
-async function webgpuAdapterAvailable(): Promise<boolean> {
+/** Whether this environment gives a WebGPU adapter. */
+export async function webgpuAdapterAvailable(): Promise<boolean> {
   const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
   if (gpu == null) return false;
   try {
