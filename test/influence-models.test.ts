@@ -27,14 +27,14 @@ test('a hand-built MOA whose influencee copies the influencer gives c = -log pi(
   // Agent 0's policy: logits = log p, whatever it sees.
   const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
   const net = agents.groups[0].net;
-  const w = net.getWeights();
+  const w = await net.getWeights();
   const nv = net.variables.length;
   w[nv - 4].fill(0); // policy weights
   w[nv - 3].set(p.map(Math.log)); // policy bias
   net.setWeights(w);
   // Agent 0's MOA: agent 1's next action = agent 0's action of this step (logit 30 on the copy).
   const moa = agents.moa!.nets[0];
-  const mw = moa.getWeights().map((x) => x.fill(0));
+  const mw = (await moa.getWeights()).map((x) => x.fill(0));
   const mv = moa.variables;
   const H = moa.lstmUnits, head = mv[mv.length - 4].shape[1]!;
   for (let a = 0; a < A; a++) {
@@ -44,11 +44,11 @@ test('a hand-built MOA whose influencee copies the influencer gives c = -log pi(
   moa.setWeights(mw);
   const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40);
   const actions = new Uint8Array(B * N);
-  agents.act(obs, new Uint8Array(B).fill(1), new Rng(0), actions);
+  await agents.act(obs, new Uint8Array(B).fill(1), new Rng(0), actions);
   actions.set([0, 5, 6, 1, 2, 7]); // agent 0 takes 0, 6, 2 in the three envs
   const kernel = await createInfluenceKernel();
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
-  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  await agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
   [0, 6, 2].forEach((a, b) => {
     assert.ok(Math.abs(ckj[(b * N + 0) * N + 1] - -Math.log(p[a])) < 1e-4, `env ${b}: ${ckj[(b * N + 0) * N + 1]} vs ${-Math.log(p[a])}`);
     assert.ok(Math.abs(ck[b * N + 0] - ckj[(b * N + 0) * N + 1]) < 1e-7, 'c_k sums c_kj');
@@ -63,24 +63,24 @@ test('model I: an influencee whose policy copies the influencer gives the influe
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false });
   const agents = new Agents(cfg, A, B, N);
   const p = [0.05, 0.05, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3];
-  const setHead = (g: number, edit: (w: Float32Array, b: Float32Array, H: number) => void) => {
-    const net = agents.groups[g].net, w = net.getWeights(), nv = net.variables.length;
+  const setHead = async (g: number, edit: (w: Float32Array, b: Float32Array, H: number) => void) => {
+    const net = agents.groups[g].net, w = await net.getWeights(), nv = net.variables.length;
     w[nv - 4].fill(0);
     w[nv - 3].fill(0);
     edit(w[nv - 4], w[nv - 3], net.lstmUnits);
     net.setWeights(w);
   };
-  setHead(0, (_, b) => b.set(p.map(Math.log)));
+  await setHead(0, (_, b) => b.set(p.map(Math.log)));
   // influencees 1 and 2: logit 30 on the action the influencer took (head input slot H + a)
-  for (const g of [1, 2]) setHead(g, (w, _, H) => { for (let a = 0; a < A; a++) w[(H + a) * A + a] = 30; });
+  for (const g of [1, 2]) await setHead(g, (w, _, H) => { for (let a = 0; a < A; a++) w[(H + a) * A + a] = 30; });
   const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40);
   const actions = new Uint8Array(B * N);
-  agents.act(obs, new Uint8Array(B).fill(1), new Rng(0), actions);
+  await agents.act(obs, new Uint8Array(B).fill(1), new Rng(0), actions);
   // the influencees saw agent 0's sampled actions and copied them
   for (let b = 0; b < B; b++) assert.deepEqual([actions[b * N + 1], actions[b * N + 2]], [actions[b * N], actions[b * N]]);
   const kernel = await createInfluenceKernel();
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
-  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  await agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
   for (let b = 0; b < B; b++) {
     const want = -Math.log(p[actions[b * N]]);
     for (const j of [1, 2]) assert.ok(Math.abs(ckj[(b * N) * N + j] - want) < 1e-4, `env ${b}, influencee ${j}: ${ckj[(b * N) * N + j]} vs ${want}`);
@@ -97,24 +97,24 @@ test('model II: a listener that copies the speaker\'s last symbol gives the spea
   const agents = new Agents(cfg, A, B, N);
   assert.equal(agents.vocab, A, 'the vocabulary defaults to the number of actions');
   const p = [0.4, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
-  const edit = (g: number, f: (w: Float32Array[], nv: number, H: number) => void) => {
-    const net = agents.groups[g].net, w = net.getWeights(), nv = net.variables.length;
+  const edit = async (g: number, f: (w: Float32Array[], nv: number, H: number) => void) => {
+    const net = agents.groups[g].net, w = await net.getWeights(), nv = net.variables.length;
     f(w, nv, net.lstmUnits);
     net.setWeights(w);
   };
   // speaker 0: message head = log p whatever it sees; its actions ignore what it hears
-  edit(0, (w, nv) => { w[nv - 4].fill(0); w[nv - 3].set(p.map(Math.log)); w[nv - 8].fill(0); });
+  await edit(0, (w, nv) => { w[nv - 4].fill(0); w[nv - 3].set(p.map(Math.log)); w[nv - 8].fill(0); });
   // listener 1: its action copies the symbol agent 0 said last step (head input slot H + 0 * V + m)
-  edit(1, (w, nv, H) => { w[nv - 8].fill(0); w[nv - 7].fill(0); for (let m = 0; m < A; m++) w[nv - 8][(H + m) * A + m] = 30; });
+  await edit(1, (w, nv, H) => { w[nv - 8].fill(0); w[nv - 7].fill(0); for (let m = 0; m < A; m++) w[nv - 8][(H + m) * A + m] = 30; });
   const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40);
   const actions = new Uint8Array(B * N), rng = new Rng(3);
-  agents.act(obs, new Uint8Array(B).fill(1), rng, actions);
+  await agents.act(obs, new Uint8Array(B).fill(1), rng, actions);
   const said = Array.from({ length: B }, (_, b) => agents.symbols[b * N]);
-  agents.act(obs, new Uint8Array(B), rng, actions);
+  await agents.act(obs, new Uint8Array(B), rng, actions);
   for (let b = 0; b < B; b++) assert.equal(actions[b * N + 1], said[b], 'the listener copied the symbol');
   const kernel = await createInfluenceKernel();
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
-  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  await agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
   for (let b = 0; b < B; b++) {
     const want = -Math.log(p[said[b]]);
     assert.ok(Math.abs(ckj[b * N * N + 1] - want) < 1e-4, `env ${b}: ${ckj[b * N * N + 1]} vs ${want}`);
@@ -204,15 +204,15 @@ test('PMI: model I rewards -log p at the influencee\'s action for a copying infl
   const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
   for (const [g, f] of [[0, (w: Float32Array[], nv: number) => { w[nv - 4].fill(0); w[nv - 3].set(p.map(Math.log)); }],
     [1, (w: Float32Array[], nv: number, H: number) => { w[nv - 4].fill(0); w[nv - 3].fill(0); for (let a = 0; a < A; a++) w[nv - 4][(H + a) * A + a] = 30; }]] as const) {
-    const net = agents.groups[g].net, w = net.getWeights();
+    const net = agents.groups[g].net, w = await net.getWeights();
     f(w, net.variables.length, net.lstmUnits);
     net.setWeights(w);
   }
   const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40), actions = new Uint8Array(B * N);
-  agents.act(obs, new Uint8Array(B).fill(1), new Rng(5), actions);
+  await agents.act(obs, new Uint8Array(B).fill(1), new Rng(5), actions);
   const kernel = await createInfluenceKernel();
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
-  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  await agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
   for (let b = 0; b < B; b++) {
     // the copy took the influencer's action: PMI = log 1 - log p(a) = -log p(a)
     assert.ok(Math.abs(ckj[b * N * N + 1] - -Math.log(p[actions[b * N]])) < 1e-4);
@@ -226,11 +226,11 @@ test('PMI with a MOA: settled one step later with the partner\'s actual action, 
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence-moa', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false, divergence: 'pmi' });
   const agents = new Agents(cfg, A, B, N);
   const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
-  const net = agents.groups[0].net, w = net.getWeights(), nv = net.variables.length;
+  const net = agents.groups[0].net, w = await net.getWeights(), nv = net.variables.length;
   w[nv - 4].fill(0);
   w[nv - 3].set(p.map(Math.log));
   net.setWeights(w);
-  const moa = agents.moa!.nets[0], mv = moa.variables, mw = moa.getWeights().map((x) => x.fill(0));
+  const moa = agents.moa!.nets[0], mv = moa.variables, mw = (await moa.getWeights()).map((x) => x.fill(0));
   const H = moa.lstmUnits, head = mv[mv.length - 4].shape[1]!;
   for (let a = 0; a < A; a++) {
     mw[mv.length - 4][(H + a) * head + a] = 1;
@@ -240,13 +240,13 @@ test('PMI with a MOA: settled one step later with the partner\'s actual action, 
   const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40), actions = new Uint8Array(B * N);
   const kernel = await createInfluenceKernel();
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
-  agents.act(obs, new Uint8Array(B).fill(1), new Rng(0), actions);
+  await agents.act(obs, new Uint8Array(B).fill(1), new Rng(0), actions);
   actions.set([0, 5, 6, 1, 2, 7]);
-  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  await agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
   assert.deepEqual(Array.from(ck), [0, 0, 0, 0, 0, 0], 'nothing is settled at the first step');
-  agents.act(obs, new Uint8Array(B), new Rng(1), actions);
+  await agents.act(obs, new Uint8Array(B), new Rng(1), actions);
   actions.set([3, 0, 3, 6, 3, 2]); // agent 1 copies agent 0's previous action (0, 6, 2)
-  agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
+  await agents.influence(actions, new Uint8Array(B * N * N).fill(1), kernel, ck, ckj);
   [0, 6, 2].forEach((a, b) => assert.ok(Math.abs(ckj[b * N * N + 1] - -Math.log(p[a])) < 1e-4, `env ${b}: ${ckj[b * N * N + 1]} vs ${-Math.log(p[a])}`));
   agents.dispose();
 });

@@ -75,7 +75,7 @@ test('sampling follows the softmax and reports the log probability', () => {
 
 test('gradients are clipped to the global norm', async () => {
   await initBackend('wasm');
-  const { grads, norm } = clipByGlobalNorm({ a: tf.tensor1d([3, 0]), b: tf.tensor1d([0, 4]) }, 1);
+  const { grads, norm } = await clipByGlobalNorm({ a: tf.tensor1d([3, 0]), b: tf.tensor1d([0, 4]) }, 1);
   close(norm, 5);
   close(grads.a.dataSync()[0], 0.6);
   close(grads.b.dataSync()[1], 0.8);

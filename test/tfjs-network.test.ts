@@ -88,9 +88,9 @@ test('same seed gives identical weights; different seed differs; setWeights roun
   const a = new AgentNet({ numActions: A, seed: 42 });
   const b = new AgentNet({ numActions: A, seed: 42 });
   const c = new AgentNet({ numActions: A, seed: 43 });
-  const wa = a.getWeights();
-  const wb = b.getWeights();
-  const wc = c.getWeights();
+  const wa = await a.getWeights();
+  const wb = await b.getWeights();
+  const wc = await c.getWeights();
   assert.equal(wa.length, 12); // conv w,b; fc1 w,b; fc2 w,b; lstm kernel,bias; policy w,b; value w,b
   for (let i = 0; i < wa.length; i++) assert.deepEqual(wa[i], wb[i]);
   assert.ok(wa.some((w, i) => maxAbsDiff(w, wc[i]) > 0));

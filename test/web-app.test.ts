@@ -204,11 +204,11 @@ test('the web app trains in workers, draws, pauses and resumes, downloads a chec
   }
 });
 
-// WebGPU: with --enable-unsafe-webgpu Chromium gives a SwiftShader adapter, so 'auto' takes the WebGPU path:
-// the workers start tfjs-webgpu and run its self-check (src/learn/tfjs/backend.ts). In Debian's Chromium
-// the device stops accepting uploads after a synchronous read back, so the self-check fails there and
-// the page must say so and train on WASM; where WebGPU passes, it must train on WebGPU.
-test('with a WebGPU adapter, backend auto takes the WebGPU path and trains (on WebGPU, or on WASM with the reason shown)', { skip: browserSkip(), timeout: 600_000 }, async () => {
+// WebGPU: with --enable-unsafe-webgpu Chromium gives a SwiftShader adapter (software: correctness, not
+// speed), so 'auto' takes the WebGPU path: the worker starts tfjs-webgpu, passes its self-check
+// (src/learn/tfjs/backend.ts) and trains a few updates on it. The learner reads tensors back only
+// asynchronously (src/learn/tfjs/read.ts); a synchronous read would break this adapter.
+test('with a WebGPU adapter, backend auto trains on WebGPU', { skip: browserSkip(), timeout: 600_000 }, async () => {
   assert.ok(existsSync(join(WEB, 'app.js')), `${WEB}/app.js is missing: run npm run build`);
   const server = await startServer({ port: 0, host: '127.0.0.1', dir: WEB });
   const browser = await launchChromium(['--enable-unsafe-webgpu']);
@@ -221,16 +221,12 @@ test('with a WebGPU adapter, backend auto takes the WebGPU path and trains (on W
     assert.ok(await page.evaluate(async () => (await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()) != null),
       'Chromium gives a WebGPU adapter with --enable-unsafe-webgpu');
     await page.click('#start');
-    const s = await until(page, 's.steps > 0 && s.reports >= 1', 420_000);
-    if (s.backend === 'webgpu') {
-      assert.equal(s.backendNote, null);
-      assert.equal(await page.textContent('#backend-used'), 'WebGPU');
-    } else {
-      assert.equal(s.backend, 'wasm');
-      assert.match(s.backendNote ?? '', /WebGPU adapter found but unusable, training on WASM: worker 0 failed: tfjs backend 'webgpu' failed its self-check/);
-      assert.equal(await page.textContent('#backend-used'), 'WASM (WebGPU unusable here)');
-      assert.match((await page.getAttribute('#backend-used', 'title')) ?? '', /self-check/);
-    }
+    // reportEvery=5 env steps with one env and 5-step rollouts: a report after every update
+    const s = await until(page, 's.reports >= 3', 420_000);
+    assert.equal(s.backend, 'webgpu', `trains on WebGPU (note: ${s.backendNote})`);
+    assert.equal(s.backendNote, null);
+    assert.equal(await page.textContent('#backend-used'), 'WebGPU');
+    assert.ok(s.steps >= 15, `three updates of 5 env steps: ${s.steps} env steps`);
     await page.click('#pause');
     await until(page, '!s.running', 150_000);
     // WebGPU on SwiftShader may warn (e.g. about performance) but must not fail.

@@ -10,8 +10,9 @@ import type { TrainConfig } from './config.ts';
 import { a2cLoss, ppoLoss, clipByGlobalNorm, sampleCategorical, argmax, type LossParts } from './losses.ts';
 import { nStepReturns, gae } from './returns.ts';
 import type { Rng } from '../util/rng.ts';
-import { Moa, type MoaStats } from './moa.ts';
+import { Moa, settleMoaStats, type MoaStats } from './moa.ts';
 import { softmaxInto, scatterInfluence, othersOf } from './counterfactual.ts';
+import { read, readAndDispose } from './tfjs/read.ts';
 import type { InfluenceKernel } from '../core/influence.ts';
 
 export interface Group {
@@ -79,6 +80,8 @@ function adamPowers(opt: tf.Optimizer): [string, tf.Variable][] {
 
 /** Gradients computed but not yet applied, with their loss statistics. */
 interface Computed { grads: tf.NamedTensorMap; stats: UpdateStats }
+/** Gradients with the loss tensors (policy, value, entropy, MOA) not yet read back. */
+interface Pending { grads: tf.NamedTensorMap; losses: (tf.Tensor | undefined)[]; moaStats: MoaStats }
 
 /** Value estimates after the last rollout step, per group: the action stream's and (model II) the message stream's. */
 export interface Bootstrap { values: Float32Array; msgValues?: Float32Array }
@@ -212,11 +215,12 @@ export class Agents {
    * actions [B*N]; when `record` is set, also stores the step in the rollout at position `this.t`.
    * `resets[b]` = 1 marks envs whose episode starts with this observation.
    */
-  act(obs: Uint8Array, resets: Uint8Array, rng: Rng, actions: Uint8Array, opts: { greedy?: boolean; record?: boolean } = {}): void {
+  async act(obs: Uint8Array, resets: Uint8Array, rng: Rng, actions: Uint8Array, opts: { greedy?: boolean; record?: boolean } = {}): Promise<void> {
     const A = this.numActions, N = this.numAgents, Vm = this.vocab;
     const next = Vm ? new Uint8Array(this.numEnvs * N) : undefined;
     this.lastResets.set(resets);
-    this.groups.forEach((grp, g) => {
+    for (let g = 0; g < this.groups.length; g++) {
+      const grp = this.groups[g];
       const x = this.gather(g, obs);
       // Influencees act after the influencers (groups run in agent order) and see their actions; talking
       // agents hear every symbol of the previous step.
@@ -236,12 +240,8 @@ export class Agents {
       grp.c.dispose();
       grp.h = out.h;
       grp.c = out.c;
-      const logits = Float32Array.from(out.logits.dataSync() as Float32Array);
-      this.lastLogits[g] = logits;
-      const values = out.value.dataSync() as Float32Array;
-      const msgLogits = out.msgLogits ? Float32Array.from(out.msgLogits.dataSync() as Float32Array) : undefined;
-      const msgValues = out.msgValue ? out.msgValue.dataSync() as Float32Array : undefined;
-      tf.dispose([out.logits, out.value, ...(out.msgLogits ? [out.msgLogits, out.msgValue!] : [])]);
+      const [logits, values, msgLogits, msgValues] = await readAndDispose([out.logits, out.value, out.msgLogits, out.msgValue]);
+      this.lastLogits[g] = logits!;
       const r = this.rollouts[g];
       const Bk = grp.streams.length, base = this.t * Bk;
       if (opts.record) r.obs.set(x, base * this.obsSize);
@@ -249,13 +249,13 @@ export class Agents {
       for (let k = 0; k < Bk; k++) {
         const s = grp.streams[k];
         let a: number, lp = 0;
-        if (opts.greedy) a = argmax(logits, k, A);
-        else ({ action: a, logp: lp } = sampleCategorical(logits, k, A, rng.next()));
+        if (opts.greedy) a = argmax(logits!, k, A);
+        else ({ action: a, logp: lp } = sampleCategorical(logits!, k, A, rng.next()));
         actions[s] = a;
         if (opts.record) {
           r.actions[base + k] = a;
           r.logp[base + k] = lp;
-          r.values[base + k] = values[k];
+          r.values[base + k] = values![k];
           r.resets[base + k] = resets[Math.floor(s / N)];
         }
         if (msgLogits) {
@@ -274,7 +274,7 @@ export class Agents {
         this.prevMsgLogits[g] = this.msgLogits[g];
         this.msgLogits[g] = msgLogits;
       }
-    });
+    }
     if (next) {
       this.prevSymbols.set(this.symbols);
       this.symbols.set(next);
@@ -287,7 +287,7 @@ export class Agents {
    * of this step (only the heads run again). Call after act(); writes ck [B*N] (the speaker's influence,
    * owed to its message of the previous step) and ckj [B, N, N]. Envs that just reset heard nothing: 0.
    */
-  private influenceComm(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+  private async influenceComm(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): Promise<void> {
     const B = this.numEnvs, N = this.numAgents, Vm = this.vocab, width = N * Vm;
     ck.fill(0);
     ckj.fill(0);
@@ -296,7 +296,7 @@ export class Agents {
     const one = new Float32Array(B * width);
     for (let k = 0; k < N; k++) {
       for (let alt = 0; alt < Vm; alt++) cf.set(this.symbolOneHot(this.prevSymbols, this.lastResets, one, k, alt), alt * B * width);
-      this.influenceThroughHeads(k, othersOf(k, N), Vm, cf, width, this.prevMsgLogits[k], this.prevSymbols, this.lastResets,
+      await this.influenceThroughHeads(k, othersOf(k, N), Vm, cf, width, this.prevMsgLogits[k], this.prevSymbols, this.lastResets,
         actions, visible, kernel, ck, ckj);
     }
   }
@@ -322,11 +322,11 @@ export class Agents {
    * Influence of every agent's action of this step on the others' next actions, through each agent's MOA
    * (model III): writes ck [B*N] and the pairwise ckj [B, N, N]. Call after act(), before the env steps.
    */
-  influence(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+  influence(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): Promise<void> {
     if (this.influencers) return this.influenceBasic(actions, visible, kernel, ck, ckj);
     if (this.vocab) return this.influenceComm(actions, visible, kernel, ck, ckj);
     if (!this.moa) throw new Error(`influence: model '${this.cfg.model}' measures no influence`);
-    this.moa.influence((i) => this.lastConv[i], actions, this.lastLogits, visible, kernel,
+    return this.moa.influence((i) => this.lastConv[i], actions, this.lastLogits, visible, kernel,
       this.cfg.divergence, this.cfg.influenceVisibleOnly, ck, ckj, this.lastResets);
   }
 
@@ -394,24 +394,26 @@ export class Agents {
   }
 
   /** Value estimates of obs [B*N, ...] under the current state, without advancing it, per group. */
-  bootstrapValues(obs: Uint8Array, resets: Uint8Array): Bootstrap[] {
+  async bootstrapValues(obs: Uint8Array, resets: Uint8Array): Promise<Bootstrap[]> {
     // Influencees' values depend on the influencers' next actions, not chosen yet: use their most probable.
     const A = this.numActions;
     const next = new Uint8Array(this.numEnvs * this.numAgents);
-    return this.groups.map((grp, g) => {
+    const all: Bootstrap[] = [];
+    for (let g = 0; g < this.groups.length; g++) {
+      const grp = this.groups[g];
       const width = this.headWidth(g);
       const cond = width ? this.headInputsFor(g, next, resets, new Float32Array(this.numEnvs * width)) : undefined;
       const condT = cond ? tf.tensor2d(cond, [this.numEnvs, width]) : undefined;
       const out = grp.net.forward(this.gather(g, obs), grp.h, grp.c, grp.ids, condT);
-      const v = Float32Array.from(out.value.dataSync() as Float32Array);
-      const m = out.msgValue ? Float32Array.from(out.msgValue.dataSync() as Float32Array) : undefined;
+      tf.dispose([out.h, out.c, ...(condT ? [condT] : [])]);
+      const [logits, v, m] = await readAndDispose([out.logits, out.value, out.msgValue]);
+      out.msgLogits?.dispose();
       if (g < this.influencers) {
-        const logits = out.logits.dataSync() as Float32Array;
-        for (let b = 0; b < this.numEnvs; b++) next[b * this.numAgents + g] = argmax(logits, b, A);
+        for (let b = 0; b < this.numEnvs; b++) next[b * this.numAgents + g] = argmax(logits!, b, A);
       }
-      tf.dispose([out.logits, out.value, out.h, out.c, ...(condT ? [condT] : []), ...(out.msgLogits ? [out.msgLogits, out.msgValue!] : [])]);
-      return { values: v, msgValues: m };
-    });
+      all.push({ values: v!, msgValues: m });
+    }
+    return all;
   }
 
   /**
@@ -419,7 +421,7 @@ export class Agents {
    * every influencee's policy is re-evaluated from its LSTM output of this step with k's action replaced
    * (only the heads run again). Call after act(). Writes ck [B*N] and ckj [B, N, N].
    */
-  private influenceBasic(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+  private async influenceBasic(actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): Promise<void> {
     const B = this.numEnvs, N = this.numAgents, K = this.influencers, A = this.numActions;
     ck.fill(0);
     ckj.fill(0);
@@ -428,7 +430,7 @@ export class Agents {
     const one = new Float32Array(B * K * A);
     for (let k = 0; k < K; k++) {
       for (let alt = 0; alt < A; alt++) cf.set(this.influencerOneHot(actions, one, k, alt), alt * B * K * A);
-      this.influenceThroughHeads(k, influencees, A, cf, K * A, this.lastLogits[k], actions, undefined, actions, visible, kernel, ck, ckj);
+      await this.influenceThroughHeads(k, influencees, A, cf, K * A, this.lastLogits[k], actions, undefined, actions, visible, kernel, ck, ckj);
     }
   }
 
@@ -438,14 +440,18 @@ export class Agents {
    * the counterfactual head inputs (row alt*B + b); priorLogits [B, K] is k's policy over the values;
    * chosen[b*N + k] the value k took; envs with silent[b] set count no influence.
    */
-  private influenceThroughHeads(k: number, listeners: readonly number[], K: number, cf: Float32Array, width: number,
+  private async influenceThroughHeads(k: number, listeners: readonly number[], K: number, cf: Float32Array, width: number,
     priorLogits: Float32Array, chosen: Uint8Array, silent: Uint8Array | undefined, actions: Uint8Array, visible: Uint8Array,
-    kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): void {
+    kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): Promise<void> {
     const B = this.numEnvs, N = this.numAgents, A = this.numActions, J = listeners.length;
+    // Every listener's counterfactual policies are computed first, then read back together.
+    const cfT = tf.tensor2d(cf, [K * B, width]);
+    const probsT = listeners.map((j) => tf.tidy(() => tf.softmax(this.groups[j].net.counterfactualLogits(this.groups[j].h, cfT))));
+    cfT.dispose();
+    const all = await readAndDispose(probsT);
     const v = kernel.prepare(B, K, J, A);
-    listeners.forEach((j, q) => {
-      const grp = this.groups[j];
-      const probs = readAndDispose(tf.tidy(() => tf.softmax(grp.net.counterfactualLogits(grp.h, tf.tensor2d(cf, [K * B, width])))));
+    listeners.forEach((_, q) => {
+      const probs = all[q]!;
       for (let alt = 0; alt < K; alt++) {
         for (let b = 0; b < B; b++) v.cond.set(probs.subarray((alt * B + b) * A, (alt * B + b + 1) * A), ((b * K + alt) * J + q) * A);
       }
@@ -478,9 +484,10 @@ export class Agents {
       for (let g = 0; g < this.groups.length; g++) all.push(...await this.updatePpo(g, bootstrap[g], rng));
     } else {
       // A2C: every group's gradients first, then one exchange with the other workers for all of them.
-      const computed = this.groups.map((_, g) => this.gradientsA2c(g, bootstrap[g]));
+      const computed: Computed[] = [];
+      for (let g = 0; g < this.groups.length; g++) computed.push(await this.gradientsA2c(g, bootstrap[g]));
       const means = this.reducer ? await this.reduce(computed) : undefined;
-      for (let g = 0; g < this.groups.length; g++) all.push(this.apply(g, computed[g], means?.[g]));
+      for (let g = 0; g < this.groups.length; g++) all.push(await this.apply(g, computed[g], means?.[g]));
     }
     for (const p of all) {
       sum.policyLoss += p.policyLoss;
@@ -498,12 +505,12 @@ export class Agents {
   }
 
   /** Gradients of `lossFn` for group g's network (and its MOA), kept beyond the caller's tf.tidy, with the
-   * loss statistics (gradNorm is filled in by apply()). */
-  private gradients(g: number, lossFn: () => LossParts, moaLoss?: (stats: MoaStats) => tf.Scalar): Computed {
+   * loss tensors behind the statistics (read back by settle()). */
+  private gradients(g: number, lossFn: () => LossParts, moaLoss?: (stats: MoaStats) => tf.Scalar): Pending {
     const grp = this.groups[g];
     let kept: LossParts | undefined;
     let moaKept: tf.Scalar | undefined;
-    const moaStats: MoaStats = { loss: 0, correct: 0, counted: 0 };
+    const moaStats: MoaStats = { loss: 0, correct: 0, counted: 0, pending: [] };
     const vars = this.moa ? [...grp.net.variables, ...this.moa.nets[g].variables] : grp.net.variables;
     const { value, grads } = tf.variableGrads(() => {
       const parts = lossFn();
@@ -513,12 +520,18 @@ export class Agents {
       return tf.add(parts.total, tf.mul(this.cfg.moaLossWeight, moaKept)) as tf.Scalar;
     }, vars);
     for (const t of Object.values(grads)) tf.keep(t);
-    const stats: UpdateStats = {
-      policyLoss: kept!.policy.dataSync()[0], valueLoss: kept!.value.dataSync()[0],
-      entropy: kept!.entropy.dataSync()[0], gradNorm: 0,
-    };
-    if (moaKept) Object.assign(stats, { moaLoss: moaKept.dataSync()[0], moaCorrect: moaStats.correct, moaCounted: moaStats.counted });
-    tf.dispose([value, kept!.policy, kept!.value, kept!.entropy, ...(moaKept ? [moaKept] : [])]);
+    value.dispose();
+    return { grads, losses: [kept!.policy, kept!.value, kept!.entropy, moaKept], moaStats };
+  }
+
+  /** Reads back the loss statistics of gradients() (gradNorm is filled in by apply()). */
+  private async settle({ grads, losses, moaStats }: Pending): Promise<Computed> {
+    const [policy, valueLoss, entropy, moa] = await readAndDispose(losses);
+    const stats: UpdateStats = { policyLoss: policy![0], valueLoss: valueLoss![0], entropy: entropy![0], gradNorm: 0 };
+    if (moa) {
+      await settleMoaStats(moaStats);
+      Object.assign(stats, { moaLoss: moa![0], moaCorrect: moaStats.correct, moaCounted: moaStats.counted });
+    }
     return { grads, stats };
   }
 
@@ -533,11 +546,10 @@ export class Agents {
     const flat = new Float32Array(total);
     let off = 0;
     for (const c of computed) {
-      for (const t of Object.values(c.grads)) {
-        flat.set(t.dataSync() as Float32Array, off);
-        off += t.size;
+      for (const values of await readAndDispose(Object.values(c.grads))) {
+        flat.set(values!, off);
+        off += values!.length;
       }
-      tf.dispose(Object.values(c.grads));
     }
     const mean = await this.reducer!(first, flat);
     if (mean.length !== total) throw new Error(`reducer: expected ${total} gradient values, got ${mean.length}`);
@@ -546,7 +558,7 @@ export class Agents {
   }
 
   /** Clips the global norm of group g's gradients (or of `mean`, their average over workers) and applies them. */
-  private apply(g: number, { grads, stats }: Computed, mean?: Float32Array): UpdateStats {
+  private async apply(g: number, { grads, stats }: Computed, mean?: Float32Array): Promise<UpdateStats> {
     let used: tf.NamedTensorMap = grads;
     if (mean) {
       used = {};
@@ -558,7 +570,7 @@ export class Agents {
         off += size;
       }
     }
-    const clipped = clipByGlobalNorm(used, this.cfg.maxGradNorm);
+    const clipped = await clipByGlobalNorm(used, this.cfg.maxGradNorm);
     this.groups[g].optimizer.applyGradients(clipped.grads as tf.NamedTensorMap);
     tf.dispose(Object.values(clipped.grads));
     return { ...stats, gradNorm: clipped.norm };
@@ -572,7 +584,7 @@ export class Agents {
   }
 
   /** Group g's A2C gradients on the rollout just recorded (not yet applied). */
-  private gradientsA2c(g: number, bootstrap: Bootstrap): Computed {
+  private gradientsA2c(g: number, bootstrap: Bootstrap): Promise<Computed> {
     const grp = this.groups[g], r = this.rollouts[g];
     const T = this.cfg.rolloutSteps, Bk = grp.streams.length;
     const returns = nStepReturns(r.rewards, r.dones, bootstrap.values, T, Bk, this.cfg.gamma);
@@ -580,7 +592,7 @@ export class Agents {
     // Model II: the message head learns from its own stream of rewards, with its own value head.
     const msgReturns = r.msg ? nStepReturns(r.msgRewards!, r.dones, bootstrap.msgValues!, T, Bk, this.cfg.gamma) : undefined;
     const msgAdv = msgReturns?.map((R, k) => R - r.msgValues![k]);
-    let computed!: Computed;
+    let computed!: Pending;
     tf.tidy(() => {
       const resetMask = tf.tensor2d(r.resets, [T, Bk]);
       const ids = grp.ids ? tf.tile(grp.ids, [T, 1]) : undefined;
@@ -600,7 +612,7 @@ export class Agents {
         return { ...parts, total: tf.add(parts.total, m.total) as tf.Scalar };
       }, this.moa ? (ms) => this.moa!.loss(g, conv!, resetMask as tf.Tensor2D, r.dones, allEnvs, ms) : undefined);
     });
-    return computed;
+    return this.settle(computed);
   }
 
   private async updatePpo(g: number, bootstrap: Bootstrap, rng: Rng): Promise<UpdateStats[]> {
@@ -628,7 +640,7 @@ export class Agents {
         }
         const adv = normalise(pick(advantages, idx, new Float32Array(T * mb)) as Float32Array);
         const msgAdv = msgGae ? normalise(pick(msgGae.advantages, idx, new Float32Array(T * mb)) as Float32Array) : undefined;
-        let computed!: Computed;
+        let pending!: Pending;
         tf.tidy(() => {
           const idxT = tf.tensor1d(idx, 'int32');
           const h0 = tf.gather(r.h0!, idxT) as tf.Tensor2D, c0 = tf.gather(r.c0!, idxT) as tf.Tensor2D;
@@ -650,7 +662,7 @@ export class Agents {
             adv: tf.tensor1d(msgAdv!), ret: tf.tensor1d(pick(msgGae!.returns, idx, new Float32Array(T * mb)) as Float32Array),
           } : undefined;
           let conv: tf.Tensor2D | undefined; // shared by the policy and the MOA
-          computed = this.gradients(g, () => {
+          pending = this.gradients(g, () => {
             conv = this.moa ? grp.net.convFeatures(obs) : undefined;
             const out = grp.net.forwardSequence(conv ? { conv } : obs, resetMask as tf.Tensor2D, h0, c0, ids, cond);
             const parts = ppoLoss(out.logits, out.values, actions, oldLogp, advT, retT, cfg.clip, cfg);
@@ -659,8 +671,9 @@ export class Agents {
             return { ...parts, total: tf.add(parts.total, m.total) as tf.Scalar };
           }, this.moa ? (ms) => this.moa!.loss(g, conv!, resetMask as tf.Tensor2D, Uint8Array.from(dones!), idx, ms) : undefined);
         });
+        const computed = await this.settle(pending);
         const mean = this.reducer ? (await this.reduce([computed], g))[0] : undefined;
-        stats.push(this.apply(g, computed, mean));
+        stats.push(await this.apply(g, computed, mean));
       }
     }
     return stats;
@@ -669,15 +682,16 @@ export class Agents {
   /** Everything that must be saved to continue exactly: weights, optimiser slots, recurrent state. */
   async getState(): Promise<{ name: string; data: Float32Array; shape: number[] }[]> {
     const out: { name: string; data: Float32Array; shape: number[] }[] = [];
+    const add = async (name: string, t: tf.Tensor, shape = t.shape) => out.push({ name, data: await read(t), shape });
     for (const [g, grp] of this.groups.entries()) {
-      grp.net.variables.forEach((v, k) => out.push({ name: `net${g}/w${k}`, data: Float32Array.from(v.dataSync() as Float32Array), shape: v.shape }));
+      for (const [k, v] of grp.net.variables.entries()) await add(`net${g}/w${k}`, v);
       const slots = await grp.optimizer.getWeights();
-      slots.forEach((s, k) => out.push({ name: `net${g}/opt${k}`, data: Float32Array.from(s.tensor.dataSync() as Float32Array), shape: s.tensor.shape }));
-      for (const [key, v] of adamPowers(grp.optimizer)) out.push({ name: `net${g}/${key}`, data: Float32Array.from(v.dataSync() as Float32Array), shape: [] });
-      out.push({ name: `net${g}/h`, data: Float32Array.from(grp.h.dataSync() as Float32Array), shape: grp.h.shape });
-      out.push({ name: `net${g}/c`, data: Float32Array.from(grp.c.dataSync() as Float32Array), shape: grp.c.shape });
+      for (const [k, s] of slots.entries()) await add(`net${g}/opt${k}`, s.tensor);
+      for (const [key, v] of adamPowers(grp.optimizer)) await add(`net${g}/${key}`, v, []);
+      await add(`net${g}/h`, grp.h);
+      await add(`net${g}/c`, grp.c);
     }
-    if (this.moa) out.push(...this.moa.state());
+    if (this.moa) out.push(...await this.moa.state());
     if (this.vocab) {
       out.push({ name: 'comm/symbols', data: Float32Array.from(this.symbols), shape: [this.symbols.length] });
       out.push({ name: 'comm/prevSymbols', data: Float32Array.from(this.prevSymbols), shape: [this.prevSymbols.length] });
@@ -761,10 +775,4 @@ function normalise(adv: Float32Array): Float32Array {
   return adv;
 }
 
-/** A tensor's values, then the tensor disposed. (Reading inside tf.tidy would make tidy walk the returned
- * array element by element.) */
-function readAndDispose(t: tf.Tensor): Float32Array {
-  const v = t.dataSync() as Float32Array;
-  t.dispose();
-  return v;
-}
+

@@ -63,9 +63,9 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opt
       const waveActions = new Uint8Array(cfg.episodeLength * B * N);
       const waveSymbols = agents.vocab ? new Uint8Array(cfg.episodeLength * B * N) : undefined;
       for (let t = 0; t < cfg.episodeLength; t++) {
-        agents.act(r.obs, resets, rng, env.actions, { greedy: opts.greedy });
+        await agents.act(r.obs, resets, rng, env.actions, { greedy: opts.greedy });
         if (kernel) {
-          agents.influence(env.actions, env.internals.views.visible, kernel, ck, ckj);
+          await agents.influence(env.actions, env.internals.views.visible, kernel, ck, ckj);
           for (let b = 0; b < B; b++) for (let k = 0; k < N * N; k++) influenceSum[k] += ckj[b * N * N + k];
           influenceSteps += B;
         }

@@ -3,6 +3,7 @@
 // weights being differentiated).
 
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from './tfjs/read.ts';
 
 export interface LossParts {
   total: tf.Scalar;
@@ -60,9 +61,10 @@ export function ppoLoss(logits: tf.Tensor2D, values: tf.Tensor1D, actions: tf.Te
 }
 
 /** Scales gradients so their global L2 norm is at most maxNorm (0 = no clipping); returns the norm before. */
-export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: number } {
+export async function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<{ grads: Record<string, tf.Tensor>; norm: number }> {
   const names = Object.keys(grads);
-  const norm = tf.tidy(() => Math.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))).dataSync()[0]));
+  const [sq] = await readAndDispose([tf.tidy(() => tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))))]);
+  const norm = Math.sqrt(sq![0]);
   if (maxNorm <= 0 || norm <= maxNorm) return { grads, norm };
   const scale = maxNorm / norm;
   const out: Record<string, tf.Tensor> = {};

@@ -8,8 +8,27 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MoaNet } from './tfjs/moa.ts';
 import type { InfluenceKernel } from '../core/influence.ts';
 import { softmaxInto, scatterInfluence, othersOf } from './counterfactual.ts';
+import { read, readAndDispose } from './tfjs/read.ts';
 
-export interface MoaStats { loss: number; correct: number; counted: number }
+/** Accuracy counts of the MOA's predictions. `pending` holds the argmax predictions of loss() (kept
+ * tensors, with their targets) until settleMoaStats() reads them back and counts them. */
+export interface MoaStats {
+  loss: number;
+  correct: number;
+  counted: number;
+  pending?: { pred: tf.Tensor; weight: Float32Array; target: Float32Array; A: number }[];
+}
+
+/** Counts the correct predictions waiting in stats.pending and disposes them. */
+export async function settleMoaStats(stats: MoaStats): Promise<void> {
+  const pending = stats.pending ?? [];
+  stats.pending = [];
+  const preds = await readAndDispose(pending.map((p) => p.pred));
+  pending.forEach(({ weight, target, A }, k) => {
+    const pred = preds[k]!;
+    for (let r = 0; r < weight.length; r++) if (weight[r] && target[r * A + pred[r]] === 1) stats.correct++;
+  });
+}
 
 export class Moa {
   readonly nets: MoaNet[] = [];
@@ -68,9 +87,9 @@ export class Moa {
    * convOf(i): the conv features of agent i's views [B, C] (from its policy network); actions [B*N]; policyLogits[i]: agent i's logits [B, A];
    * visible [B, N, N] for the current observation. Writes ck [B*N] (stream order) and ckj [B, N, N].
    */
-  influence(convOf: (i: number) => tf.Tensor2D, actions: Uint8Array, policyLogits: Float32Array[], visible: Uint8Array,
+  async influence(convOf: (i: number) => tf.Tensor2D, actions: Uint8Array, policyLogits: Float32Array[], visible: Uint8Array,
     kernel: InfluenceKernel, divergence: 'kl' | 'js' | 'pmi', onlyVisible: boolean, ck: Float32Array, ckj: Float32Array,
-    resets?: Uint8Array): void {
+    resets?: Uint8Array): Promise<void> {
     const { B, N, A } = this;
     const J = N - 1;
     ckj.fill(0);
@@ -103,8 +122,7 @@ export class Moa {
         const logits = this.nets[i].predictCounterfactual(step.features, tf.tensor2d(oh, [A * B, N * A]));
         return tf.softmax(tf.reshape(logits, [A * B * J, A]));
       });
-      const probs = probsT.dataSync() as Float32Array;
-      probsT.dispose();
+      const [probs] = await readAndDispose([probsT]) as Float32Array[];
       const v = kernel.prepare(B, A, J, A);
       for (let b = 0; b < B; b++) {
         for (let alt = 0; alt < A; alt++) {
@@ -208,28 +226,26 @@ export class Moa {
     const ce = tf.neg(tf.sum(tf.mul(logp, tf.tensor2d(target, [T * E * J, A])), 1));
     const counted = weight.reduce((a, x) => a + x, 0);
     const loss = tf.div(tf.sum(tf.mul(ce, w)), Math.max(counted, 1)) as tf.Scalar;
-    // accuracy of the argmax prediction on the counted entries
-    const pred = tf.argMax(logits, 1).dataSync() as Int32Array;
-    let correct = 0;
-    for (let r = 0; r < weight.length; r++) if (weight[r] && target[r * A + pred[r]] === 1) correct++;
-    stats.correct += correct;
+    // accuracy of the argmax prediction on the counted entries, counted once read back (settleMoaStats)
+    if (!stats.pending) throw new Error('Moa.loss: stats.pending must be an array (settleMoaStats counts the predictions)');
+    stats.pending.push({ pred: tf.keep(tf.argMax(logits, 1)), weight, target, A });
     stats.counted += counted;
     return loss;
   }
 
-  state(): { name: string; data: Float32Array; shape: number[] }[] {
+  async state(): Promise<{ name: string; data: Float32Array; shape: number[] }[]> {
     const out: { name: string; data: Float32Array; shape: number[] }[] = [];
-    this.nets.forEach((net, i) => {
-      net.variables.forEach((v, k) => out.push({ name: `moa${i}/w${k}`, data: Float32Array.from(v.dataSync() as Float32Array), shape: v.shape }));
-      out.push({ name: `moa${i}/h`, data: Float32Array.from(this.h[i].dataSync() as Float32Array), shape: this.h[i].shape });
-      out.push({ name: `moa${i}/c`, data: Float32Array.from(this.c[i].dataSync() as Float32Array), shape: this.c[i].shape });
+    for (const [i, net] of this.nets.entries()) {
+      for (const [k, v] of net.variables.entries()) out.push({ name: `moa${i}/w${k}`, data: await read(v), shape: v.shape });
+      out.push({ name: `moa${i}/h`, data: await read(this.h[i]), shape: this.h[i].shape });
+      out.push({ name: `moa${i}/c`, data: await read(this.c[i]), shape: this.c[i].shape });
       const p = this.hasPending ? this.pending?.[i] : undefined;
       if (p) {
         for (const [key, arr] of [['cond', p.cond], ['prior', p.prior], ['taken', p.taken], ['mask', p.mask]] as const) {
           out.push({ name: `moa${i}/pmi/${key}`, data: Float32Array.from(arr), shape: [arr.length] });
         }
       }
-    });
+    }
     return out;
   }
 

@@ -89,10 +89,10 @@ export class Shard {
     const beta = betaAt(cfg, envSteps);
     for (let t = 0; t < cfg.rolloutSteps; t++) {
       const t0 = now();
-      agents.act(obs, this.resets, this.rng, env.actions, { record: true });
+      await agents.act(obs, this.resets, this.rng, env.actions, { record: true });
       this.script?.(env.actions, envSteps / cfg.envs + t);
       if (this.kernel) {
-        agents.influence(env.actions, env.internals.views.visible, this.kernel, this.ck, this.ckj);
+        await agents.influence(env.actions, env.internals.views.visible, this.kernel, this.ck, this.ckj);
         this.window.addInfluence(this.ckj, B);
       }
       const t1 = now();
@@ -116,12 +116,9 @@ export class Shard {
       obs = r.obs;
       this.add('inference', t1 - t0 + (now() - t2));
       this.add('env', t2 - t1);
-      // tfjs-webgpu reads tensors back synchronously through canvases whose GPU memory is only released
-      // once the thread's event loop runs: without a turn of it each step, a rollout runs out of it.
-      if (this.backend === 'webgpu') await new Promise((resolve) => setTimeout(resolve, 0));
     }
     const t3 = now();
-    const bootstrap = agents.bootstrapValues(obs, this.resets);
+    const bootstrap = await agents.bootstrapValues(obs, this.resets);
     const t4 = now();
     const stats = await agents.update(bootstrap, this.rng);
     this.add('inference', t4 - t3);

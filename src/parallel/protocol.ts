@@ -52,7 +52,7 @@ export interface ShardApi {
   /** Playback: loads the weights of a checkpoint (as files) into a one-env batch; answers with its manifest. */
   loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: WorkerInit & { seed?: number }): Promise<CheckpointManifest>;
   /** Playback: `n` steps of the loaded policy, then a frame. */
-  playStep(n: number, agent: number): PlayStep;
+  playStep(n: number, agent: number): Promise<PlayStep>;
   /** Test hook: makes the next start() throw (`throw`) or the worker exit abruptly (`exit`). */
   fault(kind: 'throw' | 'exit'): void;
   dispose(): void;

@@ -122,12 +122,12 @@ export class ShardService implements ShardApi {
     return m;
   }
 
-  playStep(n: number, agent: number): PlayStep {
+  async playStep(n: number, agent: number): Promise<PlayStep> {
     const p = this.play;
     if (!p) throw new Error('worker: no checkpoint loaded for playback');
     if (!Number.isInteger(n) || n < 0 || n > 10_000) throw new InputError(`steps: expected an integer from 0 to 10000, got ${n}`);
     for (let k = 0; k < n; k++) {
-      p.agents.act(p.env.internals.views.obs, p.resets, p.rng, p.env.actions);
+      await p.agents.act(p.env.internals.views.obs, p.resets, p.rng, p.env.actions);
       const r = p.env.step();
       if (r.dones[0]) {
         p.returns.fill(0);

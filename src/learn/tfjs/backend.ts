@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { installKernelFixes } from './kernels.ts';
+import { installKernelFixes, installWebgpuFixes } from './kernels.ts';
 import '../../../build/tfjs-gradients.js';
 
 export type BackendName = 'wasm' | 'webgpu' | 'cpu';
@@ -82,6 +82,7 @@ export async function initBackend(name: BackendName = 'wasm', opts: InitBackendO
         `allowed values: ${ALLOWED} (use 'wasm' or 'cpu' here)`);
     }
     await import('@tensorflow/tfjs-backend-webgpu');
+    installWebgpuFixes();
   }
   silenceCpuNodeBanner();
   const ok = await tf.setBackend(name);
@@ -95,23 +96,22 @@ export async function initBackend(name: BackendName = 'wasm', opts: InitBackendO
 }
 
 /**
- * The learner reads tensors back synchronously (dataSync) between steps. tfjs-webgpu does that through
- * canvases, and in headless Chromium 142 with its software (SwiftShader) adapter the device stops
- * accepting uploads once the event loop has turned after such a read ("createBuffer failed ... when
- * mappedAtCreation == true"; measured in pages and in workers). Check that pattern once, so a run
- * fails at the start with the reason rather than at its first update.
+ * A WebGPU adapter can exist and still fail at work (a software adapter, a lost device). Upload, compute
+ * and read back twice, with a turn of the event loop between, the way the learner works (it reads only
+ * asynchronously: see ./read.ts), so a run fails at the start with the reason rather than at its first
+ * update.
  */
 async function checkWebgpuReadback(): Promise<void> {
   try {
     for (let k = 0; k < 2; k++) {
       const t = tf.tensor1d(new Float32Array(1000).fill(k + 1));
       const y = tf.relu(t);
-      const v = y.dataSync();
+      const v = await y.data();
       tf.dispose([t, y]);
       if (v[0] !== k + 1) throw new Error(`read back ${v[0]}, expected ${k + 1}`);
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
   } catch (e) {
-    throw new Error(`tfjs backend 'webgpu' failed its self-check (a synchronous read back, then an upload): ${(e as Error).message}`);
+    throw new Error(`tfjs backend 'webgpu' failed its self-check (upload, compute, read back): ${(e as Error).message}`);
   }
 }

@@ -10,6 +10,11 @@
  *     that only issues plain matMuls on explicitly transposed operands (this
  *     is backend independent and exact, so it is installed globally).
  *
+ * (c) tfjs-backend-webgpu 4.22's 'AddN' binds every input as a storage buffer of one shader, and a device
+ *     allows maxStorageBuffersPerShaderStage of them (8 by default, the output included): with more
+ *     inputs the sum comes out wrong without an error (measured in Chromium: 8 or more inputs). Its
+ *     Concat splits its inputs into chunks; installWebgpuFixes() makes AddN do the same.
+ *
  * '_FusedMatMul' is NOT overridden: tf.fused.matMul defines its gradient in a
  * customGrad closure inside the op (there is no registered gradient to
  * replace), so training code should use tf.matMul + tf.add instead of
@@ -223,4 +228,50 @@ export function conv2DBackpropFilterViaOps(
   strides: number | [number, number], pad: 'valid' | 'same' | number, dataFormat: 'NHWC' | 'NCHW' = 'NHWC',
 ): tf.Tensor4D {
   return tf.tidy(() => conv2DBackpropFilterImpl(x, dy, { strides, pad, dataFormat, filterShape }) as tf.Tensor4D);
+}
+
+// ---------------------------------------------------------------------------
+// (c) webgpu AddN with more inputs than a shader may bind
+
+let webgpuAddN: tf.KernelFunc | undefined;
+
+/** AddN in chunks of at most maxStorageBuffersPerShaderStage - 1 inputs, summed again until one is left. */
+function addNChunked(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { backend, attrs } = args;
+  const original = webgpuAddN!;
+  const limits = (backend as unknown as { device?: { limits?: { maxStorageBuffersPerShaderStage?: number } } }).device?.limits;
+  const chunk = Math.max(2, (limits?.maxStorageBuffersPerShaderStage ?? 8) - 1);
+  let xs = args.inputs as unknown as tf.TensorInfo[];
+  const partial: tf.TensorInfo[] = [];
+  while (xs.length > chunk) {
+    const next: tf.TensorInfo[] = [];
+    for (let i = 0; i < xs.length; i += chunk) {
+      const part = xs.slice(i, i + chunk);
+      if (part.length === 1) {
+        next.push(part[0]);
+        continue;
+      }
+      const sum = original({ inputs: part as unknown as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
+      partial.push(sum);
+      next.push(sum);
+    }
+    xs = next;
+  }
+  const out = original({ inputs: xs as unknown as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
+  for (const t of partial) (backend as unknown as tf.KernelBackend).disposeData(t.dataId);
+  return out;
+}
+
+/** True when the webgpu AddN kernel is ours. */
+export function webgpuAddNFixInstalled(): boolean {
+  return tf.getKernel(tf.AddN, 'webgpu')?.kernelFunc === addNChunked;
+}
+
+/** Install the webgpu fixes (after '@tensorflow/tfjs-backend-webgpu' has registered its kernels). Idempotent. */
+export function installWebgpuFixes(): void {
+  const k = tf.getKernel(tf.AddN, 'webgpu');
+  if (k == null || k.kernelFunc === addNChunked) return;
+  webgpuAddN = k.kernelFunc;
+  tf.unregisterKernel(tf.AddN, 'webgpu');
+  tf.registerKernel({ kernelName: tf.AddN, backendName: 'webgpu', kernelFunc: addNChunked });
 }

@@ -13,6 +13,7 @@
  * they did to the views of later steps. The paper's MOA (and the SSD repo's) feeds actions into its LSTM.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { read } from './read.ts';
 import { LSTMCell, glorotUniform, mulberry32, type LSTMState } from './lstm.ts';
 
 export interface MoaNetOptions {
@@ -111,7 +112,8 @@ export class MoaNet {
     });
   }
 
-  getWeights(): Float32Array[] { return this.variables.map((v) => Float32Array.from(v.dataSync() as Float32Array)); }
+  /** Copies of all weights, in `variables` order. */
+  getWeights(): Promise<Float32Array[]> { return Promise.all(this.variables.map(read)); }
 
   setWeights(ws: ArrayLike<number>[]): void {
     const vars = this.variables;

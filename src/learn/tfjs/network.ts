@@ -19,6 +19,7 @@
  * tf.fused.matMul) is used so the wasm gradient fix in kernels.ts applies.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { read } from './read.ts';
 import { LSTMCell, glorotUniform, mulberry32, type LSTMState } from './lstm.ts';
 
 export interface AgentNetOptions {
@@ -301,9 +302,9 @@ export class AgentNet {
   }
 
   /** Copies of all weights, in `variables` order. */
-  getWeights(): Float32Array[] {
+  async getWeights(): Promise<Float32Array[]> {
     this.checkAlive();
-    return this.variables.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+    return Promise.all(this.variables.map(read));
   }
 
   setWeights(weights: ArrayLike<number>[]): void {
