@@ -257,7 +257,7 @@ async function start(): Promise<void> {
   }
   session = s;
   ui.backendOut.textContent = (s.backend === 'webgpu' ? 'WebGPU' : s.backend === 'wasm' ? 'WASM' : s.backend) +
-    (s.backendNote ? ' (WebGPU unusable here)' : '');
+    (s.backendFallback === 'software-adapter' ? ' (WebGPU adapter is software)' : s.backendFallback === 'webgpu-failed' ? ' (WebGPU unusable here)' : '');
   ui.backendOut.dataset.backend = s.backend;
   ui.backendOut.title = s.backendNote ?? '';
   ui.workersOut.textContent = String(s.workers);

@@ -5,7 +5,7 @@ import { MODELS, resolveTrainConfig, type TrainConfig, type ModelName } from '..
 import { Trainer, type MetricsRow, type Progress, type TrainSummary } from '../learn/trainer.ts';
 import { encodeCheckpoint, packArchive, type CheckpointManifest } from '../learn/checkpoint-format.ts';
 import { GAMES } from '../env/games.ts';
-import { webgpuAdapterAvailable } from '../learn/tfjs/backend.ts';
+import { webgpuAdapter } from '../learn/tfjs/backend.ts';
 import { InputError } from '../util/errors.ts';
 import { WorkerGroup } from '../parallel/group.ts';
 import { spawnBrowserWorker, spawnBrowserWorkers } from '../parallel/browser.ts';
@@ -30,11 +30,16 @@ export interface SessionOptions {
   extra?: Partial<TrainConfig>;
 }
 
+export type BackendFallback = 'software-adapter' | 'webgpu-failed';
+
 export interface TrainingSession {
   readonly config: TrainConfig;
   /** The tfjs backend the workers use: 'webgpu' or 'wasm'. */
   readonly backend: string;
-  /** Why 'auto' settled on WASM although an adapter exists (WebGPU failed to start), else null. */
+  /** Why 'auto' settled on WASM although an adapter exists, else null: the adapter is a software emulation
+   * ('software-adapter'), or WebGPU failed to start ('webgpu-failed'). */
+  readonly backendFallback: BackendFallback | null;
+  /** The reason, in words (with the error for 'webgpu-failed'), else null. */
   readonly backendNote: string | null;
   readonly workers: number;
   /** Trains until paused or finished; resolves with the summary then. Call again to resume. */
@@ -79,7 +84,8 @@ class Session implements TrainingSession {
   /** Work to do between two updates (checkpoints while training). */
   private queue: (() => Promise<void>)[] = [];
 
-  constructor(private readonly trainer: Trainer, private readonly group: WorkerGroup, readonly backendNote: string | null) {}
+  constructor(private readonly trainer: Trainer, private readonly group: WorkerGroup, readonly backendFallback: BackendFallback | null,
+    readonly backendNote: string | null) {}
 
   get config() { return this.trainer.cfg; }
   get backend() { return this.group.backend; }
@@ -129,25 +135,32 @@ class Session implements TrainingSession {
 export async function startSession(o: SessionOptions): Promise<TrainingSession> {
   checkOptions(o);
   const want = o.backend ?? 'auto';
-  const adapter = want === 'wasm' ? false : await webgpuAdapterAvailable();
-  const backend = want === 'auto' ? (adapter ? 'webgpu' : 'wasm') : want;
-  if (backend === 'webgpu' && !adapter) throw new InputError('backend: this browser gives no WebGPU adapter; choose wasm or auto');
+  const adapter = want === 'wasm' ? { kind: 'none', description: '' } : await webgpuAdapter();
+  // auto: a hardware adapter only. A software one (SwiftShader) trains correctly but about 130x slower than
+  // WASM (BENCHMARKS.md), so it is used only when WebGPU is chosen explicitly.
+  const backend = want === 'auto' ? (adapter.kind === 'hardware' ? 'webgpu' : 'wasm') : want;
+  if (backend === 'webgpu' && adapter.kind === 'none') throw new InputError('backend: this browser gives no WebGPU adapter; choose wasm or auto');
   const configFor = (b: 'wasm' | 'webgpu') => resolveTrainConfig({
     game: o.game, model: o.model, agents: o.agents, seed: o.seed, workers: o.workers,
     envs: o.envs ?? 8 * o.workers, steps: o.steps ?? 1e7, backend: b, ...o.extra,
   });
   const groupFor = async (cfg: TrainConfig) => WorkerGroup.start(cfg, await spawnBrowserWorkers(WORKER_URL, o.workers), { wasmPaths: ASSETS });
-  let cfg = configFor(backend), note: string | null = null, group: WorkerGroup;
+  let cfg = configFor(backend), group: WorkerGroup;
+  let fallback: BackendFallback | null = want === 'auto' && adapter.kind === 'software' ? 'software-adapter' : null;
+  let note = fallback
+    ? `the only WebGPU adapter here is a software emulation (${adapter.description}), much slower than WASM; choose WebGPU in Advanced to use it anyway`
+    : null;
   try {
     group = await groupFor(cfg);
   } catch (e) {
     if (want !== 'auto' || backend !== 'webgpu') throw e;
     // An adapter exists but the learner cannot train on it here: say so, and train on WASM.
+    fallback = 'webgpu-failed';
     note = `WebGPU adapter found but unusable, training on WASM: ${(e as Error).message}`;
     cfg = configFor('wasm');
     group = await groupFor(cfg);
   }
-  return new Session(await Trainer.start(cfg, { group }), group, note);
+  return new Session(await Trainer.start(cfg, { group }), group, fallback, note);
 }
 
 /** Loads a checkpoint (a .tar archive, or the files manifest.json + tensors.bin [+ env.bin] of a checkpoint

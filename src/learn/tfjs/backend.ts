@@ -48,15 +48,28 @@ function silenceCpuNodeBanner(): void {
   if (cpu != null && 'firstUse' in cpu) cpu.firstUse = false;
 }
 
-/** Whether this environment gives a WebGPU adapter. */
-export async function webgpuAdapterAvailable(): Promise<boolean> {
-  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
-  if (gpu == null) return false;
+interface AdapterLike { isFallbackAdapter?: boolean; info?: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string } }
+
+/**
+ * What WebGPU adapter this environment gives: none, a software fallback (e.g. SwiftShader, a CPU
+ * emulation: Chromium's with --enable-unsafe-webgpu and no GPU), or a hardware one; with a description.
+ */
+export async function webgpuAdapter(): Promise<{ kind: 'none' | 'software' | 'hardware'; description: string }> {
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<AdapterLike | null> } } }).navigator?.gpu;
+  if (gpu == null) return { kind: 'none', description: 'no navigator.gpu' };
   try {
-    return (await gpu.requestAdapter()) != null;
-  } catch {
-    return false;
+    const a = await gpu.requestAdapter();
+    if (a == null) return { kind: 'none', description: 'no adapter' };
+    const description = [a.info?.vendor, a.info?.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
+    return { kind: a.info?.isFallbackAdapter || a.isFallbackAdapter ? 'software' : 'hardware', description };
+  } catch (e) {
+    return { kind: 'none', description: `requestAdapter failed: ${(e as Error).message}` };
   }
+}
+
+/** Whether this environment gives a WebGPU adapter (software or hardware). */
+export async function webgpuAdapterAvailable(): Promise<boolean> {
+  return (await webgpuAdapter()).kind !== 'none';
 }
 
 let wasmPathsSet = false;
