@@ -17,22 +17,31 @@ import { evaluateWithMeasures } from '../src/learn/evaluate.ts';
 import { loadRun, renderCurves } from '../src/plot/curves.ts';
 import { Rng } from '../src/util/rng.ts';
 
-const FIELD = ['@@@@@@@@@', '@AAAAAAA@', '@AAAAAAA@', '@AAAAAAA@', '@AAPAPAA@', '@AAAAAAA@', '@AAAAAAA@', '@AAAAAAA@', '@@@@@@@@@'];
-
-test('a hand-built MOA whose influencee copies the influencer gives c = -log pi(a_taken)', async () => {
-  await initBackend('wasm');
-  const B = 3, N = 2, A = 8;
-  const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence-moa', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false });
-  const agents = new Agents(cfg, A, B, N);
-  // Agent 0's policy: logits = log p, whatever it sees.
-  const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
-  const net = agents.groups[0].net;
-  const w = await net.getWeights();
-  const nv = net.variables.length;
-  w[nv - 4].fill(0); // policy weights
-  w[nv - 3].set(p.map(Math.log)); // policy bias
+/** Rewrites group g's network weights: f edits them in place (all of them, in `variables` order), given
+ * their count and the LSTM width. The policy head is w[nv - 4] (weights) and w[nv - 3] (bias). */
+async function editNet(agents: Agents, g: number, f: (w: Float32Array[], nv: number, H: number) => void): Promise<void> {
+  const net = agents.groups[g].net, w = await net.getWeights();
+  f(w, net.variables.length, net.lstmUnits);
   net.setWeights(w);
-  // Agent 0's MOA: agent 1's next action = agent 0's action of this step (logit 30 on the copy).
+}
+
+/** An editNet edit: the policy's logits are log p, whatever the network sees. */
+const policyLogP = (p: number[]) => (w: Float32Array[], nv: number) => {
+  w[nv - 4].fill(0);
+  w[nv - 3].set(p.map(Math.log));
+};
+
+/** An editNet edit for a model I influencee: logit 30 on the action influencer 0 took (head input slot
+ * H + a), whatever else it sees. */
+const copyInfluencer = (A: number) => (w: Float32Array[], nv: number, H: number) => {
+  w[nv - 4].fill(0);
+  w[nv - 3].fill(0);
+  for (let a = 0; a < A; a++) w[nv - 4][(H + a) * A + a] = 30;
+};
+
+/** Agent 0's MOA (2 agents, A actions) predicts that agent 1's next action copies agent 0's action of this
+ * step: logit 30 on the copy, whatever else it sees. */
+async function copyingMoa(agents: Agents, A: number): Promise<void> {
   const moa = agents.moa!.nets[0];
   const mw = (await moa.getWeights()).map((x) => x.fill(0));
   const mv = moa.variables;
@@ -42,6 +51,19 @@ test('a hand-built MOA whose influencee copies the influencer gives c = -log pi(
     mw[mv.length - 2][a * A + a] = 30; // out.w: unit a -> logit of action a of the one other agent
   }
   moa.setWeights(mw);
+}
+
+const FIELD = ['@@@@@@@@@', '@AAAAAAA@', '@AAAAAAA@', '@AAAAAAA@', '@AAPAPAA@', '@AAAAAAA@', '@AAAAAAA@', '@AAAAAAA@', '@@@@@@@@@'];
+
+test('a hand-built MOA whose influencee copies the influencer gives c = -log pi(a_taken)', async () => {
+  await initBackend('wasm');
+  const B = 3, N = 2, A = 8;
+  const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence-moa', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false });
+  const agents = new Agents(cfg, A, B, N);
+  // Agent 0's policy: logits = log p, whatever it sees.
+  const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
+  await editNet(agents, 0, policyLogP(p));
+  await copyingMoa(agents, A);
   const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40);
   const actions = new Uint8Array(B * N);
   await agents.act(obs, new Uint8Array(B).fill(1), new Rng(0), actions);
@@ -63,16 +85,9 @@ test('model I: an influencee whose policy copies the influencer gives the influe
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false });
   const agents = new Agents(cfg, A, B, N);
   const p = [0.05, 0.05, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3];
-  const setHead = async (g: number, edit: (w: Float32Array, b: Float32Array, H: number) => void) => {
-    const net = agents.groups[g].net, w = await net.getWeights(), nv = net.variables.length;
-    w[nv - 4].fill(0);
-    w[nv - 3].fill(0);
-    edit(w[nv - 4], w[nv - 3], net.lstmUnits);
-    net.setWeights(w);
-  };
-  await setHead(0, (_, b) => b.set(p.map(Math.log)));
+  await editNet(agents, 0, policyLogP(p));
   // influencees 1 and 2: logit 30 on the action the influencer took (head input slot H + a)
-  for (const g of [1, 2]) await setHead(g, (w, _, H) => { for (let a = 0; a < A; a++) w[(H + a) * A + a] = 30; });
+  for (const g of [1, 2]) await editNet(agents, g, copyInfluencer(A));
   const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40);
   const actions = new Uint8Array(B * N);
   await agents.act(obs, new Uint8Array(B).fill(1), new Rng(0), actions);
@@ -97,15 +112,10 @@ test('model II: a listener that copies the speaker\'s last symbol gives the spea
   const agents = new Agents(cfg, A, B, N);
   assert.equal(agents.vocab, A, 'the vocabulary defaults to the number of actions');
   const p = [0.4, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
-  const edit = async (g: number, f: (w: Float32Array[], nv: number, H: number) => void) => {
-    const net = agents.groups[g].net, w = await net.getWeights(), nv = net.variables.length;
-    f(w, nv, net.lstmUnits);
-    net.setWeights(w);
-  };
   // speaker 0: message head = log p whatever it sees; its actions ignore what it hears
-  await edit(0, (w, nv) => { w[nv - 4].fill(0); w[nv - 3].set(p.map(Math.log)); w[nv - 8].fill(0); });
+  await editNet(agents, 0, (w, nv) => { policyLogP(p)(w, nv); w[nv - 8].fill(0); });
   // listener 1: its action copies the symbol agent 0 said last step (head input slot H + 0 * V + m)
-  await edit(1, (w, nv, H) => { w[nv - 8].fill(0); w[nv - 7].fill(0); for (let m = 0; m < A; m++) w[nv - 8][(H + m) * A + m] = 30; });
+  await editNet(agents, 1, (w, nv, H) => { w[nv - 8].fill(0); w[nv - 7].fill(0); for (let m = 0; m < A; m++) w[nv - 8][(H + m) * A + m] = 30; });
   const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40);
   const actions = new Uint8Array(B * N), rng = new Rng(3);
   await agents.act(obs, new Uint8Array(B).fill(1), rng, actions);
@@ -202,12 +212,8 @@ test('PMI: model I rewards -log p at the influencee\'s action for a copying infl
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false, divergence: 'pmi' });
   const agents = new Agents(cfg, A, B, N);
   const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
-  for (const [g, f] of [[0, (w: Float32Array[], nv: number) => { w[nv - 4].fill(0); w[nv - 3].set(p.map(Math.log)); }],
-    [1, (w: Float32Array[], nv: number, H: number) => { w[nv - 4].fill(0); w[nv - 3].fill(0); for (let a = 0; a < A; a++) w[nv - 4][(H + a) * A + a] = 30; }]] as const) {
-    const net = agents.groups[g].net, w = await net.getWeights();
-    f(w, net.variables.length, net.lstmUnits);
-    net.setWeights(w);
-  }
+  await editNet(agents, 0, policyLogP(p));
+  await editNet(agents, 1, copyInfluencer(A));
   const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40), actions = new Uint8Array(B * N);
   await agents.act(obs, new Uint8Array(B).fill(1), new Rng(5), actions);
   const kernel = await createInfluenceKernel();
@@ -226,17 +232,8 @@ test('PMI with a MOA: settled one step later with the partner\'s actual action, 
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence-moa', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false, divergence: 'pmi' });
   const agents = new Agents(cfg, A, B, N);
   const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
-  const net = agents.groups[0].net, w = await net.getWeights(), nv = net.variables.length;
-  w[nv - 4].fill(0);
-  w[nv - 3].set(p.map(Math.log));
-  net.setWeights(w);
-  const moa = agents.moa!.nets[0], mv = moa.variables, mw = (await moa.getWeights()).map((x) => x.fill(0));
-  const H = moa.lstmUnits, head = mv[mv.length - 4].shape[1]!;
-  for (let a = 0; a < A; a++) {
-    mw[mv.length - 4][(H + a) * head + a] = 1;
-    mw[mv.length - 2][a * A + a] = 30;
-  }
-  moa.setWeights(mw);
+  await editNet(agents, 0, policyLogP(p));
+  await copyingMoa(agents, A);
   const obs = new Uint8Array(B * N * 7 * 7 * 3).fill(40), actions = new Uint8Array(B * N);
   const kernel = await createInfluenceKernel();
   const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
