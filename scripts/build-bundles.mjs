@@ -89,15 +89,15 @@ const BUNDLES = [
   ['dist/cli.js', 'src/cli/main.ts', {
     ...NODE,
     // Packages with native binaries are loaded at run time from node_modules.
-    external: ['@resvg/resvg-js'],
+    external: ['@resvg/resvg-js', 'webgpu'],
     banner: { js: '#!/usr/bin/env node\n' + NODE_GLOBALS },
   }],
   ['dist/shard-worker.js', 'src/parallel/worker-node.ts', {
     ...NODE,
-    external: ['@resvg/resvg-js'],
+    external: ['@resvg/resvg-js', 'webgpu'],
     banner: { js: NODE_GLOBALS },
   }],
-  ['dist/lib/node.js', 'src/node.ts', { ...NODE, external: DEPENDENCIES, banner: { js: NODE_GLOBALS } }],
+  ['dist/lib/node.js', 'src/node.ts', { ...NODE, external: [...DEPENDENCIES, 'webgpu'], banner: { js: NODE_GLOBALS } }],
   ['dist/lib/browser.js', 'src/index.ts', { ...BROWSER, external: DEPENDENCIES, plugins: [gradientsFromTfjsCore({ external: true })] }],
 ];
 

@@ -4,6 +4,8 @@
 //   paths, no fetch;
 // - build/influence.wasm from assembly/influence.ts (the influence reward, a separate module) and
 //   build/influence-wasm.js, its base64, the same way;
+// - build/learn.wasm from assembly/learn/ (the learner's kernels, instantiated on tfjs's wasm memory) and
+//   build/learn-wasm.js;
 // - build/tfjs-gradients.js: tfjs-core's gradient registrations bundled as one ESM file. tfjs-core ships
 //   them only as an ESM tree with extensionless imports, which Node cannot load from source (its CommonJS
 //   build has no gradients); the bundle registers them in tfjs's global registry, shared by every copy.
@@ -44,6 +46,15 @@ execFileSync(process.execPath, [
   '-O3', '--converge', '--runtime', 'stub', '--enable', 'simd',
 ], { cwd: root, stdio: 'inherit' });
 embed('influence');
+
+// build/learn.wasm: the learner's kernels (assembly/learn/: matrix products, the LSTM over a sequence, the
+// first conv layer), registered with tfjs's wasm backend by src/learn/tfjs/wasm-kernels.ts. It imports its
+// memory (tfjs's) and must own none: --noAssert keeps assertion messages (data segments) out.
+execFileSync(process.execPath, [
+  asc, 'assembly/learn/index.ts', '--config', devNull, '-o', 'build/learn.wasm',
+  '-O3', '--converge', '--runtime', 'stub', '--enable', 'simd', '--importMemory', '--noAssert',
+], { cwd: root, stdio: 'inherit' });
+embed('learn');
 
 const require = createRequire(import.meta.url);
 await build({

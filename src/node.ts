@@ -6,6 +6,10 @@ import { runTrainer, type TrainOptions } from './learn/train.ts';
 import type { TrainConfig } from './learn/config.ts';
 import type { TrainSummary } from './learn/trainer.ts';
 import { InputError } from './util/errors.ts';
+import { setWebgpuProvider } from './learn/tfjs/backend.ts';
+import { provideNodeWebgpu } from './learn/tfjs/node-webgpu.ts';
+
+setWebgpuProvider(provideNodeWebgpu);
 
 export * from './index.ts';
 

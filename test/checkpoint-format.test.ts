@@ -108,9 +108,11 @@ describe('encode / decode', () => {
     assert.throws(() => decodeCheckpoint({ ...files, 'manifest.json': files['manifest.json'].subarray(0, 50) }, 'up'),
       errorLike(/up\/manifest\.json is corrupt or truncated/));
     assert.throws(() => decodeCheckpoint({ ...files, 'manifest.json': bytesOf('{"format":"other","formatVersion":1}') }, 'up'),
-      errorLike(/up\/manifest\.json is not a commons-checkpoint v1 manifest/));
-    assert.throws(() => decodeCheckpoint({ ...files, 'manifest.json': bytesOf('[1,2]') }, 'up'), errorLike(/is not a commons-checkpoint v1 manifest/));
+      errorLike(/up\/manifest\.json is not a commons-checkpoint manifest/));
+    assert.throws(() => decodeCheckpoint({ ...files, 'manifest.json': bytesOf('[1,2]') }, 'up'), errorLike(/is not a commons-checkpoint manifest/));
     const m = JSON.parse(new TextDecoder().decode(files['manifest.json']));
+    assert.throws(() => decodeCheckpoint({ ...files, 'manifest.json': bytesOf(JSON.stringify({ ...m, formatVersion: 7 })) }, 'up'),
+      errorLike(/up\/manifest\.json has format version 7; this commons reads versions 1 and 2/));
     const withManifest = (o: object) => ({ ...files, 'manifest.json': bytesOf(JSON.stringify({ ...m, ...o })) });
     assert.throws(() => decodeCheckpoint(withManifest({ files: null }), 'up'), errorLike(/not a valid commons-checkpoint manifest: 'files' is not an object/));
     assert.throws(() => decodeCheckpoint(withManifest({ files: { 'env.bin': m.files['env.bin'] } }), 'up'), errorLike(/'files' does not list tensors\.bin/));

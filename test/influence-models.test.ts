@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/learn/tfjs/backend.ts';
-import { Agents } from '../src/learn/agents.ts';
+import { Policy } from '../src/learn/policy/policy.ts';
 import { resolveTrainConfig, MODELS } from '../src/learn/config.ts';
 import { createInfluenceKernel } from '../src/core/influence.ts';
 import { createTrainer, resumeTrainer } from '../src/learn/run-dir.ts';
@@ -19,10 +19,10 @@ import { Rng } from '../src/util/rng.ts';
 
 /** Rewrites group g's network weights: f edits them in place (all of them, in `variables` order), given
  * their count and the LSTM width. The policy head is w[nv - 4] (weights) and w[nv - 3] (bias). */
-async function editNet(agents: Agents, g: number, f: (w: Float32Array[], nv: number, H: number) => void): Promise<void> {
-  const net = agents.groups[g].net, w = await net.getWeights();
+async function editNet(agents: Policy, g: number, f: (w: Float32Array[], nv: number, H: number) => void): Promise<void> {
+  const net = agents.net, w = await net.getWeights(g);
   f(w, net.variables.length, net.lstmUnits);
-  net.setWeights(w);
+  net.setWeights(g, w);
 }
 
 /** An editNet edit: the policy's logits are log p, whatever the network sees. */
@@ -41,16 +41,16 @@ const copyInfluencer = (A: number) => (w: Float32Array[], nv: number, H: number)
 
 /** Agent 0's MOA (2 agents, A actions) predicts that agent 1's next action copies agent 0's action of this
  * step: logit 30 on the copy, whatever else it sees. */
-async function copyingMoa(agents: Agents, A: number): Promise<void> {
-  const moa = agents.moa!.nets[0];
-  const mw = (await moa.getWeights()).map((x) => x.fill(0));
+async function copyingMoa(agents: Policy, A: number): Promise<void> {
+  const moa = agents.moa!.net;
+  const mw = (await moa.getWeights(0)).map((x) => x.fill(0));
   const mv = moa.variables;
-  const H = moa.lstmUnits, head = mv[mv.length - 4].shape[1]!;
+  const H = moa.lstmUnits, head = mv[mv.length - 4].shape[2]!;
   for (let a = 0; a < A; a++) {
     mw[mv.length - 4][(H + 0 * A + a) * head + a] = 1; // hidden.w: agent 0's action slot a -> unit a
     mw[mv.length - 2][a * A + a] = 30; // out.w: unit a -> logit of action a of the one other agent
   }
-  moa.setWeights(mw);
+  moa.setWeights(0, mw);
 }
 
 const FIELD = ['@@@@@@@@@', '@AAAAAAA@', '@AAAAAAA@', '@AAAAAAA@', '@AAPAPAA@', '@AAAAAAA@', '@AAAAAAA@', '@AAAAAAA@', '@@@@@@@@@'];
@@ -59,7 +59,7 @@ test('a hand-built MOA whose influencee copies the influencer gives c = -log pi(
   await initBackend('wasm');
   const B = 3, N = 2, A = 8;
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence-moa', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false });
-  const agents = new Agents(cfg, A, B, N);
+  const agents = new Policy(cfg, A, B, N);
   // Agent 0's policy: logits = log p, whatever it sees.
   const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
   await editNet(agents, 0, policyLogP(p));
@@ -83,7 +83,7 @@ test('model I: an influencee whose policy copies the influencer gives the influe
   await initBackend('wasm');
   const B = 3, N = 3, A = 8;
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false });
-  const agents = new Agents(cfg, A, B, N);
+  const agents = new Policy(cfg, A, B, N);
   const p = [0.05, 0.05, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3];
   await editNet(agents, 0, policyLogP(p));
   // influencees 1 and 2: logit 30 on the action the influencer took (head input slot H + a)
@@ -109,7 +109,7 @@ test('model II: a listener that copies the speaker\'s last symbol gives the spea
   await initBackend('wasm');
   const B = 3, N = 2, A = 8;
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence-comm', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false });
-  const agents = new Agents(cfg, A, B, N);
+  const agents = new Policy(cfg, A, B, N);
   assert.equal(agents.vocab, A, 'the vocabulary defaults to the number of actions');
   const p = [0.4, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
   // speaker 0: message head = log p whatever it sees; its actions ignore what it hears
@@ -210,7 +210,7 @@ test('PMI: model I rewards -log p at the influencee\'s action for a copying infl
   await initBackend('wasm');
   const B = 2, N = 2, A = 8;
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false, divergence: 'pmi' });
-  const agents = new Agents(cfg, A, B, N);
+  const agents = new Policy(cfg, A, B, N);
   const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
   await editNet(agents, 0, policyLogP(p));
   await editNet(agents, 1, copyInfluencer(A));
@@ -230,7 +230,7 @@ test('PMI with a MOA: settled one step later with the partner\'s actual action, 
   await initBackend('wasm');
   const B = 3, N = 2, A = 8;
   const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence-moa', agents: N, envs: B, viewRadius: 3, influenceVisibleOnly: false, divergence: 'pmi' });
-  const agents = new Agents(cfg, A, B, N);
+  const agents = new Policy(cfg, A, B, N);
   const p = [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05];
   await editNet(agents, 0, policyLogP(p));
   await copyingMoa(agents, A);
@@ -250,20 +250,26 @@ test('PMI with a MOA: settled one step later with the partner\'s actual action, 
 
 test('broadcast counterfactual heads equal re-running the heads on copied features', async () => {
   await initBackend('wasm');
-  const { AgentNet } = await import('../src/learn/tfjs/network.ts');
-  const { MoaNet } = await import('../src/learn/tfjs/moa.ts');
-  const B = 4, K = 3, E = 10;
-  const net = new AgentNet({ numActions: 8, viewSize: 5, headInputs: E, seed: 3 });
-  const moa = new MoaNet({ numAgents: 3, numActions: 4, inputSize: 54, seed: 4 });
+  const { Population } = await import('../src/learn/policy/population.ts');
+  const { MoaPopulation } = await import('../src/learn/policy/moa-net.ts');
+  const G = 2, S = 4, K = 3, E = 10, H = 128;
+  const net = new Population({ G, numActions: 8, viewSize: 5, headInputs: E, seedOf: (g) => 3 + g });
+  const moa = new MoaPopulation({ G, numAgents: 3, numActions: 4, inputSize: 54, seedOf: (g) => 4 + g });
   const rng = new Rng(9);
   const rand = (n: number) => Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
   tf.tidy(() => {
-    const f = tf.tensor2d(rand(B * 128), [B, 128]);
-    const x = tf.tensor2d(rand(K * B * E), [K * B, E]);
-    const a = net.counterfactualLogits(f, x).dataSync(), b = net.headsFrom(tf.tile(f, [K, 1]) as tf.Tensor2D, x).dataSync();
+    const f = tf.tensor3d(rand(G * S * H), [G, S, H]);
+    const x = tf.tensor3d(rand(K * S * E), [K, S, E]);
+    // reference: the heads on K copies of the features, alternative k's head inputs on copy k
+    const copies = tf.reshape(tf.tile(tf.expandDims(f, 1), [1, K, 1, 1]), [G, K * S, H]) as tf.Tensor3D;
+    const xs = tf.reshape(tf.tile(tf.expandDims(x, 0), [G, 1, 1, 1]), [G, K * S, E]) as tf.Tensor3D;
+    const a = net.counterfactualLogits(f, x).dataSync(), b = net.heads(copies, xs).logits.dataSync();
     a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-5, `policy ${i}: ${v} vs ${b[i]}`));
-    const oh = tf.tensor2d(rand(K * B * 12), [K * B, 12]);
-    const c = moa.predictCounterfactual(f, oh).dataSync(), d = moa.predict(tf.tile(f, [K, 1]) as tf.Tensor2D, oh).dataSync();
+    // a range of networks gives those networks' rows
+    const last = net.counterfactualLogits(tf.slice(f, [1, 0, 0], [1, S, H]) as tf.Tensor3D, x, 1, 2).dataSync();
+    last.forEach((v, i) => assert.ok(Math.abs(v - a[K * S * 8 + i]) < 1e-6));
+    const oh = tf.tensor4d(rand(G * K * S * 12), [G, K, S, 12]);
+    const c = moa.predictCounterfactual(f, oh).dataSync(), d = moa.predict(copies, tf.reshape(oh, [G, K * S, 12]) as tf.Tensor3D).dataSync();
     c.forEach((v, i) => assert.ok(Math.abs(v - d[i]) < 1e-5, `moa ${i}: ${v} vs ${d[i]}`));
   });
   net.dispose();

@@ -50,7 +50,7 @@ describe('data-parallel training in worker threads', () => {
     assert.deepEqual(b, a);
     assert.ok(a[1].episodes === 4 && a[1].collective_return !== null, 'all four envs (two per worker) finished episodes');
     const ck = loadCheckpoint(dir);
-    const weights = ck.tensors.filter((t) => /^net\d+\/w\d+$/.test(t.name));
+    const weights = ck.tensors.filter((t) => /^w\/\d+$/.test(t.name));
     assert.ok(weights.length > 0);
     for (const w of weights) {
       const twin = ck.tensors.find((t) => t.name === `shard1/${w.name}`);

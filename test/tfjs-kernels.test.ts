@@ -7,7 +7,8 @@ import { initBackend } from '../src/learn/tfjs/backend.ts';
 import {
   conv2DBackpropFilterViaOps, convFixInstalled, installKernelFixes, matMulGradFixInstalled, uninstallKernelFixes,
 } from '../src/learn/tfjs/kernels.ts';
-import { mulberry32 } from '../src/learn/tfjs/lstm.ts';
+import { learnKernelsActive } from '../src/learn/tfjs/wasm-kernels.ts';
+import { mulberry32 } from '../src/learn/policy/init.ts';
 
 const TOL = 1e-4;
 
@@ -44,9 +45,10 @@ async function onCpuReference(fn: () => Grads): Promise<Grads> {
   }
 }
 
+/** On wasm, where the learner's BatchMatMul kernel (src/learn/tfjs/wasm-kernels.ts) runs the products. */
 async function onWasm(fn: () => Grads): Promise<Grads> {
   assert.equal(await initBackend('wasm'), 'wasm');
-  assert.ok(convFixInstalled() && matMulGradFixInstalled());
+  assert.ok(convFixInstalled() && learnKernelsActive() && matMulGradFixInstalled());
   return fn();
 }
 

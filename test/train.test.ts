@@ -72,7 +72,7 @@ describe('checkpoints', () => {
     const ckpt = loadCheckpoint(dir);
     assert.equal(ckpt.manifest.envSteps, 400);
     assert.equal(ckpt.manifest.game, 'harvest');
-    const live = await trainer.agents.getState();
+    const live = (await trainer.local.saveState()).tensors;
     assert.deepEqual(ckpt.tensors.map((t) => t.name), live.map((t) => t.name));
     ckpt.tensors.forEach((t, k) => assert.deepEqual(Array.from(t.data), Array.from(live[k].data), t.name));
     assert.deepEqual(Array.from(ckpt.env), Array.from(trainer.env.saveState()));

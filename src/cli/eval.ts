@@ -20,7 +20,7 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
   try {
     const measured = await evaluateWithMeasures(cfg, agents, { episodes, greedy: values.greedy, seed });
     const stats = measured.episodes;
-    const rows = stats.map((s, k) => episodeJson(seed + Math.floor(k / agents.numEnvs), s));
+    const rows = stats.map((s, k) => episodeJson(seed + Math.floor(k / agents.B), s));
     const mean = (f: (r: (typeof rows)[number]) => number | null) => {
       const xs = rows.map(f).filter((x): x is number => x !== null);
       return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;

@@ -10,6 +10,10 @@ import { plotCommand, PLOT_HELP } from './plot.ts';
 import { serveCommand, SERVE_HELP } from './serve.ts';
 import { UsageError } from './args.ts';
 import { InputError } from '../util/errors.ts';
+import { setWebgpuProvider } from '../learn/tfjs/backend.ts';
+import { provideNodeWebgpu } from '../learn/tfjs/node-webgpu.ts';
+
+setWebgpuProvider(provideNodeWebgpu);
 
 const HELP = `commons: Harvest and Cleanup (sequential social dilemmas) in WebAssembly, and agents that learn in them.
 

@@ -11,7 +11,10 @@ import { InputError } from '../util/errors.ts';
 import { sha256Hex } from '../util/sha256.ts';
 
 export const CHECKPOINT_FORMAT = 'commons-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+/** 2: one stacked tensor per layer for all networks (the batched population, commons 0.2). 1: one set of
+ * tensors per network (commons 0.1); still read, for its weights (evaluation, rendering, playback). */
+export const CHECKPOINT_VERSION = 2;
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 /** The files of one checkpoint, in the order they are written and archived (manifest first, so a reader of a
  * stream meets it before the data it describes). */
@@ -108,8 +111,11 @@ export function decodeCheckpoint(files: Record<string, Uint8Array>, where: strin
   } catch (e) {
     throw new InputError(`checkpoint: ${mpath} is corrupt or truncated (${(e as Error).message})`);
   }
-  if (!isObject(manifest) || manifest.format !== CHECKPOINT_FORMAT || manifest.formatVersion !== CHECKPOINT_VERSION) {
-    throw new InputError(`checkpoint: ${mpath} is not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} manifest`);
+  if (!isObject(manifest) || manifest.format !== CHECKPOINT_FORMAT) {
+    throw new InputError(`checkpoint: ${mpath} is not a ${CHECKPOINT_FORMAT} manifest`);
+  }
+  if (!READABLE_VERSIONS.includes(manifest.formatVersion)) {
+    throw new InputError(`checkpoint: ${mpath} has format version ${JSON.stringify(manifest.formatVersion)}; this commons reads versions ${READABLE_VERSIONS.join(' and ')}`);
   }
   // A manifest that parses but lacks the index would otherwise fail later with a TypeError; files from a
   // browser upload can be anything, so say what is wrong with it.

@@ -6,8 +6,9 @@ import { InputError } from '../util/errors.ts';
 import { GAMES, type GameName } from '../env/games.ts';
 import type { BackendName } from './tfjs/backend.ts';
 
-export const MODELS = ['a2c', 'inequity-aversion', 'visible-actions', 'influence', 'comm', 'influence-comm', 'moa', 'influence-moa'] as const;
-export type ModelName = (typeof MODELS)[number];
+import { MODELS, modelSpec, type ModelName } from './models.ts';
+
+export { MODELS, type ModelName };
 export const ALGOS = ['a2c', 'ppo'] as const;
 export type AlgoName = (typeof ALGOS)[number];
 export const BACKENDS = ['wasm', 'webgpu', 'cpu'] as const;
@@ -183,15 +184,15 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
     }
   }
   if (c.influenceEnd < c.influenceStart) throw new InputError(`influenceEnd: must be >= influenceStart (${c.influenceStart}), got ${c.influenceEnd}`);
-  const influenceModel = ['visible-actions', 'influence', 'comm', 'influence-comm', 'moa', 'influence-moa'].includes(c.model);
-  if (influenceModel && c.shareParams) {
+  const spec = modelSpec(c.model);
+  if (spec.independentOnly && c.shareParams) {
     throw new InputError(`shareParams: model '${c.model}' needs each agent's own network; use independent learners (no --share-params)`);
   }
-  if ((c.model === 'visible-actions' || c.model === 'influence') && c.influencers >= c.agents) {
+  if (spec.conditionsOnInfluencers && c.influencers >= c.agents) {
     throw new InputError(`influencers: model '${c.model}' needs at least one influencee; influencers must be from 1 to ${c.agents - 1} with ${c.agents} agents, got ${c.influencers}`);
   }
-  if ((c.model === 'moa' || c.model === 'influence-moa') && c.agents < 2) {
-    throw new InputError(`agents: model '${c.model}' models the other agents and needs at least 2 agents, got ${c.agents}`);
+  if (c.agents < spec.minAgents) {
+    throw new InputError(`agents: model '${c.model}' needs at least ${spec.minAgents} agents, got ${c.agents}`);
   }
   if (c.workers > 0 && c.envs % c.workers !== 0) {
     throw new InputError(`workers: each worker steps an equal share of the environments; workers must divide envs (${c.envs}), got ${c.workers}`);

@@ -4,8 +4,11 @@
 import { createVecEnv, type EpisodeStats } from '../env/vec-env.ts';
 import { gameInfo } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
-import { Agents, measuresInfluence } from './agents.ts';
 import type { TrainConfig } from './config.ts';
+import { Policy } from './policy/policy.ts';
+import { Play } from './play.ts';
+import { modelSpec } from './models.ts';
+import { loadWeights } from './learner.ts';
 import { loadCheckpoint, checkCompatible } from './checkpoint.ts';
 import { initBackend } from './tfjs/backend.ts';
 import { readRunConfig } from './run-dir.ts';
@@ -25,7 +28,7 @@ export interface EvalOptions {
 }
 
 /** Plays `episodes` episodes with `agents`; returns their statistics in order. */
-export async function evaluate(cfg: TrainConfig, agents: Agents, opts: EvalOptions): Promise<EpisodeStats[]> {
+export async function evaluate(cfg: TrainConfig, agents: Policy, opts: EvalOptions): Promise<EpisodeStats[]> {
   return (await evaluateWithMeasures(cfg, agents, opts)).episodes;
 }
 
@@ -38,12 +41,11 @@ export interface EvalMeasures {
 }
 
 /** As evaluate(), also measuring influence (MOA models) and instantaneous coordination of the actions. */
-export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opts: EvalOptions): Promise<EvalMeasures> {
-  const B = agents.numEnvs, N = cfg.agents;
+export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opts: EvalOptions): Promise<EvalMeasures> {
+  const B = agents.B, N = cfg.agents;
   const rng = new Rng(opts.seed ?? 0, 2);
   const out: EpisodeStats[] = [];
-  const kernel = measuresInfluence(cfg.model) ? await createInfluenceKernel() : undefined;
-  const ck = new Float32Array(B * N), ckj = new Float32Array(B * N * N);
+  const kernel = modelSpec(cfg.model).influence !== 'none' ? await createInfluenceKernel() : undefined;
   const influenceSum = new Float64Array(N * N);
   let influenceSteps = 0;
   // Actions of every played episode, one stream of T*N per env, concatenated episode by episode.
@@ -54,25 +56,23 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Agents, opt
     game: cfg.game, numEnvs: B, numAgents: cfg.agents, seed: opts.seed ?? 0, map: cfg.map,
     viewRadius: cfg.viewRadius, episodeLength: cfg.episodeLength,
   });
+  const play = new Play(env, agents, kernel);
   try {
     for (let wave = 0; out.length < opts.episodes; wave++) {
-      let r = env.reset((opts.seed ?? 0) + wave);
+      env.reset((opts.seed ?? 0) + wave);
       agents.resetState();
-      const resets = new Uint8Array(B).fill(1);
+      play.resets.fill(1);
       if (opts.onFrame) opts.onFrame(env.renderWorld(0));
       const waveActions = new Uint8Array(cfg.episodeLength * B * N);
       const waveSymbols = agents.vocab ? new Uint8Array(cfg.episodeLength * B * N) : undefined;
       for (let t = 0; t < cfg.episodeLength; t++) {
-        await agents.act(r.obs, resets, rng, env.actions, { greedy: opts.greedy });
+        await play.step(rng, { greedy: opts.greedy });
         if (kernel) {
-          await agents.influence(env.actions, env.internals.views.visible, kernel, ck, ckj);
-          for (let b = 0; b < B; b++) for (let k = 0; k < N * N; k++) influenceSum[k] += ckj[b * N * N + k];
+          for (let b = 0; b < B; b++) for (let k = 0; k < N * N; k++) influenceSum[k] += play.ckj[b * N * N + k];
           influenceSteps += B;
         }
         waveActions.set(env.actions, t * B * N);
         waveSymbols?.set(agents.symbols, t * B * N);
-        r = env.step();
-        resets.fill(0);
         if (opts.onFrame) opts.onFrame(env.renderWorld(0));
       }
       for (let b = 0; b < B && out.length < opts.episodes; b++) {
@@ -104,7 +104,7 @@ export async function loadPolicy(runDir: string, opts: { checkpoint?: string; ba
   const ckpt = loadCheckpoint(runDir, opts.checkpoint);
   checkCompatible(ckpt.manifest, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, ckpt.dir);
   await initBackend(cfg.backend);
-  const agents = new Agents(cfg, gameInfo(cfg.game).actionNames.length, opts.batch, cfg.agents);
-  await agents.setState(ckpt.tensors, true);
+  const agents = new Policy(cfg, gameInfo(cfg.game).actionNames.length, opts.batch, cfg.agents);
+  loadWeights(agents, ckpt);
   return { cfg, agents, checkpoint: ckpt.manifest.id, envSteps: ckpt.manifest.envSteps };
 }

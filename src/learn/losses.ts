@@ -5,11 +5,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readAndDispose } from './tfjs/read.ts';
 
+/** Loss terms; with logits [..., M, A] each is a mean over the M samples, shaped [...] (one per network
+ * for a population's [G, M, A]; a scalar for [M, A]). */
 export interface LossParts {
-  total: tf.Scalar;
-  policy: tf.Scalar;
-  value: tf.Scalar;
-  entropy: tf.Scalar;
+  total: tf.Tensor;
+  policy: tf.Tensor;
+  value: tf.Tensor;
+  entropy: tf.Tensor;
 }
 
 export interface LossCoefs {
@@ -17,28 +19,29 @@ export interface LossCoefs {
   entropyCoef: number;
 }
 
-function logProbsOf(logits: tf.Tensor2D, actions: tf.Tensor1D): { logp: tf.Tensor2D; taken: tf.Tensor1D } {
-  const logp = tf.logSoftmax(logits) as tf.Tensor2D;
-  const taken = tf.sum(tf.mul(logp, tf.oneHot(actions, logits.shape[1])), 1) as tf.Tensor1D;
+function logProbsOf(logits: tf.Tensor, actions: tf.Tensor): { logp: tf.Tensor; taken: tf.Tensor } {
+  const A = logits.shape[logits.rank - 1];
+  const logp = tf.logSoftmax(logits);
+  const taken = tf.sum(tf.mul(logp, tf.oneHot(actions, A)), -1);
   return { logp, taken };
 }
 
-/** Mean entropy of the categorical distributions given by `logp` (log probabilities). */
-function meanEntropy(logp: tf.Tensor2D): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logp), logp), 1))) as tf.Scalar;
+/** Mean entropy over the samples of the categorical distributions given by `logp` (log probabilities). */
+function meanEntropy(logp: tf.Tensor): tf.Tensor {
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logp), logp), -1), -1));
 }
 
 /**
  * A2C (Mnih et al. 2016): policy = -mean(log pi(a|s) * A), value = 0.5 mean((R - V)^2),
  * total = policy + valueCoef * value - entropyCoef * entropy.
  */
-export function a2cLoss(logits: tf.Tensor2D, values: tf.Tensor1D, actions: tf.Tensor1D, advantages: tf.Tensor1D,
-  returns: tf.Tensor1D, c: LossCoefs): LossParts {
+export function a2cLoss(logits: tf.Tensor, values: tf.Tensor, actions: tf.Tensor, advantages: tf.Tensor,
+  returns: tf.Tensor, c: LossCoefs): LossParts {
   const { logp, taken } = logProbsOf(logits, actions);
-  const policy = tf.neg(tf.mean(tf.mul(taken, advantages))) as tf.Scalar;
-  const value = tf.mul(0.5, tf.mean(tf.square(tf.sub(returns, values)))) as tf.Scalar;
+  const policy = tf.neg(tf.mean(tf.mul(taken, advantages), -1));
+  const value = tf.mul(0.5, tf.mean(tf.square(tf.sub(returns, values)), -1));
   const entropy = meanEntropy(logp);
-  const total = tf.sub(tf.add(policy, tf.mul(c.valueCoef, value)), tf.mul(c.entropyCoef, entropy)) as tf.Scalar;
+  const total = tf.sub(tf.add(policy, tf.mul(c.valueCoef, value)), tf.mul(c.entropyCoef, entropy));
   return { total, policy, value, entropy };
 }
 
@@ -47,17 +50,37 @@ export function a2cLoss(logits: tf.Tensor2D, values: tf.Tensor1D, actions: tf.Te
  * policy = -mean(min(r A, clip(r, 1 - eps, 1 + eps) A)), value = 0.5 mean((R - V)^2) (unclipped),
  * total = policy + valueCoef * value - entropyCoef * entropy.
  */
-export function ppoLoss(logits: tf.Tensor2D, values: tf.Tensor1D, actions: tf.Tensor1D, oldLogp: tf.Tensor1D,
-  advantages: tf.Tensor1D, returns: tf.Tensor1D, clip: number, c: LossCoefs): LossParts {
+export function ppoLoss(logits: tf.Tensor, values: tf.Tensor, actions: tf.Tensor, oldLogp: tf.Tensor,
+  advantages: tf.Tensor, returns: tf.Tensor, clip: number, c: LossCoefs): LossParts {
   const { logp, taken } = logProbsOf(logits, actions);
   const ratio = tf.exp(tf.sub(taken, oldLogp));
   const unclipped = tf.mul(ratio, advantages);
   const clipped = tf.mul(tf.clipByValue(ratio, 1 - clip, 1 + clip), advantages);
-  const policy = tf.neg(tf.mean(tf.minimum(unclipped, clipped))) as tf.Scalar;
-  const value = tf.mul(0.5, tf.mean(tf.square(tf.sub(returns, values)))) as tf.Scalar;
+  const policy = tf.neg(tf.mean(tf.minimum(unclipped, clipped), -1));
+  const value = tf.mul(0.5, tf.mean(tf.square(tf.sub(returns, values)), -1));
   const entropy = meanEntropy(logp);
-  const total = tf.sub(tf.add(policy, tf.mul(c.valueCoef, value)), tf.mul(c.entropyCoef, entropy)) as tf.Scalar;
+  const total = tf.sub(tf.add(policy, tf.mul(c.valueCoef, value)), tf.mul(c.entropyCoef, entropy));
   return { total, policy, value, entropy };
+}
+
+/**
+ * Clips each network's gradients to L2 norm at most maxNorm (0 = no clipping), given gradients stacked
+ * over G networks ([G, ...] each, G = shape[0] of every one): the norm of network g is taken over slice g
+ * of every gradient. Returns the clipped gradients (the inputs are disposed) and the norms before [G].
+ */
+export async function clipPerNetwork(grads: tf.Tensor[], maxNorm: number): Promise<{ grads: tf.Tensor[]; norms: Float32Array }> {
+  const G = grads[0].shape[0];
+  const sqT = tf.tidy(() => tf.addN(grads.map((g) => (g.rank === 1 ? tf.square(g) : tf.sum(tf.square(g), Array.from({ length: g.rank - 1 }, (_, k) => k + 1))))));
+  const [sq] = await readAndDispose([sqT]);
+  const norms = sq!.map(Math.sqrt);
+  if (maxNorm <= 0 || norms.every((n) => n <= maxNorm)) return { grads, norms };
+  const scale = Float32Array.from(norms, (n) => (n <= maxNorm ? 1 : maxNorm / n));
+  const out = tf.tidy(() => {
+    const s = tf.tensor1d(scale);
+    return grads.map((g) => tf.mul(g, tf.reshape(s, [G, ...new Array(g.rank - 1).fill(1)])));
+  });
+  tf.dispose(grads);
+  return { grads: out, norms };
 }
 
 /** Scales gradients so their global L2 norm is at most maxNorm (0 = no clipping); returns the norm before. */

@@ -3,17 +3,25 @@
 // shard of envs / W environments, the envs [index * B, (index + 1) * B) of the whole batch (their
 // generators are seeded by their index in the whole, so a shard replays exactly those envs).
 //
-// Every shard holds a full replica of the networks and optimisers: all start from the same seed, and in
+// Every shard holds a full replica of the networks and optimiser: all start from the same seed, and in
 // data-parallel training they apply the same averaged gradients, so the replicas stay identical.
 
 import { createVecEnv, type VecEnv } from '../env/vec-env.ts';
 import { Rng } from '../util/rng.ts';
 import type { TrainConfig } from './config.ts';
-import { Agents, measuresInfluence, type UpdateStats } from './agents.ts';
-import { createInfluenceKernel, type InfluenceKernel } from '../core/influence.ts';
-import { InequityAversion, type ShapingTerm } from './shaping.ts';
+import { Policy } from './policy/policy.ts';
+import { Learner, type UpdateStats } from './learner.ts';
+import { Rollout } from './rollout.ts';
+import { Play } from './play.ts';
+import { rewardTerms, type RewardTerm } from './rewards.ts';
+import { a2cUpdate } from './algos/a2c.ts';
+import { ppoUpdate } from './algos/ppo.ts';
+import { createInfluenceKernel } from '../core/influence.ts';
 import { initBackend, type BackendName, type InitBackendOptions } from './tfjs/backend.ts';
 import { Window, type WindowState } from './window.ts';
+import { modelSpec } from './models.ts';
+
+export { betaAt } from './rewards.ts';
 
 /** Everything a shard needs to continue exactly, as plain data. */
 export interface ShardState {
@@ -27,39 +35,20 @@ export interface ShardState {
 
 const now = () => performance.now() / 1000;
 
-/** The influence reward weight in force at `envSteps` (steps of the whole run): 0 until influenceStart, then a
- * linear ramp to influenceBeta at influenceEnd; always 0 for models without an influence reward. */
-export function betaAt(c: TrainConfig, envSteps: number): number {
-  if (c.model !== 'influence-moa' && c.model !== 'influence' && c.model !== 'influence-comm') return 0;
-  if (envSteps < c.influenceStart) return 0;
-  if (envSteps >= c.influenceEnd || c.influenceEnd === c.influenceStart) return c.influenceBeta;
-  return (c.influenceBeta * (envSteps - c.influenceStart)) / (c.influenceEnd - c.influenceStart);
-}
-
 export class Shard {
   /** Seconds spent in environment steps, in acting (inference) and in updates. */
   readonly time = { env: 0, inference: 0, update: 0 };
   window: Window;
-  readonly resets: Uint8Array;
-  private readonly shaped: Float32Array;
-  private readonly ck: Float32Array;
-  private readonly ckj: Float32Array;
-  private readonly bonus: Float32Array;
-
-  /** Test hook: called after the agents choose actions [B*N] and before anything uses them, e.g. to script
-   * an agent's behaviour; t counts rollout steps of the whole run. */
-  script?: (actions: Uint8Array, t: number) => void;
+  readonly rollout: Rollout;
 
   private constructor(readonly cfg: TrainConfig, readonly index: number, readonly count: number, readonly env: VecEnv,
-    readonly agents: Agents, readonly rng: Rng, readonly shaping: ShapingTerm[], readonly backend: BackendName,
-    readonly kernel?: InfluenceKernel) {
-    const B = env.spec.numEnvs, N = cfg.agents;
-    this.ck = new Float32Array(B * N);
-    this.ckj = new Float32Array(B * N * N);
-    this.bonus = new Float32Array(B * N);
-    this.shaped = new Float32Array(B * N);
-    this.resets = new Uint8Array(B).fill(1);
-    this.window = new Window(N);
+    readonly policy: Policy, readonly learner: Learner, readonly play: Play, readonly rng: Rng, readonly terms: RewardTerm[],
+    readonly backend: BackendName) {
+    this.window = new Window(cfg.agents);
+    const p = policy;
+    this.rollout = new Rollout(p.G, cfg.rolloutSteps, p.S, p.obsSize, {
+      condWidth: p.condWidth, messages: p.vocab > 0, moa: p.moa ? { B: env.spec.numEnvs, N: cfg.agents } : undefined,
+    });
   }
 
   /** Shard `index` of `count` for a resolved configuration (cfg.envs must divide by count). */
@@ -71,57 +60,38 @@ export class Shard {
       game: cfg.game, numEnvs: B, numAgents: cfg.agents, seed: cfg.seed, firstEnv: index * B, map: cfg.map,
       viewRadius: cfg.viewRadius, episodeLength: cfg.episodeLength,
     });
-    const agents = new Agents(cfg, env.spec.numActions, B, cfg.agents);
-    const shaping: ShapingTerm[] = cfg.model === 'inequity-aversion'
-      ? [new InequityAversion(B, cfg.agents, { alpha: cfg.iaAlpha, beta: cfg.iaBeta })]
-      : [];
-    const kernel = measuresInfluence(cfg.model) ? await createInfluenceKernel() : undefined;
+    const policy = new Policy(cfg, env.spec.numActions, B, cfg.agents);
+    const learner = new Learner(cfg, policy);
+    const kernel = modelSpec(cfg.model).influence !== 'none' ? await createInfluenceKernel() : undefined;
+    const play = new Play(env, policy, kernel);
     // Shard 0 draws from the stream a single-process run uses, so one worker replays a run without workers.
-    return new Shard(cfg, index, count, env, agents, new Rng(cfg.seed, 1 + index), shaping, backend, kernel);
+    return new Shard(cfg, index, count, env, policy, learner, play, new Rng(cfg.seed, 1 + index),
+      rewardTerms(cfg, B, cfg.agents, policy.influenceLags), backend);
   }
 
-  /** One rollout and one update; `envSteps` counts the whole run's env steps before it (for the beta schedule). */
+  /** The agents (tests and tools reach the networks through it). */
+  get agents(): Policy { return this.policy; }
+
+  /** Test hook: see Play.script. */
+  set script(f: ((actions: Uint8Array, t: number) => void) | undefined) { this.play.script = f; }
+
+  /** One rollout and one update; `envSteps` counts the whole run's env steps before it (for reward schedules). */
   async iterate(envSteps: number): Promise<UpdateStats> {
-    const { env, agents, cfg } = this;
+    const { env, policy, cfg, play, rollout } = this;
     const B = env.spec.numEnvs;
-    agents.beginRollout();
-    let obs: Uint8Array = env.internals.views.obs;
-    const beta = betaAt(cfg, envSteps);
+    const before = { ...play.time };
+    policy.beginRollout(rollout);
     for (let t = 0; t < cfg.rolloutSteps; t++) {
-      const t0 = now();
-      await agents.act(obs, this.resets, this.rng, env.actions, { record: true });
-      this.script?.(env.actions, envSteps / cfg.envs + t);
-      if (this.kernel) {
-        await agents.influence(env.actions, env.internals.views.visible, this.kernel, this.ck, this.ckj);
-        this.window.addInfluence(this.ckj, B);
-      }
-      const t1 = now();
-      const r = env.step();
-      const t2 = now();
-      this.shaped.set(r.rewards);
-      for (const term of this.shaping) term.apply(r.rewards, r.dones, this.shaped);
-      if (beta > 0) {
-        // Model II: the influence belongs to the symbols of the previous step and rewards the message head
-        // only (the action head keeps the environment reward); models I and III reward the actions.
-        const clip = cfg.influenceClip, bonus = this.bonus;
-        for (let k = 0; k < bonus.length; k++) bonus[k] = beta * Math.min(Math.max(this.ck[k], 0), clip);
-        if (cfg.model === 'influence-comm') agents.addBonusToPreviousStep(bonus, 'messages');
-        else if (agents.influenceLags) agents.addBonusToPreviousStep(bonus, 'actions');
-        else for (let k = 0; k < bonus.length; k++) this.shaped[k] += bonus[k];
-      }
-      agents.record(this.shaped, r.dones, this.kernel ? { actions: env.actions, visible: r.visible } : undefined, r.rewards);
+      const r = await play.step(this.rng, { rollout, terms: this.terms, envSteps: envSteps + t * cfg.envs });
+      if (play.kernel) this.window.addInfluence(play.ckj, B);
       for (let b = 0; b < B; b++) if (r.dones[b]) this.window.addEpisode(env.lastEpisode(b)!);
-      agents.resetEnded(r.dones);
-      this.resets.set(r.dones);
-      obs = r.obs;
-      this.add('inference', t1 - t0 + (now() - t2));
-      this.add('env', t2 - t1);
     }
     const t3 = now();
-    const bootstrap = await agents.bootstrapValues(obs, this.resets);
+    const boot = await policy.bootstrap(env.internals.views.obs, play.resets);
     const t4 = now();
-    const stats = await agents.update(bootstrap, this.rng);
-    this.add('inference', t4 - t3);
+    const stats = cfg.algo === 'ppo' ? await ppoUpdate(policy, this.learner, rollout, boot, this.rng) : await a2cUpdate(policy, this.learner, rollout, boot);
+    this.add('inference', play.time.inference - before.inference + (t4 - t3));
+    this.add('env', play.time.env - before.env);
     this.add('update', now() - t4);
     this.window.agentSteps += B * cfg.rolloutSteps * cfg.agents;
     return stats;
@@ -141,22 +111,26 @@ export class Shard {
 
   async saveState(): Promise<ShardState> {
     return {
-      tensors: await this.agents.getState(), env: this.env.saveState(), rng: this.rng.getState(),
-      shaping: this.shaping.map((s) => s.getState()), resets: Array.from(this.resets), window: this.window.toJSON(),
+      tensors: [...await this.learner.getState(), ...await this.policy.getState()], env: this.env.saveState(), rng: this.rng.getState(),
+      shaping: this.terms.map((s) => s.getState()), resets: Array.from(this.play.resets), window: this.window.toJSON(),
     };
   }
 
   async loadState(s: ShardState): Promise<void> {
-    await this.agents.setState(s.tensors);
+    const byName = new Map(s.tensors.map((x) => [x.name, x]));
+    await this.learner.setState(byName);
+    this.policy.setState(byName);
     this.env.loadState(s.env);
     this.rng.setState(s.rng);
-    this.shaping.forEach((term, k) => term.setState(s.shaping[k]));
-    this.resets.set(s.resets);
+    this.terms.forEach((term, k) => term.setState(s.shaping[k] ?? []));
+    this.play.resets.set(s.resets);
     this.window = Window.from(this.cfg.agents, s.window);
   }
 
   dispose(): void {
-    this.agents.dispose();
+    this.rollout.disposeStates();
+    this.learner.dispose();
+    this.policy.dispose();
     this.env.close();
   }
 }

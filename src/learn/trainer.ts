@@ -10,9 +10,11 @@
 import { gameInfo } from '../env/games.ts';
 import type { VecEnv } from '../env/vec-env.ts';
 import { resolveTrainConfig, type TrainConfig } from './config.ts';
-import type { Agents, UpdateStats } from './agents.ts';
-import { measuresInfluence, usesMoa } from './agents.ts';
-import type { CheckpointData, LoadedCheckpoint, SaveHook } from './checkpoint-format.ts';
+import type { UpdateStats } from './learner.ts';
+import type { Policy } from './policy/policy.ts';
+import { modelSpec } from './models.ts';
+import { CHECKPOINT_VERSION, type CheckpointData, type LoadedCheckpoint, type SaveHook } from './checkpoint-format.ts';
+import { InputError } from '../util/errors.ts';
 import { Shard, betaAt, type ShardState } from './shard.ts';
 import { Window, round, type MetricsRow, type WindowState } from './window.ts';
 
@@ -118,6 +120,10 @@ export class Trainer {
 
   /** Continues a run from a checkpoint; the group must be built for the checkpoint's configuration. */
   static async restore(cfg: TrainConfig, ckpt: LoadedCheckpoint, opts: TrainerOptions = {}): Promise<Trainer> {
+    if (ckpt.manifest.formatVersion !== CHECKPOINT_VERSION) {
+      throw new InputError(`checkpoint: ${ckpt.dir} has format version ${ckpt.manifest.formatVersion} (one network per agent, commons 0.1); ` +
+        `this version resumes format ${CHECKPOINT_VERSION} only. Its weights still load: eval, render and the web app's player accept it`);
+    }
     const t = await Trainer.start(cfg, opts);
     try {
       const s = ckpt.manifest.trainer as {
@@ -157,7 +163,7 @@ export class Trainer {
     if (!(this.group instanceof LocalGroup)) throw new Error('trainer: this run uses workers; its shards live there');
     return this.group.shard;
   }
-  get agents(): Agents { return this.local.agents; }
+  get agents(): Policy { return this.local.policy; }
   get env(): VecEnv { return this.local.env; }
 
   /** The influence reward weight in force at the current step (see betaAt). */
@@ -183,7 +189,7 @@ export class Trainer {
     for (const w of await this.group.takeWindows()) this.window.add(w);
     const c = this.cfg;
     const row = this.window.row(this.envSteps, this.envSteps * c.agents, this.updates, now() - this.wall0, this.busy - this.iterWall,
-      this.group.size, measuresInfluence(c.model) ? { beta: this.beta(), numActions: gameInfo(c.game).actionNames.length, moa: usesMoa(c.model) } : {});
+      this.group.size, modelSpec(c.model).influence !== 'none' ? { beta: this.beta(), numActions: gameInfo(c.game).actionNames.length, moa: modelSpec(c.model).moa } : {});
     this.iterWall = this.busy;
     this.store?.appendMetrics(row);
     if (row.collective_return !== null) this.best = Math.max(this.best ?? -Infinity, row.collective_return);

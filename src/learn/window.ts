@@ -3,7 +3,7 @@
 // shard order, so a run's metrics are a function of its configuration) when it writes a line.
 
 import type { EpisodeStats } from '../env/vec-env.ts';
-import type { UpdateStats } from './agents.ts';
+import type { UpdateStats } from './learner.ts';
 
 /** One line of metrics.jsonl. Fields that depend on wall-clock time are grouped under `timing`. */
 export interface MetricsRow {

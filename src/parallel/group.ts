@@ -5,7 +5,7 @@
 
 import * as Comlink from 'comlink';
 import type { TrainConfig } from '../learn/config.ts';
-import type { UpdateStats } from '../learn/agents.ts';
+import type { UpdateStats } from '../learn/learner.ts';
 import type { ShardState } from '../learn/shard.ts';
 import type { ShardGroup } from '../learn/trainer.ts';
 import type { WindowState } from '../learn/window.ts';
@@ -69,9 +69,10 @@ export class WorkerGroup implements ShardGroup {
 
   async iterate(envSteps: number): Promise<UpdateStats> {
     let events: ShardEvent[] = await this.all<ShardEvent>((api) => api.start(envSteps));
-    while (events[0].kind === 'grads') {
+    while (events[0].kind === 'gradient') {
+      const first = events[0];
       const grads = events.map((e, i) => {
-        if (e.kind !== 'grads' || e.group !== (events[0] as { group: number }).group || e.grads.length !== (events[0] as { grads: Float32Array }).grads.length) {
+        if (e.kind !== 'gradient' || e.step !== first.step || e.grads.length !== first.grads.length) {
           throw new WorkerError(i, 'its update went out of step with worker 0 (replicas differ)');
         }
         return e.grads;

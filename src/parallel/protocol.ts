@@ -2,20 +2,28 @@
 // module Web Worker. A worker owns one environment shard (its WebAssembly env batch, its agents and its
 // own tfjs backend) or, for playback, a policy loaded from a checkpoint.
 //
-// Data-parallel updates are a conversation: start() runs the rollout and the update until the learner
-// needs its first averaged gradient, and answers with its own gradient; reduce() brings the average and
-// answers with the next gradient, until the update is done. Gradients and states cross as transferred
-// buffers, a few calls per update.
+// Data-parallel updates are a conversation, spelled out in the types below:
+//
+//   trainer                                  worker
+//   start(envSteps)                   ->     rollout, then the update until its first optimiser step
+//                                     <-     { kind: 'gradient', step: 0, grads }      (its own gradient)
+//   reduce(mean of every worker's)    ->     applies it, continues to the next step
+//                                     <-     { kind: 'gradient', step: 1, grads } ...  (PPO: one per minibatch)
+//                                     <-     { kind: 'done', stats }                   (the update is over)
+//
+// A2C takes one step per update, PPO one per minibatch. Gradients and states cross as transferred buffers.
 
 import type { TrainConfig } from '../learn/config.ts';
-import type { UpdateStats } from '../learn/agents.ts';
+import type { UpdateStats } from '../learn/learner.ts';
 import type { ShardState } from '../learn/shard.ts';
 import type { WindowState } from '../learn/window.ts';
 import type { CheckpointManifest } from '../learn/checkpoint-format.ts';
 import type { AgentState } from '../env/vec-env.ts';
 
+/** A worker's answer to start() and reduce(): its gradient for optimiser step `step` of the update (every
+ * variable's, flattened in the learner's variable order), or the end of the update. */
 export type ShardEvent =
-  | { kind: 'grads'; group: number; grads: Float32Array }
+  | { kind: 'gradient'; step: number; grads: Float32Array }
   | { kind: 'done'; stats: UpdateStats };
 
 /** One picture of env 0 of a worker's batch. */
@@ -43,7 +51,9 @@ export interface WorkerInit {
 export interface ShardApi {
   /** Builds shard `index` of `count` for a resolved configuration; answers with the backend in use. */
   init(cfg: TrainConfig, index: number, count: number, opts: WorkerInit): Promise<{ backend: string }>;
+  /** Runs a rollout and the update until its first gradient exchange. */
   start(envSteps: number): Promise<ShardEvent>;
+  /** Brings the average of every worker's gradient for the step just answered; only valid after a 'gradient' event. */
   reduce(mean: Float32Array): Promise<ShardEvent>;
   takeWindow(): WindowState;
   saveState(): Promise<ShardState>;

@@ -3,7 +3,9 @@
 
 import * as Comlink from 'comlink';
 import { Shard } from '../learn/shard.ts';
-import { Agents } from '../learn/agents.ts';
+import { Policy } from '../learn/policy/policy.ts';
+import { Play } from '../learn/play.ts';
+import { loadWeights } from '../learn/learner.ts';
 import { resolveTrainConfig, type TrainConfig } from '../learn/config.ts';
 import { readCheckpointFiles, checkCompatible, type CheckpointManifest } from '../learn/checkpoint-format.ts';
 import { initBackend } from '../learn/tfjs/backend.ts';
@@ -14,7 +16,7 @@ import { InputError } from '../util/errors.ts';
 import type { ShardApi, ShardEvent, Frame, PlayStep, WorkerInit } from './protocol.ts';
 import type { ShardState } from '../learn/shard.ts';
 
-const transferEvent = (e: ShardEvent): ShardEvent => (e.kind === 'grads' ? Comlink.transfer(e, [e.grads.buffer]) : e);
+const transferEvent = (e: ShardEvent): ShardEvent => (e.kind === 'gradient' ? Comlink.transfer(e, [e.grads.buffer]) : e);
 
 /** A picture of env 0 of `env` and of `agent`'s current view. */
 function frameOf(env: VecEnv, agent: number, cfg: TrainConfig): Frame {
@@ -31,7 +33,7 @@ function frameOf(env: VecEnv, agent: number, cfg: TrainConfig): Frame {
   }, [world.buffer, view.buffer]);
 }
 
-interface Playback { cfg: TrainConfig; env: VecEnv; agents: Agents; rng: Rng; resets: Uint8Array; returns: number[] }
+interface Playback { cfg: TrainConfig; play: Play; rng: Rng; returns: number[] }
 
 export class ShardService implements ShardApi {
   private shard?: Shard;
@@ -40,6 +42,7 @@ export class ShardService implements ShardApi {
   /** The learner waiting for its averaged gradient. */
   private waiting?: (mean: Float32Array) => void;
   private faultNext = false;
+  private resetStep = () => {};
   private play?: Playback;
 
   constructor(private readonly exit: () => void) {}
@@ -51,10 +54,12 @@ export class ShardService implements ShardApi {
 
   async init(cfg: TrainConfig, index: number, count: number, opts: WorkerInit): Promise<{ backend: string }> {
     this.shard = await Shard.create(resolveTrainConfig(cfg), index, count, opts);
-    this.shard.agents.reducer = (_group, grads) => new Promise<Float32Array>((resolve) => {
+    let step = 0;
+    this.shard.learner.reducer = (grads) => new Promise<Float32Array>((resolve) => {
       this.waiting = resolve;
-      this.answer!.resolve({ kind: 'grads', group: _group, grads });
+      this.answer!.resolve({ kind: 'gradient', step: step++, grads });
     });
+    this.resetStep = () => { step = 0; };
     return { backend: this.shard.backend };
   }
 
@@ -70,6 +75,7 @@ export class ShardService implements ShardApi {
       return Promise.reject(new Error('injected fault (test hook)'));
     }
     const answer = this.next();
+    this.resetStep();
     shard.iterate(envSteps).then(
       (stats) => this.answer!.resolve({ kind: 'done', stats }),
       (e) => this.answer!.reject(e),
@@ -115,10 +121,9 @@ export class ShardService implements ShardApi {
       game: cfg.game, numEnvs: 1, numAgents: cfg.agents, seed: opts.seed ?? 0, map: cfg.map,
       viewRadius: cfg.viewRadius, episodeLength: cfg.episodeLength,
     });
-    const agents = new Agents(cfg, gameInfo(cfg.game).actionNames.length, 1, cfg.agents);
-    // Shard 0's weights: a run trained with workers stores every replica, shard 0's without a prefix.
-    await agents.setState(ckpt.tensors.filter((t) => !/^shard\d+\//.test(t.name)), true);
-    this.play = { cfg, env, agents, rng: new Rng(opts.seed ?? 0, 2), resets: new Uint8Array(1).fill(1), returns: new Array(cfg.agents).fill(0) };
+    const agents = new Policy(cfg, gameInfo(cfg.game).actionNames.length, 1, cfg.agents);
+    loadWeights(agents, ckpt);
+    this.play = { cfg, play: new Play(env, agents), rng: new Rng(opts.seed ?? 0, 2), returns: new Array(cfg.agents).fill(0) };
     return m;
   }
 
@@ -127,18 +132,15 @@ export class ShardService implements ShardApi {
     if (!p) throw new Error('worker: no checkpoint loaded for playback');
     if (!Number.isInteger(n) || n < 0 || n > 10_000) throw new InputError(`steps: expected an integer from 0 to 10000, got ${n}`);
     for (let k = 0; k < n; k++) {
-      await p.agents.act(p.env.internals.views.obs, p.resets, p.rng, p.env.actions);
-      const r = p.env.step();
+      const r = await p.play.step(p.rng);
       if (r.dones[0]) {
         p.returns.fill(0);
-        p.agents.resetState();
-        p.resets[0] = 1;
+        p.play.policy.resetState();
       } else {
-        p.resets[0] = 0;
         for (let i = 0; i < p.cfg.agents; i++) p.returns[i] += r.rewards[i];
       }
     }
-    return { ...frameOf(p.env, agent, p.cfg), returns: [...p.returns] };
+    return { ...frameOf(p.play.env, agent, p.cfg), returns: [...p.returns] };
   }
 
   fault(kind: 'throw' | 'exit'): void {
@@ -148,8 +150,8 @@ export class ShardService implements ShardApi {
 
   private disposePlay(): void {
     if (!this.play) return;
-    this.play.agents.dispose();
-    this.play.env.close();
+    this.play.play.policy.dispose();
+    this.play.play.env.close();
     this.play = undefined;
   }
 

@@ -4,6 +4,10 @@ import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { ShardService } from './service.ts';
+import { setWebgpuProvider } from '../learn/tfjs/backend.ts';
+import { provideNodeWebgpu } from '../learn/tfjs/node-webgpu.ts';
+
+setWebgpuProvider(provideNodeWebgpu);
 
 if (!parentPort) throw new Error('worker-node: not running in a worker thread');
 const port = parentPort;

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { installKernelFixes, installWebgpuFixes } from './kernels.ts';
+import { installLearnKernels } from './wasm-kernels.ts';
 import '../../../build/tfjs-gradients.js';
 
 export type BackendName = 'wasm' | 'webgpu' | 'cpu';
@@ -73,6 +74,13 @@ export async function webgpuAdapterAvailable(): Promise<boolean> {
 }
 
 let wasmPathsSet = false;
+let webgpuProvider: (() => Promise<string | null>) | undefined;
+
+/** Where navigator.gpu comes from when the runtime has none (Node: ./node-webgpu.ts); called once, when
+ * the 'webgpu' backend is asked for. Resolves with null, or with why no GPU API could be provided. */
+export function setWebgpuProvider(provide: () => Promise<string | null>): void {
+  webgpuProvider = provide;
+}
 
 /**
  * Select and initialise a tfjs backend (default 'wasm'); returns the active
@@ -89,21 +97,28 @@ export async function initBackend(name: BackendName = 'wasm', opts: InitBackendO
     wasmPathsSet = true;
   }
   if (name === 'webgpu') {
-    if (!(await webgpuAdapterAvailable())) {
+    const hasGpuApi = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu != null;
+    const why = !hasGpuApi && webgpuProvider ? await webgpuProvider() : null;
+    const adapter = await webgpuAdapter();
+    if (adapter.kind === 'none') {
       throw new Error(
-        `tfjs backend 'webgpu' requested but no WebGPU adapter is available in this environment; ` +
+        `tfjs backend 'webgpu' requested but no WebGPU adapter is available in this environment (${why ?? adapter.description}); ` +
         `allowed values: ${ALLOWED} (use 'wasm' or 'cpu' here)`);
     }
     await import('@tensorflow/tfjs-backend-webgpu');
     installWebgpuFixes();
   }
   silenceCpuNodeBanner();
+  // The learner's kernels (./wasm-kernels.ts) need tfjs's single-threaded wasm build, whose memory is not
+  // shared; threads did not speed training up on the machines measured (workers parallelise instead).
+  if (name === 'wasm') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   const ok = await tf.setBackend(name);
   if (!ok) {
     throw new Error(`tfjs backend '${name}' failed to initialise`);
   }
   await tf.ready();
   installKernelFixes();
+  if (name === 'wasm') await installLearnKernels();
   if (name === 'webgpu') await checkWebgpuReadback();
   return tf.getBackend() as BackendName;
 }

@@ -5,10 +5,13 @@
  *     gradient of conv2d w.r.t. its filter throws. We register one, composed
  *     of public ops (transpose, pad, dilated conv2d, slice).
  * (b) The built-in 'BatchMatMul' gradient calls matMul with transposeA /
- *     transposeB set; on wasm those flags are 7-11x slower than an explicit
- *     transpose followed by a plain matMul. We replace the gradient with one
- *     that only issues plain matMuls on explicitly transposed operands (this
- *     is backend independent and exact, so it is installed globally).
+ *     transposeB set; on tfjs's own wasm kernel those flags are 7-11x slower
+ *     than an explicit transpose followed by a plain matMul, and it does not
+ *     reduce over broadcast batch dims. Ours reduces them, and issues plain
+ *     matMuls on explicitly transposed operands where tfjs's wasm kernel runs;
+ *     where the learner's own BatchMatMul runs (./wasm-kernels.ts, transposes
+ *     inside the kernel) or on other backends it passes the transpose flags.
+ *     Installed globally.
  *
  * (c) tfjs-backend-webgpu 4.22's 'AddN' binds every input as a storage buffer of one shader, and a device
  *     allows maxStorageBuffersPerShaderStage of them (8 by default, the output included): with more
@@ -24,6 +27,7 @@
  * registerGradient, getKernel, getGradient, unregisterKernel).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { learnKernelsActive } from './wasm-kernels.ts';
 
 type Tensor = tf.Tensor;
 
@@ -138,6 +142,13 @@ const batchMatMulGradFunc: tf.GradConfig['gradFunc'] = (dy, saved, attrs) => {
   const [a, b] = saved;
   const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
   const g = dy as Tensor;
+  if (tf.getBackend() !== 'wasm' || learnKernelsActive()) {
+    const [da, db] = !transposeA && !transposeB ? [() => tf.matMul(g, b, false, true), () => tf.matMul(a, g, true, false)]
+      : !transposeA && transposeB ? [() => tf.matMul(g, b), () => tf.matMul(g, a, true, false)]
+        : transposeA && !transposeB ? [() => tf.matMul(b, g, false, true), () => tf.matMul(a, g)]
+          : [() => tf.matMul(b, g, true, true), () => tf.matMul(g, a, true, true)];
+    return { a: () => unbroadcast(da(), a.shape), b: () => unbroadcast(db(), b.shape) };
+  }
   const T = swapLast2;
   let da: () => Tensor;
   let db: () => Tensor;

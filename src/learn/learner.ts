@@ -1,0 +1,168 @@
+// What learning adds to a policy: the optimiser over every network's weights (and its Models of Other
+// Agents), the gradient of a loss, the exchange with the other workers in data-parallel training, and
+// clipping per network before the step. The algorithms (./algos/) say which loss, on which samples, how
+// often.
+//
+// The optimisers step stacked weights [G, ...] elementwise, which is exactly G independent optimisers;
+// clipping is per network (slice g of every gradient), as independent learners clip their own.
+
+import * as tf from '@tensorflow/tfjs-core';
+import type { TrainConfig } from './config.ts';
+import type { Policy, NamedTensor } from './policy/policy.ts';
+import { clipPerNetwork } from './losses.ts';
+import { read, readAndDispose } from './tfjs/read.ts';
+
+/** Statistics of one update (means over networks and minibatches). */
+export interface UpdateStats {
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  gradNorm: number;
+  /** MOA models: mean cross-entropy of the next-action predictions and the counts behind the accuracy. */
+  moaLoss?: number;
+  moaCorrect?: number;
+  moaCounted?: number;
+}
+
+/** A loss and the tensors to report from it (per-network values [G], read back after the step). */
+export interface LossOut {
+  total: tf.Scalar;
+  report: Record<string, tf.Tensor>;
+}
+
+/**
+ * Adam's running powers beta^t. tfjs's Adam.setWeights recomputes them as pow(beta, t + 1), which differs
+ * in the last float32 bits from the product accumulated step by step; saving and restoring them keeps a
+ * resumed run identical to an uninterrupted one.
+ */
+function adamPowers(opt: tf.Optimizer): [string, tf.Variable][] {
+  const o = opt as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  return o.accBeta1 && o.accBeta2 ? [['adam_beta1_power', o.accBeta1], ['adam_beta2_power', o.accBeta2]] : [];
+}
+
+export class Learner {
+  readonly optimizer: tf.Optimizer;
+  readonly variables: tf.Variable[];
+  /**
+   * Data-parallel training: called with this worker's gradients (every variable's, flattened in `variables`
+   * order, in one buffer); resolves with their average over all workers, which is then applied. Unset,
+   * gradients are applied as computed.
+   */
+  reducer?: (grads: Float32Array) => Promise<Float32Array>;
+
+  constructor(readonly cfg: TrainConfig, readonly policy: Policy) {
+    this.variables = [...policy.net.variables, ...(policy.moa ? policy.moa.net.variables : [])];
+    this.optimizer = cfg.algo === 'ppo' ? tf.train.adam(cfg.lr, 0.9, 0.999, 1e-5) : tf.train.rmsprop(cfg.lr, 0.99, 0, 1e-5);
+  }
+
+  /**
+   * One optimiser step on `lossFn`: its gradients (averaged with the other workers' when training in
+   * parallel), clipped per network to cfg.maxGradNorm. Resolves with the mean of each reported tensor over
+   * its elements and the mean gradient norm over networks (before clipping).
+   */
+  async step(lossFn: () => LossOut): Promise<{ report: Record<string, number>; gradNorm: number }> {
+    let kept: Record<string, tf.Tensor> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const out = lossFn();
+      kept = Object.fromEntries(Object.entries(out.report).map(([k, t]) => [k, tf.keep(t)]));
+      return out.total;
+    }, this.variables);
+    value.dispose();
+    let gs = this.variables.map((v) => grads[v.name]);
+    const names = Object.keys(kept);
+    const means = await readAndDispose(names.map((k) => kept[k]));
+    const report = Object.fromEntries(names.map((k, i) => [k, means[i]!.reduce((a, x) => a + x, 0) / means[i]!.length]));
+    if (this.reducer) gs = await this.exchange(gs);
+    const { grads: clipped, norms } = await clipPerNetwork(gs, this.cfg.maxGradNorm);
+    this.optimizer.applyGradients(Object.fromEntries(this.variables.map((v, k) => [v.name, clipped[k]])));
+    tf.dispose(clipped);
+    return { report, gradNorm: norms.reduce((a, x) => a + x, 0) / norms.length };
+  }
+
+  /** Sends this worker's gradients to the reducer and returns the averages as tensors (the inputs are released). */
+  private async exchange(gs: tf.Tensor[]): Promise<tf.Tensor[]> {
+    const total = gs.reduce((n, t) => n + t.size, 0);
+    const flat = new Float32Array(total);
+    let off = 0;
+    for (const values of await readAndDispose(gs)) {
+      flat.set(values!, off);
+      off += values!.length;
+    }
+    const mean = await this.reducer!(flat);
+    if (mean.length !== total) throw new Error(`reducer: expected ${total} gradient values, got ${mean.length}`);
+    off = 0;
+    return this.variables.map((v) => tf.tensor(mean.subarray(off, (off += v.size)), v.shape));
+  }
+
+  /** Weights and optimiser state, for checkpoints. */
+  async getState(): Promise<NamedTensor[]> {
+    const out: NamedTensor[] = [];
+    for (const [k, v] of this.variables.entries()) out.push({ name: `w/${k}`, data: await read(v), shape: v.shape });
+    for (const [k, s] of (await this.optimizer.getWeights()).entries()) out.push({ name: `opt/${k}`, data: await read(s.tensor), shape: s.tensor.shape });
+    for (const [key, v] of adamPowers(this.optimizer)) out.push({ name: `opt/${key}`, data: await read(v), shape: [] });
+    return out;
+  }
+
+  /** Restores getState()'s output; `weightsOnly` leaves the optimiser as it is (evaluation). */
+  async setState(byName: Map<string, NamedTensor>, weightsOnly = false): Promise<void> {
+    assignWeights(this.variables, byName);
+    if (weightsOnly) return;
+    const slots: { name: string; tensor: tf.Tensor }[] = [];
+    for (let k = 0; byName.has(`opt/${k}`); k++) {
+      const x = byName.get(`opt/${k}`)!;
+      slots.push({ name: `slot${k}`, tensor: tf.tensor(x.data, x.shape) });
+    }
+    if (slots.length) await this.optimizer.setWeights(slots);
+    for (const [key, v] of adamPowers(this.optimizer)) {
+      const x = byName.get(`opt/${key}`);
+      if (x) v.assign(tf.scalar(x.data[0]));
+    }
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** The weights of the population's variables (and its MOA's) from a checkpoint of either format: version 2
+ * stores them stacked ('w/k'), version 1 one set per network ('net{g}/w{k}', 'moa{i}/w{k}'), stacked here. A
+ * run trained with workers stores every replica; shard 0's (no prefix) are used. */
+export function weightsOf(policy: Policy, ckpt: { manifest: { formatVersion: number }; tensors: NamedTensor[] }): Map<string, NamedTensor> {
+  const own = ckpt.tensors.filter((t) => !/^shard\d+\//.test(t.name));
+  const byName = new Map(own.map((t) => [t.name, t]));
+  if (ckpt.manifest.formatVersion !== 1) return byName;
+  const out = new Map<string, NamedTensor>();
+  const stack = (vars: tf.Variable[], nameOf: (g: number, k: number) => string, offset: number) => {
+    vars.forEach((v, k) => {
+      const [G, ...inner] = v.shape, n = v.size / G;
+      const data = new Float32Array(v.size);
+      for (let g = 0; g < G; g++) {
+        const x = byName.get(nameOf(g, k));
+        if (!x) throw new Error(`checkpoint: format 1 tensor '${nameOf(g, k)}' is missing`);
+        // Model I's influencers had no head inputs in format 1: their head weights get zero rows for them.
+        if (x.data.length > n) throw new Error(`checkpoint: format 1 tensor '${nameOf(g, k)}' has ${x.data.length} values, the network needs ${n} [${inner}]`);
+        data.set(x.data, g * n);
+      }
+      out.set(`w/${offset + k}`, { name: `w/${offset + k}`, data, shape: v.shape });
+    });
+  };
+  const pv = policy.net.variables;
+  stack(pv, (g, k) => `net${g}/w${k}`, 0);
+  if (policy.moa) stack(policy.moa.net.variables, (g, k) => `moa${g}/w${k}`, pv.length);
+  return out;
+}
+
+/** Sets the population's (and MOA's) weights from 'w/k' tensors. */
+export function assignWeights(vars: tf.Variable[], byName: Map<string, NamedTensor>): void {
+  tf.tidy(() => vars.forEach((v, k) => {
+    const x = byName.get(`w/${k}`);
+    if (!x) throw new Error(`checkpoint: tensor 'w/${k}' is missing`);
+    if (x.data.length !== v.size) throw new Error(`checkpoint: tensor 'w/${k}' has ${x.data.length} values, this run's network needs ${v.size} [${v.shape}]`);
+    v.assign(tf.tensor(x.data, v.shape));
+  }));
+}
+
+/** Loads a checkpoint's weights (either format) into a policy, for playing it. */
+export function loadWeights(policy: Policy, ckpt: { manifest: { formatVersion: number }; tensors: NamedTensor[] }): void {
+  assignWeights([...policy.net.variables, ...(policy.moa ? policy.moa.net.variables : [])], weightsOf(policy, ckpt));
+}

@@ -1,0 +1,260 @@
+/**
+ * A population of G agent networks with identical shapes, their weights stacked ([G, ...] per layer), run
+ * as one op sequence for all of them (Jaques et al. 2019's network, the A3C baseline's):
+ *
+ *   uint8 RGB view [V, V, 3] / 255
+ *   -> conv 3x3, `convFilters` filters, stride 1, 'valid', ReLU -> flatten (-> concat `extraInputs`)
+ *   -> dense fc[0] ReLU -> dense fc[1] ReLU ... -> LSTM (`lstm` units)
+ *   -> [LSTM output, `headInputs`] -> policy logits [A] and value; with `messages` > 0 also symbol logits
+ *      [messages] and the message stream's value (model II)
+ *
+ * Network g only ever sees rows of group g and its own weights: independent learners keep independent
+ * parameters, gradients and (in the learner) optimiser state and clipping; the batched ops only save the
+ * per-op overhead of running G networks one after another. With shared parameters G = 1 and the agent's
+ * one-hot id is the extra input.
+ *
+ * Tensors are group-major: [G, M, ...] with M rows per group; sequences are time-major inside a group
+ * (row t * S + s is step t of stream s). Parameter count with the defaults (V = 15, 6 filters, fc [32,
+ * 32], LSTM 128, 8 actions, no extra or head inputs): 117 297 per network.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { read } from '../tfjs/read.ts';
+import { convRelu, dense, lstmSequence, obsBatch, type ObsBatch } from '../tfjs/ops.ts';
+import { glorotUniform, mulberry32 } from './init.ts';
+
+export interface PopulationOptions {
+  /** Networks (agents with their own parameters; 1 when they share). */
+  G: number;
+  numActions: number;
+  /** Side of the square egocentric view (default 15). */
+  viewSize?: number;
+  convFilters?: number;
+  /** Dense layers after the conv (default [32, 32]). */
+  fc?: number[];
+  /** LSTM units (default 128). */
+  lstm?: number;
+  /** Inputs concatenated after the conv features (shared parameters: the one-hot agent id). */
+  extraInputs?: number;
+  /** Inputs concatenated to the LSTM output before the heads: what a counterfactual changes cheaply
+   * (model I: the influencers' actions; model II: the symbols heard). */
+  headInputs?: number;
+  /** Vocabulary of a cheap-talk message head (0: none). */
+  messages?: number;
+  /** Seed of network g's initial weights: seedOf(g) (default g). */
+  seedOf?: (g: number) => number;
+}
+
+export type Heads = {
+  /** [G, M, A] */
+  logits: tf.Tensor3D;
+  /** [G, M] */
+  value: tf.Tensor2D;
+  /** With a message head: [G, M, vocab] and [G, M]. */
+  msgLogits?: tf.Tensor3D;
+  msgValue?: tf.Tensor2D;
+};
+
+export type Torso = {
+  /** The conv layer's output, flattened [G, M, convOutSize] (a Model of Other Agents reads it too). */
+  conv: tf.Tensor3D;
+  /** The last dense layer's output [G, M, fc_last]. */
+  y: tf.Tensor3D;
+};
+
+interface Dense { w: tf.Variable; b: tf.Variable }
+
+/** One layer's weights for every network, stacked: [G, ...shape]. Network g's values come from init(g). */
+function stacked(G: number, shape: number[], init: (g: number) => Float32Array): tf.Variable {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const all = new Float32Array(G * size);
+  for (let g = 0; g < G; g++) all.set(init(g), g * size);
+  return tf.variable(tf.tensor(all, [G, ...shape]), true);
+}
+
+export class Population {
+  readonly G: number;
+  readonly numActions: number;
+  readonly viewSize: number;
+  readonly convFilters: number;
+  readonly fc: readonly number[];
+  readonly lstmUnits: number;
+  readonly extraInputs: number;
+  readonly headInputs: number;
+  readonly messages: number;
+  readonly convOutSize: number;
+
+  private readonly convW: tf.Variable;
+  private readonly convB: tf.Variable;
+  private readonly dense: Dense[];
+  private readonly lstmW: tf.Variable;
+  private readonly lstmB: tf.Variable;
+  private readonly policy: Dense;
+  private readonly valueHead: Dense;
+  private readonly msgPolicy?: Dense;
+  private readonly msgValue?: Dense;
+  private disposed = false;
+
+  constructor(o: PopulationOptions) {
+    const { G, numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, headInputs = 0, messages = 0 } = o;
+    const posInt = (v: number) => Number.isInteger(v) && v > 0;
+    for (const [name, v] of [['G', G], ['numActions', numActions], ['convFilters', convFilters], ['lstm', lstm]] as const) {
+      if (!posInt(v)) throw new Error(`Population: ${name} must be a positive integer, got ${v}`);
+    }
+    if (!posInt(viewSize) || viewSize < 3) throw new Error(`Population: viewSize must be an integer >= 3, got ${viewSize}`);
+    if (!fc.every(posInt)) throw new Error(`Population: fc sizes must be positive integers, got ${fc}`);
+    for (const [name, v] of [['extraInputs', extraInputs], ['headInputs', headInputs], ['messages', messages]] as const) {
+      if (!(Number.isInteger(v) && v >= 0)) throw new Error(`Population: ${name} must be a non-negative integer, got ${v}`);
+    }
+    this.G = G;
+    this.numActions = numActions;
+    this.viewSize = viewSize;
+    this.convFilters = convFilters;
+    this.fc = [...fc];
+    this.lstmUnits = lstm;
+    this.extraInputs = extraInputs;
+    this.headInputs = headInputs;
+    this.messages = messages;
+    this.convOutSize = (viewSize - 2) * (viewSize - 2) * convFilters;
+    const seedOf = o.seedOf ?? ((g: number) => g);
+    // Each network's weights come from its own generator, consumed in a fixed order (conv, dense layers,
+    // LSTM, heads), so network g's initial weights depend on its seed only.
+    const rngs = Array.from({ length: G }, (_, g) => mulberry32(seedOf(g)));
+    const glorot = (shape: number[], fanIn: number, fanOut: number) =>
+      stacked(G, shape, (g) => glorotUniform(rngs[g], shape.reduce((a, b) => a * b, 1), fanIn, fanOut));
+    const zeros = (shape: number[]) => stacked(G, shape, () => new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    const layer = (nIn: number, nOut: number): Dense => ({ w: glorot([nIn, nOut], nIn, nOut), b: zeros([nOut]) });
+    this.convW = glorot([3, 3, 3, convFilters], 27, 9 * convFilters);
+    this.convB = zeros([convFilters]);
+    this.dense = [];
+    let nIn = this.convOutSize + extraInputs;
+    for (const n of fc) {
+      this.dense.push(layer(nIn, n));
+      nIn = n;
+    }
+    this.lstmW = glorot([nIn + lstm, 4 * lstm], nIn + lstm, 4 * lstm);
+    // forget-gate bias 1 (gates i, f, g, o)
+    this.lstmB = stacked(G, [4 * lstm], () => new Float32Array(4 * lstm).fill(1, lstm, 2 * lstm));
+    this.policy = layer(lstm + headInputs, numActions);
+    this.valueHead = layer(lstm + headInputs, 1);
+    if (messages > 0) {
+      this.msgPolicy = layer(lstm + headInputs, messages);
+      this.msgValue = layer(lstm + headInputs, 1);
+    }
+  }
+
+  /** All trainable variables in a fixed order (checkpoints and the optimiser use it). Network g's part of
+   * each is slice g of its first axis. */
+  get variables(): tf.Variable[] {
+    return [
+      this.convW, this.convB,
+      ...this.dense.flatMap((d) => [d.w, d.b]),
+      this.lstmW, this.lstmB,
+      this.policy.w, this.policy.b,
+      this.valueHead.w, this.valueHead.b,
+      ...(this.msgPolicy && this.msgValue ? [this.msgPolicy.w, this.msgPolicy.b, this.msgValue.w, this.msgValue.b] : []),
+    ];
+  }
+
+  /** Parameters of one network. */
+  paramsPerNetwork(): number {
+    return this.variables.reduce((s, v) => s + v.size / this.G, 0);
+  }
+
+  /** The views of M rows per group ([G, M, V, V, 3] bytes) as the network's input. */
+  input(bytes: Uint8Array, M: number): ObsBatch {
+    return obsBatch(bytes, this.G, M, this.viewSize);
+  }
+
+  /** Conv and dense layers: obs [G, M] views (+ extra [G, M, extraInputs]). */
+  torso(obs: ObsBatch, extra?: tf.Tensor3D): Torso {
+    this.checkAlive();
+    const conv = convRelu(obs, this.convW, this.convB);
+    let y: tf.Tensor3D = conv;
+    if (this.extraInputs > 0) {
+      if (extra == null || extra.shape[2] !== this.extraInputs || extra.shape[1] !== conv.shape[1]) {
+        throw new Error(`Population: expected extra inputs [${this.G}, ${conv.shape[1]}, ${this.extraInputs}], got ${extra ? `[${extra.shape}]` : 'none'}`);
+      }
+      y = tf.concat([conv, extra], 2);
+    }
+    for (const d of this.dense) y = dense(y, d.w as tf.Tensor3D, d.b as tf.Tensor2D, true);
+    return { conv, y };
+  }
+
+  /** The LSTM over T steps of S streams: y [G, T*S, fc], keep [G, T, S] (0 where an episode starts). */
+  recur(y: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
+    const [G, T, S] = keep.shape;
+    const out = lstmSequence(tf.reshape(y, [G, T, S, y.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep);
+    return { features: tf.reshape(out.hs, [G, T * S, this.lstmUnits]) as tf.Tensor3D, h: out.h, c: out.c };
+  }
+
+  /** Policy, value (and message) heads on LSTM outputs [G, M, H] and head inputs [G, M, headInputs]. */
+  heads(features: tf.Tensor3D, headExtra?: tf.Tensor3D): Heads {
+    this.checkAlive();
+    let x = features;
+    if (this.headInputs > 0) {
+      if (headExtra == null || headExtra.shape[1] !== features.shape[1] || headExtra.shape[2] !== this.headInputs) {
+        throw new Error(`Population: expected head inputs [${this.G}, ${features.shape[1]}, ${this.headInputs}], got ${headExtra ? `[${headExtra.shape}]` : 'none'}`);
+      }
+      x = tf.concat([features, headExtra], 2);
+    }
+    const [G, M] = features.shape;
+    const logits = dense(x, this.policy.w as tf.Tensor3D, this.policy.b as tf.Tensor2D, false);
+    const value = tf.reshape(dense(x, this.valueHead.w as tf.Tensor3D, this.valueHead.b as tf.Tensor2D, false), [G, M]) as tf.Tensor2D;
+    if (!this.msgPolicy || !this.msgValue) return { logits, value };
+    const msgLogits = dense(x, this.msgPolicy.w as tf.Tensor3D, this.msgPolicy.b as tf.Tensor2D, false);
+    const msgValue = tf.reshape(dense(x, this.msgValue.w as tf.Tensor3D, this.msgValue.b as tf.Tensor2D, false), [G, M]) as tf.Tensor2D;
+    return { logits, value, msgLogits, msgValue };
+  }
+
+  /**
+   * Policy logits for K alternative head inputs per row, sharing the LSTM outputs: networks [g0, g1) (all by
+   * default), their features [G', S, H], alternatives [K, S, headInputs] (the same for each of them) ->
+   * [G', K, S, A]. The head is linear in [features, head inputs], so the features' part is computed once
+   * and broadcast over the alternatives.
+   */
+  counterfactualLogits(features: tf.Tensor3D, alternatives: tf.Tensor3D, g0 = 0, g1 = this.G): tf.Tensor4D {
+    this.checkAlive();
+    return tf.tidy(() => {
+      const [Gp, S, H] = features.shape, [K] = alternatives.shape, A = this.numActions;
+      if (Gp !== g1 - g0) throw new Error(`Population.counterfactualLogits: features for ${Gp} networks, range [${g0}, ${g1})`);
+      const wH = tf.slice(this.policy.w, [g0, 0, 0], [Gp, H, A]), wX = tf.slice(this.policy.w, [g0, H, 0], [Gp, this.headInputs, A]);
+      const b = tf.slice(this.policy.b, [g0, 0], [Gp, A]);
+      const fPart = tf.add(tf.matMul(features, wH), tf.expandDims(b, 1)); // [G', S, A]
+      const xPart = tf.reshape(tf.matMul(tf.reshape(alternatives, [1, K * S, this.headInputs]), wX), [Gp, K, S, A]);
+      return tf.add(xPart, tf.expandDims(fPart, 1)) as tf.Tensor4D;
+    });
+  }
+
+  /** Network g's weights, in `variables` order (as a single network's checkpoint holds them). */
+  async getWeights(g: number): Promise<Float32Array[]> {
+    this.checkAlive();
+    return Promise.all(this.variables.map(async (v) => {
+      const all = await read(v), n = v.size / this.G;
+      return all.slice(g * n, (g + 1) * n);
+    }));
+  }
+
+  /** Replaces network g's weights (arrays in `variables` order, one network's each). */
+  setWeights(g: number, weights: ArrayLike<number>[]): void {
+    this.checkAlive();
+    const vars = this.variables;
+    if (weights.length !== vars.length) throw new Error(`Population.setWeights: expected ${vars.length} arrays, got ${weights.length}`);
+    tf.tidy(() => vars.forEach((v, k) => {
+      const n = v.size / this.G;
+      if (weights[k].length !== n) throw new Error(`Population.setWeights: array ${k} has ${weights[k].length} values, expected ${n} [${v.shape.slice(1)}]`);
+      const parts = tf.unstack(v);
+      parts[g] = tf.tensor(Float32Array.from(weights[k]), v.shape.slice(1));
+      v.assign(tf.stack(parts));
+    }));
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new Error('Population: used after dispose()');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.variables) v.dispose();
+  }
+}

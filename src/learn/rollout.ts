@@ -1,0 +1,73 @@
+// One rollout of a population: T steps of S streams for each of G networks, stored group-major and
+// time-major inside a group (index (g * T + t) * S + s), the order the update reads them in, so the
+// update slices instead of gathering. A stream is one agent in one environment: with independent learners
+// network g's stream s is agent g of env s; with shared parameters (G = 1) stream s is agent s % N of env
+// floor(s / N), the environment's own order.
+
+import type * as tf from '@tensorflow/tfjs-core';
+
+export class Rollout {
+  /** [G, T, S, V, V, 3] views. */
+  readonly obs: Uint8Array;
+  readonly actions: Int32Array;
+  readonly logp: Float32Array;
+  readonly values: Float32Array;
+  /** Rewards the actions learn from (environment, shaping and influence terms), [G, T, S]. */
+  readonly rewards: Float32Array;
+  /** 1 where the step ended the stream's episode. */
+  readonly dones: Uint8Array;
+  /** 0 where the stream's episode starts at the step (the LSTM state is zeroed before it), else 1. */
+  readonly keep: Float32Array;
+  /** Head inputs the streams saw [G, T, S, width] (model I: influencer actions; model II: symbols heard). */
+  readonly cond?: Float32Array;
+  /** Model II: the symbols emitted, their log probabilities, the message values and rewards, [G, T, S]. */
+  readonly msg?: Int32Array;
+  readonly msgLogp?: Float32Array;
+  readonly msgValues?: Float32Array;
+  readonly msgRewards?: Float32Array;
+  /** MOA models: every agent's action at step t [T, B, N] and who sees whom after it [T, B, N, N]. */
+  readonly jointActions?: Uint8Array;
+  readonly visibleAfter?: Uint8Array;
+  /** Recurrent states at the first step: the policy's, and the MOA's. */
+  h0?: tf.Tensor3D;
+  c0?: tf.Tensor3D;
+  moaH0?: tf.Tensor3D;
+  moaC0?: tf.Tensor3D;
+  /** Steps recorded so far. */
+  t = 0;
+
+  constructor(readonly G: number, readonly T: number, readonly S: number, obsSize: number,
+    opts: { condWidth?: number; messages?: boolean; moa?: { B: number; N: number } } = {}) {
+    const n = G * T * S;
+    this.obs = new Uint8Array(n * obsSize);
+    this.actions = new Int32Array(n);
+    this.logp = new Float32Array(n);
+    this.values = new Float32Array(n);
+    this.rewards = new Float32Array(n);
+    this.dones = new Uint8Array(n);
+    this.keep = new Float32Array(n);
+    if (opts.condWidth) this.cond = new Float32Array(n * opts.condWidth);
+    if (opts.messages) {
+      this.msg = new Int32Array(n);
+      this.msgLogp = new Float32Array(n);
+      this.msgValues = new Float32Array(n);
+      this.msgRewards = new Float32Array(n);
+    }
+    if (opts.moa) {
+      const { B, N } = opts.moa;
+      this.jointActions = new Uint8Array(T * B * N);
+      this.visibleAfter = new Uint8Array(T * B * N * N);
+    }
+  }
+
+  /** Index of stream s of group g at step t. */
+  at(g: number, t: number, s: number): number {
+    return (g * this.T + t) * this.S + s;
+  }
+
+  /** Releases the recurrent states held. */
+  disposeStates(): void {
+    for (const x of [this.h0, this.c0, this.moaH0, this.moaC0]) x?.dispose();
+    this.h0 = this.c0 = this.moaH0 = this.moaC0 = undefined;
+  }
+}
