@@ -142,7 +142,13 @@ export function convBackward(G: i32, M: i32, V: i32, C: i32, F: i32, obs: usize,
       let sl = v128.load(acc + <usize>taps * 32), sh = v128.load(acc + <usize>taps * 32, 16);
       for (let p = 0; p < P; p++) {
         const src = base + <usize>p * oB;
-        for (let f = 0; f < F; f++) {
+        let f = 0;
+        if (F >= 4) {
+          // the ReLU's mask: keep dy where the output was positive
+          v128.store(dyp + <usize>p * 32, v128.and(v128.load(dy + src), f32x4.gt(v128.load(y + src), z)));
+          f = 4;
+        }
+        for (; f < F; f++) {
           const yv = load<f32>(y + src + <usize>f * F4);
           store<f32>(dyp + <usize>p * 32 + <usize>f * F4, yv > 0 ? load<f32>(dy + src + <usize>f * F4) : 0);
         }
@@ -152,21 +158,30 @@ export function convBackward(G: i32, M: i32, V: i32, C: i32, F: i32, obs: usize,
       v128.store(acc + <usize>taps * 32, sl);
       v128.store(acc + <usize>taps * 32, sh, 16);
       decode(obs + <usize>(g * M + m) * <usize>obsStride, V * V * C, img);
+      // three taps at a time (rowLen = 3C is a multiple of 3): six independent accumulator chains share
+      // each pixel's gradient loads
       for (let kh = 0; kh < 3; kh++) {
-        for (let q = 0; q < rowLen; q++) {
-          let a0 = z, a1 = z;
+        for (let q = 0; q < rowLen; q += 3) {
+          let a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z;
           for (let yy = 0; yy < O; yy++) {
             const src = img + <usize>(((yy + kh) * V) * C + q) * F4;
             const d = dyp + <usize>(yy * O) * 32;
             for (let x = 0; x < O; x++) {
-              const s = f32x4.splat(load<f32>(src + <usize>(x * C) * F4));
-              a0 = f32x4.add(a0, f32x4.mul(s, v128.load(d + <usize>x * 32)));
-              a1 = f32x4.add(a1, f32x4.mul(s, v128.load(d + <usize>x * 32, 16)));
+              const p = src + <usize>(x * C) * F4, dv = d + <usize>x * 32;
+              const lo = v128.load(dv), hi = v128.load(dv, 16);
+              const s0 = f32x4.splat(load<f32>(p)), s1 = f32x4.splat(load<f32>(p, 4)), s2 = f32x4.splat(load<f32>(p, 8));
+              a0 = f32x4.add(a0, f32x4.mul(s0, lo)); a1 = f32x4.add(a1, f32x4.mul(s0, hi));
+              b0 = f32x4.add(b0, f32x4.mul(s1, lo)); b1 = f32x4.add(b1, f32x4.mul(s1, hi));
+              c0 = f32x4.add(c0, f32x4.mul(s2, lo)); c1 = f32x4.add(c1, f32x4.mul(s2, hi));
             }
           }
           const k = acc + <usize>(kh * rowLen + q) * 32;
           v128.store(k, f32x4.add(v128.load(k), a0));
           v128.store(k, f32x4.add(v128.load(k, 16), a1), 16);
+          v128.store(k, f32x4.add(v128.load(k, 32), b0), 32);
+          v128.store(k, f32x4.add(v128.load(k, 48), b1), 48);
+          v128.store(k, f32x4.add(v128.load(k, 64), c0), 64);
+          v128.store(k, f32x4.add(v128.load(k, 80), c1), 80);
         }
       }
     }

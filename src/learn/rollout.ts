@@ -5,6 +5,7 @@
 // floor(s / N), the environment's own order.
 
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ForwardRecord } from './policy/population.ts';
 
 export class Rollout {
   /** [G, T, S, V, V, 3] views. */
@@ -33,6 +34,9 @@ export class Rollout {
   c0?: tf.Tensor3D;
   moaH0?: tf.Tensor3D;
   moaC0?: tf.Tensor3D;
+  /** The forward passes acting computed, for an update that reuses them (A2C with the wasm kernels). */
+  record?: ForwardRecord;
+  moaRecord?: ForwardRecord;
   /** Steps recorded so far. */
   t = 0;
 
@@ -65,9 +69,11 @@ export class Rollout {
     return (g * this.T + t) * this.S + s;
   }
 
-  /** Releases the recurrent states held. */
+  /** Releases the recurrent states and forward passes held. */
   disposeStates(): void {
     for (const x of [this.h0, this.c0, this.moaH0, this.moaC0]) x?.dispose();
     this.h0 = this.c0 = this.moaH0 = this.moaC0 = undefined;
+    this.record?.clear();
+    this.moaRecord?.clear();
   }
 }

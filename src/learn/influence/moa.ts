@@ -79,7 +79,7 @@ export class MoaInfluence {
     }
     const { probsT, h, c } = tf.tidy(() => {
       const keep = tf.tensor3d(p.lastKeep, [N, 1, B]);
-      const step = this.net.features(p.lastConv!, keep, this.h, this.c);
+      const step = this.net.features(p.lastConv!, keep, this.h, this.c, p.stepRecord?.moa);
       const logits = this.net.predictCounterfactual(step.features, tf.tensor4d(oh, [N, A, B, N * A]));
       return { probsT: tf.softmax(tf.reshape(logits, [N * A * B * J, A])), h: step.h, c: step.c };
     });
@@ -185,7 +185,8 @@ export class MoaInfluence {
     const idx = envs ? tf.tensor1d(envs, 'int32') : undefined;
     const h0 = idx ? tf.gather(r.moaH0!, idx, 1) as tf.Tensor3D : r.moaH0!;
     const c0 = idx ? tf.gather(r.moaC0!, idx, 1) as tf.Tensor3D : r.moaC0!;
-    const { features } = this.net.features(conv, tf.tensor3d(keep, [N, T, E]), h0, c0);
+    const known = !envs && r.moaRecord?.steps === T ? r.moaRecord.joined() : undefined;
+    const { features } = this.net.features(conv, tf.tensor3d(keep, [N, T, E]), h0, c0, undefined, known);
     const logits = tf.reshape(this.net.predict(features, tf.tensor3d(oh, [N, T * E, N * A])), [N, T * E * J, A]);
     const logp = tf.logSoftmax(logits);
     const ce = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(tf.tensor2d(target, [N, T * E * J], 'int32'), A)), 2)); // [N, T*E*J]

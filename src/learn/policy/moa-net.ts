@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { read } from '../tfjs/read.ts';
 import { dense, lstmSequence } from '../tfjs/ops.ts';
+import type { ForwardRecord } from './population.ts';
 import { glorotUniform, mulberry32 } from './init.ts';
 
 export interface MoaOptions {
@@ -59,7 +60,7 @@ export class MoaPopulation {
     };
     const layer = (nIn: number, nOut: number): Dense => ({
       w: stacked([nIn, nOut], (g) => glorotUniform(rngs[g], nIn * nOut, nIn, nOut)),
-      b: stacked([nOut], () => new Float32Array(nOut)),
+      b: stacked([1, nOut], () => new Float32Array(nOut)),
     });
     let nIn = inputSize;
     for (const n of fc) {
@@ -76,19 +77,27 @@ export class MoaPopulation {
     return [...this.dense.flatMap((d) => [d.w, d.b]), this.lstmW, this.lstmB, this.hidden.w, this.hidden.b, this.out.w, this.out.b];
   }
 
-  /** LSTM features over T steps of S streams: conv [G, T*S, C], keep [G, T, S] -> [G, T*S, H] and the final state. */
-  features(conv: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
+  /** LSTM features over T steps of S streams: conv [G, T*S, C], keep [G, T, S] -> [G, T*S, H] and the final
+   * state. `record` keeps a step's forward pass; `known` reuses recorded ones (see Population.torso). */
+  features(conv: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D, record?: ForwardRecord,
+    known?: ReturnType<ForwardRecord['joined']>): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
     const [G, T, S] = keep.shape;
     let y = conv;
-    for (const d of this.dense) y = dense(y, d.w as tf.Tensor3D, d.b as tf.Tensor2D, true);
-    const out = lstmSequence(tf.reshape(y, [G, T, S, y.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep);
+    this.dense.forEach((d, l) => {
+      y = dense(y, d.w as tf.Tensor3D, d.b as tf.Tensor3D, true, known?.dense[l]);
+      if (record) (record.dense[l] ??= []).push(tf.keep(tf.clone(y)));
+    });
+    const out = lstmSequence(tf.reshape(y, [G, T, S, y.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep, {
+      known: known?.lstm, internals: record ? (i) => { record.gates.push(i.gates); record.cs.push(i.cs); } : undefined,
+    });
+    if (record) record.hs.push(tf.keep(tf.clone(out.hs)));
     return { features: tf.reshape(out.hs, [G, T * S, this.lstmUnits]) as tf.Tensor3D, h: out.h, c: out.c };
   }
 
   /** Predictions: features [G, M, H] and one-hot actions of all agents [G, M, N*A] -> logits [G, M, (N-1)*A]. */
   predict(features: tf.Tensor3D, actionsOneHot: tf.Tensor3D): tf.Tensor3D {
-    const z = dense(tf.concat([features, actionsOneHot], 2), this.hidden.w as tf.Tensor3D, this.hidden.b as tf.Tensor2D, true);
-    return dense(z, this.out.w as tf.Tensor3D, this.out.b as tf.Tensor2D, false);
+    const z = dense(tf.concat([features, actionsOneHot], 2), this.hidden.w as tf.Tensor3D, this.hidden.b as tf.Tensor3D, true);
+    return dense(z, this.out.w as tf.Tensor3D, this.out.b as tf.Tensor3D, false);
   }
 
   /**
@@ -100,10 +109,10 @@ export class MoaPopulation {
     return tf.tidy(() => {
       const [G, S, H] = features.shape, [, K, , NA] = actionsOneHot.shape, hu = this.headUnits;
       const wF = tf.slice(this.hidden.w, [0, 0, 0], [G, H, hu]), wA = tf.slice(this.hidden.w, [0, H, 0], [G, NA, hu]);
-      const fPart = tf.add(tf.matMul(features, wF), tf.expandDims(this.hidden.b, 1)); // [G, S, hu]
+      const fPart = tf.add(tf.matMul(features, wF), this.hidden.b); // [G, S, hu]
       const aPart = tf.reshape(tf.matMul(tf.reshape(actionsOneHot, [G, K * S, NA]), wA), [G, K, S, hu]);
       const z = tf.reshape(tf.relu(tf.add(aPart, tf.expandDims(fPart, 1))), [G, K * S, hu]) as tf.Tensor3D;
-      const logits = dense(z, this.out.w as tf.Tensor3D, this.out.b as tf.Tensor2D, false);
+      const logits = dense(z, this.out.w as tf.Tensor3D, this.out.b as tf.Tensor3D, false);
       return tf.reshape(logits, [G, K, S, logits.shape[2]]) as tf.Tensor4D;
     });
   }

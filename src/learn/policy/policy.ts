@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../config.ts';
 import { modelSpec, type ModelSpec } from '../models.ts';
-import { Population, type Heads } from './population.ts';
+import { Population, ForwardRecord, type Heads } from './population.ts';
 import { MoaPopulation } from './moa-net.ts';
 import { readAndDispose } from '../tfjs/read.ts';
 import { sampleCategorical, argmax } from '../losses.ts';
@@ -65,6 +65,8 @@ export class Policy {
   readonly lastResets: Uint8Array;
   /** The head inputs of the last act() [G * S * condWidth]. */
   readonly lastCond?: Float32Array;
+  /** Where the current step's forward passes are being kept (acting into a rollout that reuses them). */
+  stepRecord?: { policy?: ForwardRecord; moa?: ForwardRecord };
 
   private readonly ids?: tf.Tensor3D;
   private readonly bytes: Uint8Array;
@@ -189,9 +191,10 @@ export class Policy {
       if (this.influencers) cond.fill(0);
       else this.condFor(actions, resets, cond);
     }
+    this.stepRecord = r ? { policy: r.record, moa: r.moaRecord } : undefined;
     const { conv, features, h, c, heads } = tf.tidy(() => {
-      const t = this.net.torso(input, this.ids);
-      const rec = this.net.recur(t.y, keep, this.h, this.c);
+      const t = this.net.torso(input, this.ids, r?.record);
+      const rec = this.net.recur(t.y, keep, this.h, this.c, r?.record);
       const condT = cond ? tf.tensor3d(cond, [G, S, W]) : undefined;
       return { conv: t.conv, features: rec.features, h: rec.h, c: rec.c, heads: this.net.heads(rec.features, condT) };
     });
@@ -307,11 +310,16 @@ export class Policy {
     return { values: values!, msgValues };
   }
 
-  /** Marks the start of a rollout: the states the update will unroll from. */
+  /** Marks the start of a rollout: the states the update will unroll from. A2C with the wasm kernels keeps
+   * acting's forward passes, so that its update only runs the backward pass (PPO's later epochs see other
+   * weights and compute theirs again). */
   beginRollout(r: Rollout): void {
     r.disposeStates();
     r.h0 = tf.clone(this.h);
     r.c0 = tf.clone(this.c);
+    const keep = this.cfg.algo === 'a2c' && Population.canRecord();
+    r.record = keep ? r.record ?? new ForwardRecord() : undefined;
+    r.moaRecord = keep && this.moa ? r.moaRecord ?? new ForwardRecord() : undefined;
     this.moa?.beginRollout(r);
     r.t = 0;
   }
@@ -370,8 +378,10 @@ export class Policy {
     const h0 = idx ? tf.gather(r.h0!, idx, 1) as tf.Tensor3D : r.h0!;
     const c0 = idx ? tf.gather(r.c0!, idx, 1) as tf.Tensor3D : r.c0!;
     const ids = this.ids ? (tf.tile(idx ? tf.gather(this.ids, idx, 1) : this.ids, [1, T, 1]) as tf.Tensor3D) : undefined;
-    const t = this.net.torso(input, ids);
-    const rec = this.net.recur(t.y, tf.tensor3d(keep, [G, T, Sp]), h0, c0);
+    // the forward passes acting kept, when the whole rollout was recorded
+    const known = !streams && r.record?.steps === T ? r.record.joined() : undefined;
+    const t = this.net.torso(input, ids, undefined, known);
+    const rec = this.net.recur(t.y, tf.tensor3d(keep, [G, T, Sp]), h0, c0, undefined, known?.lstm);
     const heads = this.net.heads(rec.features, cond ? tf.tensor3d(cond, [G, T * Sp, W]) : undefined);
     input.tensor.dispose();
     return { ...heads, conv: t.conv };

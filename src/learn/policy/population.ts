@@ -19,7 +19,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { read } from '../tfjs/read.ts';
-import { convRelu, dense, lstmSequence, obsBatch, type ObsBatch } from '../tfjs/ops.ts';
+import { convRelu, dense, lstmSequence, obsBatch, type ObsBatch, type LstmOut, type LstmInternals } from '../tfjs/ops.ts';
+import { learnKernelsActive } from '../tfjs/wasm-kernels.ts';
 import { glorotUniform, mulberry32 } from './init.ts';
 
 export interface PopulationOptions {
@@ -61,7 +62,48 @@ export type Torso = {
   y: tf.Tensor3D;
 };
 
+/** A dense layer's weights [G, in, out] and bias [G, 1, out] (shaped to broadcast over rows). */
 interface Dense { w: tf.Variable; b: tf.Variable }
+
+/**
+ * The forward passes of a rollout's steps as acting computed them (with the wasm kernels), kept so the
+ * update attaches gradients to them instead of computing them again: per step, the conv output [G, S, C],
+ * each dense layer's output [G, S, J], and the LSTM's output, gates and cells [G, 1, S, *].
+ */
+export class ForwardRecord {
+  conv: tf.Tensor3D[] = [];
+  dense: tf.Tensor3D[][] = [];
+  hs: tf.Tensor4D[] = [];
+  gates: tf.Tensor4D[] = [];
+  cs: tf.Tensor4D[] = [];
+
+  get steps(): number { return this.hs.length; }
+
+  /** The recorded steps, time-major: conv [G, T*S, C], dense [G, T*S, J], LSTM [G, T, S, *]. */
+  joined(): { conv: tf.Tensor3D; dense: tf.Tensor3D[]; lstm: LstmOut & LstmInternals } {
+    const T = this.steps, [G, , S, H] = this.hs[0].shape;
+    const cat3 = (xs: tf.Tensor3D[]) => (xs.length === 1 ? xs[0] : tf.concat(xs, 1));
+    const cat4 = (xs: tf.Tensor4D[]) => (xs.length === 1 ? xs[0] : tf.concat(xs, 1));
+    const cs = cat4(this.cs);
+    return {
+      conv: this.conv.length ? cat3(this.conv) : (undefined as unknown as tf.Tensor3D),
+      dense: this.dense.map(cat3),
+      lstm: {
+        hs: cat4(this.hs), gates: cat4(this.gates), cs,
+        h: tf.reshape(this.hs[T - 1], [G, S, H]) as tf.Tensor3D, c: tf.reshape(this.cs[T - 1], [G, S, H]) as tf.Tensor3D,
+      },
+    };
+  }
+
+  clear(): void {
+    tf.dispose([...this.conv, ...this.dense.flat(), ...this.hs, ...this.gates, ...this.cs]);
+    this.conv = [];
+    this.dense = [];
+    this.hs = [];
+    this.gates = [];
+    this.cs = [];
+  }
+}
 
 /** One layer's weights for every network, stacked: [G, ...shape]. Network g's values come from init(g). */
 function stacked(G: number, shape: number[], init: (g: number) => Float32Array): tf.Variable {
@@ -122,7 +164,7 @@ export class Population {
     const glorot = (shape: number[], fanIn: number, fanOut: number) =>
       stacked(G, shape, (g) => glorotUniform(rngs[g], shape.reduce((a, b) => a * b, 1), fanIn, fanOut));
     const zeros = (shape: number[]) => stacked(G, shape, () => new Float32Array(shape.reduce((a, b) => a * b, 1)));
-    const layer = (nIn: number, nOut: number): Dense => ({ w: glorot([nIn, nOut], nIn, nOut), b: zeros([nOut]) });
+    const layer = (nIn: number, nOut: number): Dense => ({ w: glorot([nIn, nOut], nIn, nOut), b: zeros([1, nOut]) });
     this.convW = glorot([3, 3, 3, convFilters], 27, 9 * convFilters);
     this.convB = zeros([convFilters]);
     this.dense = [];
@@ -165,10 +207,11 @@ export class Population {
     return obsBatch(bytes, this.G, M, this.viewSize);
   }
 
-  /** Conv and dense layers: obs [G, M] views (+ extra [G, M, extraInputs]). */
-  torso(obs: ObsBatch, extra?: tf.Tensor3D): Torso {
+  /** Conv and dense layers: obs [G, M] views (+ extra [G, M, extraInputs]). With `record`, the step's conv
+   * and dense outputs are kept there; with `known` (a joined record), they are reused, not recomputed. */
+  torso(obs: ObsBatch, extra?: tf.Tensor3D, record?: ForwardRecord, known?: { conv: tf.Tensor3D; dense: tf.Tensor3D[] }): Torso {
     this.checkAlive();
-    const conv = convRelu(obs, this.convW, this.convB);
+    const conv = convRelu(obs, this.convW, this.convB, known?.conv);
     let y: tf.Tensor3D = conv;
     if (this.extraInputs > 0) {
       if (extra == null || extra.shape[2] !== this.extraInputs || extra.shape[1] !== conv.shape[1]) {
@@ -176,14 +219,30 @@ export class Population {
       }
       y = tf.concat([conv, extra], 2);
     }
-    for (const d of this.dense) y = dense(y, d.w as tf.Tensor3D, d.b as tf.Tensor2D, true);
+    this.dense.forEach((d, l) => {
+      y = dense(y, d.w as tf.Tensor3D, d.b as tf.Tensor3D, true, known?.dense[l]);
+      if (record) (record.dense[l] ??= []).push(tf.keep(tf.clone(y)));
+    });
+    if (record) record.conv.push(tf.keep(tf.clone(conv)));
     return { conv, y };
   }
 
-  /** The LSTM over T steps of S streams: y [G, T*S, fc], keep [G, T, S] (0 where an episode starts). */
-  recur(y: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
+  /** Whether acting can record its forward passes for the update (the wasm kernels compute them the same
+   * way in a step and in a sequence); `reuseForwardPasses` turns it off (tests, benchmarks). */
+  static canRecord(): boolean {
+    return Population.reuseForwardPasses && learnKernelsActive();
+  }
+
+  static reuseForwardPasses = true;
+
+  /** The LSTM over T steps of S streams: y [G, T*S, fc], keep [G, T, S] (0 where an episode starts). With
+   * `record` the step's outputs and internals are kept there; with `known` they are reused. */
+  recur(y: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D, record?: ForwardRecord, known?: LstmOut & LstmInternals): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
     const [G, T, S] = keep.shape;
-    const out = lstmSequence(tf.reshape(y, [G, T, S, y.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep);
+    const out = lstmSequence(tf.reshape(y, [G, T, S, y.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep, {
+      known, internals: record ? (i) => { record.gates.push(i.gates); record.cs.push(i.cs); } : undefined,
+    });
+    if (record) record.hs.push(tf.keep(tf.clone(out.hs)));
     return { features: tf.reshape(out.hs, [G, T * S, this.lstmUnits]) as tf.Tensor3D, h: out.h, c: out.c };
   }
 
@@ -198,11 +257,11 @@ export class Population {
       x = tf.concat([features, headExtra], 2);
     }
     const [G, M] = features.shape;
-    const logits = dense(x, this.policy.w as tf.Tensor3D, this.policy.b as tf.Tensor2D, false);
-    const value = tf.reshape(dense(x, this.valueHead.w as tf.Tensor3D, this.valueHead.b as tf.Tensor2D, false), [G, M]) as tf.Tensor2D;
+    const logits = dense(x, this.policy.w as tf.Tensor3D, this.policy.b as tf.Tensor3D, false);
+    const value = tf.reshape(dense(x, this.valueHead.w as tf.Tensor3D, this.valueHead.b as tf.Tensor3D, false), [G, M]) as tf.Tensor2D;
     if (!this.msgPolicy || !this.msgValue) return { logits, value };
-    const msgLogits = dense(x, this.msgPolicy.w as tf.Tensor3D, this.msgPolicy.b as tf.Tensor2D, false);
-    const msgValue = tf.reshape(dense(x, this.msgValue.w as tf.Tensor3D, this.msgValue.b as tf.Tensor2D, false), [G, M]) as tf.Tensor2D;
+    const msgLogits = dense(x, this.msgPolicy.w as tf.Tensor3D, this.msgPolicy.b as tf.Tensor3D, false);
+    const msgValue = tf.reshape(dense(x, this.msgValue.w as tf.Tensor3D, this.msgValue.b as tf.Tensor3D, false), [G, M]) as tf.Tensor2D;
     return { logits, value, msgLogits, msgValue };
   }
 
@@ -218,8 +277,8 @@ export class Population {
       const [Gp, S, H] = features.shape, [K] = alternatives.shape, A = this.numActions;
       if (Gp !== g1 - g0) throw new Error(`Population.counterfactualLogits: features for ${Gp} networks, range [${g0}, ${g1})`);
       const wH = tf.slice(this.policy.w, [g0, 0, 0], [Gp, H, A]), wX = tf.slice(this.policy.w, [g0, H, 0], [Gp, this.headInputs, A]);
-      const b = tf.slice(this.policy.b, [g0, 0], [Gp, A]);
-      const fPart = tf.add(tf.matMul(features, wH), tf.expandDims(b, 1)); // [G', S, A]
+      const b = tf.slice(this.policy.b, [g0, 0, 0], [Gp, 1, A]);
+      const fPart = tf.add(tf.matMul(features, wH), b); // [G', S, A]
       const xPart = tf.reshape(tf.matMul(tf.reshape(alternatives, [1, K * S, this.headInputs]), wX), [Gp, K, S, A]);
       return tf.add(xPart, tf.expandDims(fPart, 1)) as tf.Tensor4D;
     });

@@ -55,15 +55,17 @@ export function obsBatch(bytes: Uint8Array, G: number, M: number, V: number, C =
   return { G, M, V, C, packed: false, tensor: tf.tensor4d(floats, [G * M, V, V, C]) };
 }
 
-/** relu(conv3x3 'valid'(views, w[g]) + bias[g]) flattened per row: w [G, 3, 3, C, F], bias [G, F] -> [G, M, (V-2)^2 F]. */
-export function convRelu(obs: ObsBatch, w: tf.Tensor, bias: tf.Tensor): tf.Tensor3D {
+/** relu(conv3x3 'valid'(views, w[g]) + bias[g]) flattened per row: w [G, 3, 3, C, F], bias [G, F] -> [G, M, (V-2)^2 F].
+ * With `known`, the output this computation gave before (same views and weights, e.g. while acting) is
+ * returned as it is, and only the gradient is attached (wasm kernels only). */
+export function convRelu(obs: ObsBatch, w: tf.Tensor, bias: tf.Tensor, known?: tf.Tensor3D): tf.Tensor3D {
   const { G, M, V, C } = obs;
   const F = w.shape[4]!, O = V - 2;
   if (obs.packed) {
     const e = engine();
     return e.runKernelFunc({
       forwardFunc: (_backend, save) => {
-        const y = e.runKernel(CONV, { obs: obs.tensor, w, bias }, { V, C }) as tf.Tensor;
+        const y = known ? tf.clone(known) : e.runKernel(CONV, { obs: obs.tensor, w, bias }, { V, C }) as tf.Tensor;
         save([obs.tensor, y]);
         return y;
       },
@@ -74,6 +76,7 @@ export function convRelu(obs: ObsBatch, w: tf.Tensor, bias: tf.Tensor): tf.Tenso
       inputs: { w, bias },
     }) as tf.Tensor3D;
   }
+  if (known) throw new Error('convRelu: a known output needs the wasm kernels');
   // Slices of rank-2 views, not tf.unstack (its gradient fails for one output in tfjs 4.22) nor rank-5
   // slices (their gradient, a pad, has no rank-5 shader in tfjs-backend-webgpu 4.22).
   return tf.tidy(() => {
@@ -88,10 +91,30 @@ export function convRelu(obs: ObsBatch, w: tf.Tensor, bias: tf.Tensor): tf.Tenso
   });
 }
 
-/** x [G, M, K] w [G, K, J] + bias [G, J], with ReLU when `relu`. */
-export function dense(x: tf.Tensor3D, w: tf.Tensor3D, bias: tf.Tensor2D, relu: boolean): tf.Tensor3D {
-  const y = tf.add(tf.matMul(x, w), tf.expandDims(bias, 1)) as tf.Tensor3D;
-  return relu ? tf.relu(y) : y;
+/**
+ * x [G, M, K] w [G, K, J] + bias [G, 1, J], with ReLU when `relu`. With `known`, the output computed before
+ * from the same x and weights is returned as it is and only the gradient is attached: dy' = dy * (y > 0)
+ * (ReLU), dW = x^T dy', db = sum over rows of dy', dx = dy' W^T.
+ */
+export function dense(x: tf.Tensor3D, w: tf.Tensor3D, bias: tf.Tensor3D, relu: boolean, known?: tf.Tensor3D): tf.Tensor3D {
+  if (!known) {
+    const y = tf.add(tf.matMul(x, w), bias) as tf.Tensor3D;
+    return relu ? tf.relu(y) : y;
+  }
+  const e = engine();
+  return e.runKernelFunc({
+    forwardFunc: (_backend, save) => {
+      const y = tf.clone(known);
+      save([x, w, y]);
+      return y;
+    },
+    backwardsFunc: (dy, saved) => {
+      const [sx, sw, y] = saved;
+      const d = relu ? tf.mul(dy as tf.Tensor, tf.step(y)) : dy as tf.Tensor;
+      return { x: () => tf.matMul(d as tf.Tensor3D, sw as tf.Tensor3D, false, true), w: () => tf.matMul(sx as tf.Tensor3D, d as tf.Tensor3D, true, false), bias: () => tf.sum(d, 1, true) };
+    },
+    inputs: { x, w, bias },
+  }) as tf.Tensor3D;
 }
 
 export interface LstmOut {
@@ -102,21 +125,36 @@ export interface LstmOut {
   c: tf.Tensor3D;
 }
 
+/** What the wasm LSTM kernel computes besides its outputs, which its backward pass reads: the gates after
+ * their nonlinearities [G, T, S, 4H] and the cells [G, T, S, H]. */
+export interface LstmInternals {
+  gates: tf.Tensor4D;
+  cs: tf.Tensor4D;
+}
+
 /**
  * The LSTM of src/learn/tfjs/lstm.ts over T steps for G networks: x [G, T, S, I], W [G, I + H, 4H] (gates
  * i, f, g, o), bias [G, 4H], h0 and c0 [G, S, H], keep [G, T, S] (0 where an episode starts at step t: the
  * state is zeroed before that step).
+ *
+ * With the wasm kernels: `internals` receives the gates and cells (kept, for a later `known` call), and with
+ * `known` (the outputs and internals computed before from the same inputs and weights, e.g. while acting)
+ * nothing is recomputed: the outputs are returned as they are and only the gradient is attached.
  */
-export function lstmSequence(x: tf.Tensor4D, W: tf.Tensor3D, bias: tf.Tensor2D, h0: tf.Tensor3D, c0: tf.Tensor3D, keep: tf.Tensor3D): LstmOut {
+export function lstmSequence(x: tf.Tensor4D, W: tf.Tensor3D, bias: tf.Tensor2D, h0: tf.Tensor3D, c0: tf.Tensor3D, keep: tf.Tensor3D,
+  opts: { internals?: (i: LstmInternals) => void; known?: LstmOut & LstmInternals } = {}): LstmOut {
   const [G, T, S] = x.shape;
   const H = h0.shape[2];
   if (learnKernelsActive() && H % 4 === 0) {
     const e = engine();
+    const { known } = opts;
     const [hs, h, c] = e.runKernelFunc({
       forwardFunc: (_backend, save) => {
-        const out = e.runKernel(LSTM, { x, W, bias, h0, c0, keep }) as tf.Tensor[];
+        const out = known ? [known.hs, known.h, known.c, known.gates, known.cs].map((t) => tf.clone(t))
+          : e.runKernel(LSTM, { x, W, bias, h0, c0, keep }) as tf.Tensor[];
         save([x, W, h0, c0, keep, out[0], out[3], out[4]]);
-        // the gates and cells are kept by save(); the engine's tidy releases its own handles on them
+        if (opts.internals) opts.internals({ gates: tf.keep(out[3]) as tf.Tensor4D, cs: tf.keep(out[4]) as tf.Tensor4D });
+        // without a tape, the gates and cells are released with the engine's scope
         return out.slice(0, 3);
       },
       backwardsFunc: (dy, saved) => {
@@ -131,6 +169,7 @@ export function lstmSequence(x: tf.Tensor4D, W: tf.Tensor3D, bias: tf.Tensor2D, 
     }) as tf.Tensor[];
     return { hs: hs as tf.Tensor4D, h: h as tf.Tensor3D, c: c as tf.Tensor3D };
   }
+  if (opts.known) throw new Error('lstmSequence: known outputs need the wasm kernels');
   return tf.tidy(() => {
     const I = x.shape[3];
     const xs = Array.from({ length: T }, (_, t) => tf.reshape(tf.slice(x, [0, t, 0, 0], [G, 1, S, I]), [G, S, I]) as tf.Tensor3D);
