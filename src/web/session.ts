@@ -7,7 +7,7 @@ import { encodeCheckpoint, packArchive, type CheckpointManifest } from '../learn
 import { GAMES } from '../env/games.ts';
 import { webgpuAdapter } from '../learn/tfjs/backend.ts';
 import { InputError } from '../util/errors.ts';
-import { WorkerGroup } from '../parallel/group.ts';
+import { WorkerGroup, orDeath } from '../parallel/group.ts';
 import { spawnBrowserWorker, spawnBrowserWorkers } from '../parallel/browser.ts';
 import type { Frame, PlayStep } from '../parallel/protocol.ts';
 
@@ -168,10 +168,10 @@ export async function startSession(o: SessionOptions): Promise<TrainingSession> 
 export async function loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: { seed?: number } = {}): Promise<Player> {
   const link = await spawnBrowserWorker(WORKER_URL, 0);
   try {
-    const manifest = await Promise.race([link.api.loadPlayer(files, { wasmPaths: ASSETS, seed: opts.seed }), link.died]);
+    const manifest = await orDeath(link.api.loadPlayer(files, { wasmPaths: ASSETS, seed: opts.seed }), link.died);
     return {
       manifest,
-      step: (n, agent) => Promise.race([link.api.playStep(n, agent), link.died]),
+      step: (n, agent) => orDeath(link.api.playStep(n, agent), link.died),
       dispose: () => link.terminate(),
     };
   } catch (e) {
