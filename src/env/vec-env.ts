@@ -110,6 +110,9 @@ export interface VecEnv {
   readonly actions: Uint8Array;
   /** Reseeds (optionally with a new seed) and resets every env. */
   reset(seed?: number): StepResult;
+  /** Reseeds env b alone with `seed` and resets it, as env 0 of a batch seeded `seed` starts (so
+   * `createVecEnv({ ...config, seed, numEnvs: 1 })` replays it under the same actions); the other envs go on. */
+  resetEnv(env: number, seed: number): StepResult;
   /** Steps every env once. `actions` has B*N entries, integers in [0, numActions). */
   step(actions?: ArrayLike<number>): StepResult;
   /** Statistics of env b's last finished episode, or null if none finished since reset(). */
@@ -224,6 +227,13 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
       if (newSeed !== undefined) currentSeed = checkSeed(newSeed);
       spec.seed = currentSeed;
       return doReset(currentSeed);
+    },
+    resetEnv(b: number, envSeed: number) {
+      live();
+      checkEnv(b);
+      const s = checkSeed(envSeed);
+      exports.resetOne(b, s % 2 ** 32, Math.floor(s / 2 ** 32), 0);
+      return result;
     },
     step(actions?: ArrayLike<number>) {
       live();

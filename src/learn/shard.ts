@@ -8,7 +8,7 @@
 
 import { createVecEnv, type VecEnv } from '../env/vec-env.ts';
 import { Rng } from '../util/rng.ts';
-import type { TrainConfig } from './config.ts';
+import { envSettings, type TrainConfig } from './config.ts';
 import { Agents, measuresInfluence, type UpdateStats } from './agents.ts';
 import { createInfluenceKernel, type InfluenceKernel } from '../core/influence.ts';
 import { InequityAversion, type ShapingTerm } from './shaping.ts';
@@ -67,10 +67,7 @@ export class Shard {
     if (cfg.envs % count !== 0) throw new Error(`shard: ${cfg.envs} envs do not split evenly over ${count} shards`);
     const backend = await initBackend(cfg.backend, backendOpts);
     const B = cfg.envs / count;
-    const env = await createVecEnv({
-      game: cfg.game, numEnvs: B, numAgents: cfg.agents, seed: cfg.seed, firstEnv: index * B, map: cfg.map,
-      viewRadius: cfg.viewRadius, episodeLength: cfg.episodeLength,
-    });
+    const env = await createVecEnv({ ...envSettings(cfg), numEnvs: B, seed: cfg.seed, firstEnv: index * B });
     const agents = new Agents(cfg, env.spec.numActions, B, cfg.agents);
     const shaping: ShapingTerm[] = cfg.model === 'inequity-aversion'
       ? [new InequityAversion(B, cfg.agents, { alpha: cfg.iaAlpha, beta: cfg.iaBeta })]
