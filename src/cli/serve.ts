@@ -74,7 +74,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const host = opts.host ?? '127.0.0.1';
   const dir = resolve(opts.dir ?? defaultWebDir());
   if (!existsSync(join(dir, 'index.html'))) {
-    throw new UsageError(opts.dir === undefined ? `${dir} has no index.html: run npm run build first (it writes dist/web)` : `--dir: ${dir} has no index.html (the web app is written to dist/web by npm run build)`);
+    throw new UsageError(`${dir} has no index.html: run npm run build first (it writes dist/web)${opts.dir === undefined ? '' : ', or give --dir the folder it wrote'}`);
   }
   const server = createServer((req, res) => handle(dir, req, res));
   await new Promise<void>((done, fail) => {
