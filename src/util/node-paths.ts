@@ -75,7 +75,9 @@ export function ensureDir(flag: string, path: string): void {
 export function ensureFileDir(flag: string, file: string): void {
   refuseVirtual(flag, file);
   if (existsSync(file) && statSync(file).isDirectory()) throw new InputError(`${flag}: ${file} is a directory; give a file name`);
-  ensureDir(flag, dirname(resolve(file)));
+  const dir = dirname(resolve(file));
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InputError(`${flag}: cannot write ${file}: ${dir} is a file, not a directory`);
+  ensureDir(flag, dir);
 }
 
 /** Whether `dir` is an empty directory (or does not exist). */
