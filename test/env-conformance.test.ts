@@ -165,7 +165,7 @@ test('a custom map replaces the default', async () => {
   assert.deepEqual(spots, ['1,1', '1,5', '3,1', '3,5']);
 });
 
-test('the default maps have the SSD layouts: sizes and character counts of RULES.md', async () => {
+test('the default maps have the SSD layouts: sizes and character counts of docs/RULES.md', async () => {
   const { HARVEST_MAP, CLEANUP_MAP } = await import('../src/env/maps.ts');
   const count = (m: readonly string[]) => {
     const c: Record<string, number> = {};

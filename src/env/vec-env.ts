@@ -21,13 +21,13 @@ export interface EnvConfig {
   /** Index of this batch's first environment in a larger batch split over workers: env b here replays env
    * firstEnv + b of the whole. Default 0. */
   firstEnv?: number;
-  /** An ASCII map replacing the game's default (RULES.md characters), one string per row. */
+  /** An ASCII map replacing the game's default (docs/RULES.md characters), one string per row. */
   map?: string[];
   /** View radius r: each agent sees a (2r+1) x (2r+1) window. Default 7 (15 x 15). */
   viewRadius?: number;
   /** Steps per episode; the env resets itself after this many. Default 1000. */
   episodeLength?: number;
-  /** Steps a FIRE hit removes an agent for (RULES.md [ours]); 0 keeps hit agents in play. Default 0. */
+  /** Steps a FIRE hit removes an agent for (docs/RULES.md [ours]); 0 keeps hit agents in play. Default 0. */
   tagTimeout?: number;
 }
 
@@ -73,7 +73,7 @@ export interface StepResult {
   visible: Uint8Array;
 }
 
-/** Statistics of one finished episode (RULES.md "Social outcome metrics"). */
+/** Statistics of one finished episode (docs/RULES.md "Social outcome metrics"). */
 export interface EpisodeStats {
   /** Episodes this env had finished before this one since reset(). */
   index: number;
