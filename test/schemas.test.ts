@@ -23,7 +23,7 @@ const commons = (...args: string[]) => {
 };
 const valid = (schema: string, value: unknown, what: string) => assert.deepEqual(validate(SCHEMAS, schema, value), [], `${what} against ${schema}`);
 
-test('schemas/config.schema.json is the one the settings table makes (npm run schemas)', () => {
+test('schemas/config.schema.json is the one the settings table makes (npm run generate)', () => {
   assert.deepEqual(JSON.parse(readFileSync(join(SCHEMAS, 'config.schema.json'), 'utf8')), configSchema());
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   assert.ok(pkg.files.includes('schemas'), 'the schemas ship in the package');

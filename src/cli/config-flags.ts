@@ -29,7 +29,7 @@ export function defaultText(k: Key): string {
 }
 
 /** A number setting's range, briefly: "1 to 255", ">= 0", "> 0 to 1". */
-function rangeText(f: FieldSpec<unknown>): string {
+export function rangeText(f: FieldSpec<unknown>): string {
   const lo = `${f.above ? '> ' : ''}${f.min}`;
   return f.max === undefined ? (f.above ? lo : `>= ${f.min}`) : `${lo} to ${f.max}`;
 }

@@ -1,6 +1,6 @@
 // The JSON Schema of a run's config.json, made from the settings table (FIELDS), so that it cannot drift
 // from what resolveTrainConfig accepts. schemas/config.schema.json is this, written by
-// `npm run schemas`; a test checks the file is current.
+// `npm run generate`; a test checks the file is current.
 
 import { FIELDS, CONFIG_KEYS, type FieldSpec } from './config.ts';
 
