@@ -162,3 +162,12 @@ test('a checkpoint archive (.tar, as the web app downloads) works with eval, ren
   assert.match(bad.stderr, /^commons eval: checkpoint: .*notes\.txt.*\n$/);
   assert.doesNotMatch(bad.stderr, /checkpoint: checkpoint:/);
 });
+
+test('a run that cannot start leaves nothing behind: the same --out works once the cause is fixed', () => {
+  const run = join(tmp(), 'run');
+  const r = commons('train', ...TINY, '--agents', '30', '--steps', '40', '--out', run);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /20 spawn points/);
+  assert.ok(!existsSync(run), 'no run directory claims a run that never started');
+  assert.equal(commons('train', ...TINY, '--steps', '40', '--out', run).code, 0);
+});

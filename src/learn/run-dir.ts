@@ -2,7 +2,7 @@
 // checkpoints/, summary.json. Node only: the trainer itself is platform-neutral and writes through the
 // RunStore made here.
 
-import { appendFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.ts';
 import { ensureDir, fsReason, isEmptyDir } from '../util/node-paths.ts';
@@ -87,11 +87,19 @@ function prepareNewRunDir(runDir: string, flag: string): void {
 /** A new run. With `runDir`, writes config.json there (the directory must be new or empty). */
 export async function createTrainer(partial: Partial<TrainConfig>, runDir?: string): Promise<Trainer> {
   const cfg = resolveTrainConfig(partial);
-  if (runDir !== undefined) {
-    prepareNewRunDir(runDir, '--out');
-    writeRunConfig(runDir, cfg);
+  if (runDir === undefined) return Trainer.start(cfg, { group: await shardsFor(cfg) });
+  const existed = existsSync(runDir);
+  prepareNewRunDir(runDir, '--out');
+  writeRunConfig(runDir, cfg);
+  try {
+    return await Trainer.start(cfg, { store: new DirStore(runDir, cfg.keep), group: await shardsFor(cfg) });
+  } catch (e) {
+    // A run that could not start (a map with too few spawn points, a backend missing here) leaves no run
+    // behind: the same command works once the cause is fixed.
+    for (const f of ['config.json', 'metrics.jsonl']) rmSync(join(runDir, f), { force: true });
+    if (!existed && isEmptyDir(runDir)) rmSync(runDir, { recursive: true, force: true });
+    throw e;
   }
-  return Trainer.start(cfg, { store: runDir === undefined ? undefined : new DirStore(runDir, cfg.keep), group: await shardsFor(cfg) });
 }
 
 /** What --resume may change: the budget, how many checkpoints to keep, and which checkpoint to start from. */
