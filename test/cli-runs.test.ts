@@ -171,3 +171,17 @@ test('a run that cannot start leaves nothing behind: the same --out works once t
   assert.ok(!existsSync(run), 'no run directory claims a run that never started');
   assert.equal(commons('train', ...TINY, '--steps', '40', '--out', run).code, 0);
 });
+
+test('resuming a run written before pruning existed deletes none of its checkpoints', () => {
+  const run = join(tmp(), 'run');
+  assert.equal(commons('train', ...TINY, '--steps', '280', '--checkpoint-every', '40', '--keep', '0', '--out', run).code, 0);
+  assert.equal(ids(run).length, 7);
+  // an older config.json has no 'keep'
+  const cfgPath = join(run, 'config.json');
+  const { keep: _k, ...old } = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  writeFileSync(cfgPath, JSON.stringify(old));
+  const r = commons('train', '--resume', run, '--steps', '320');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /predates checkpoint pruning: all its checkpoints are kept/);
+  assert.equal(ids(run).length, 8);
+});

@@ -125,6 +125,12 @@ export function openRun(runDir: string, opts: ResumeOptions = {}): OpenRun {
   if (opts.steps !== undefined) overrides.steps = opts.steps;
   if (opts.keep !== undefined) overrides.keep = opts.keep;
   const cfg = readRunConfig(runDir, '--resume', overrides);
+  // A run written before checkpoints were pruned keeps every checkpoint unless told otherwise: resuming it
+  // must not delete what it kept so far.
+  if (opts.keep === undefined && !('keep' in JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')))) {
+    cfg.keep = 0;
+    log(`${runDir} predates checkpoint pruning: all its checkpoints are kept (give --keep K to keep only the newest K)`);
+  }
   const stale = cleanStaleTemp(runDir);
   if (stale.length) log(`removed ${stale.length} unfinished file(s) an interrupted checkpoint save left in ${join(runDir, 'checkpoints')}: ${stale.join(', ')}`);
   const ckpt = opts.checkpoint !== undefined
