@@ -21,7 +21,7 @@ export let padH: i32 = 0;
 export let padW: i32 = 0;
 /** Steps per episode before the automatic reset. */
 export let episodeLength: i32 = 0;
-/** Steps an agent is removed for after a FIRE hit (RULES.md [ours]); 0 keeps it in play. */
+/** Steps an agent is removed for after a FIRE hit (docs/RULES.md [ours]); 0 keeps it in play. */
 export let tagTimeout: i32 = 0;
 /** Actions of the game: 8 for Harvest, 9 for Cleanup. */
 export let numActions: i32 = 0;

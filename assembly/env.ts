@@ -1,4 +1,4 @@
-// The base stepper: owns what both games share once (RULES.md "One step, in order" and "Episodes"):
+// The base stepper: owns what both games share once (docs/RULES.md "One step, in order" and "Episodes"):
 // the order of a step, rewards for eating and FIRE, tags, statistics, the episode length and the
 // automatic reset. Each game adds only its cells at reset, its spawning phase and, for Cleanup, CLEAN.
 //
@@ -20,7 +20,7 @@ import { harvestResetCells, harvestSpawn } from './games/harvest';
 import { cleanupResetCells, cleanupSpawn, countWaste } from './games/cleanup';
 import { Stat, statPtr, socialMetrics } from './metrics';
 
-/** FIRE: what the firer pays and what each agent hit loses (RULES.md step 4). */
+/** FIRE: what the firer pays and what each agent hit loses (docs/RULES.md step 4). */
 const FIRE_COST: f32 = 1;
 const HIT_PENALTY: f32 = 50;
 

@@ -1,4 +1,4 @@
-// Shared mechanics of both games (RULES.md): cells and colours, turns, simultaneous moves with conflict
+// Shared mechanics of both games (docs/RULES.md): cells and colours, turns, simultaneous moves with conflict
 // resolution, eating, beams, the composited image, egocentric views and visibility. Nothing here knows
 // which game is played; games/*.ts add their own spawning and beam effects.
 
@@ -17,10 +17,10 @@ export const enum Action {
   TURN_CLOCKWISE = 5, TURN_COUNTERCLOCKWISE = 6, FIRE = 7, CLEAN = 8,
 }
 
-/** A beam's rays each cover up to this many cells (RULES.md step 4; SSD's FIRE and CLEAN length 5). */
+/** A beam's rays each cover up to this many cells (docs/RULES.md step 4; SSD's FIRE and CLEAN length 5). */
 export const BEAM_LENGTH: i32 = 5;
 
-// Colours as little-endian RGBX words (R in the low byte), RULES.md's table.
+// Colours as little-endian RGBX words (R in the low byte), docs/RULES.md's table.
 @inline function rgb(r: u32, g: u32, b: u32): u32 { return r | (g << 8) | (b << 16); }
 
 const CELL_COLOURS = memory.data<u32>([
@@ -45,7 +45,7 @@ const AGENT_COLOURS = memory.data<u32>([
 const BEAM_COLOURS = memory.data<u32>([0, 0x00FFFF, 0xFFFF64]); // -, 255,255,0, 100,255,255
 
 @inline export function cellColour(cell: u32): u32 { return load<u32>(CELL_COLOURS + (<usize>cell << 2)); }
-/** Agents beyond the ninth reuse the palette (RULES.md lists nine colours). */
+/** Agents beyond the ninth reuse the palette (docs/RULES.md lists nine colours). */
 @inline export function agentColour(i: i32): u32 { return load<u32>(AGENT_COLOURS + (<usize>(i % 9) << 2)); }
 @inline export function beamColour(kind: u32): u32 { return load<u32>(BEAM_COLOURS + (<usize>kind << 2)); }
 
@@ -130,7 +130,7 @@ export function applyTurns(): void {
   }
 }
 
-// ---- step 2: simultaneous moves (RULES.md "Moves are resolved simultaneously")
+// ---- step 2: simultaneous moves (docs/RULES.md "Moves are resolved simultaneously")
 // Scratch use: [0,N) target cell, [N,2N) state (-1 undecided, 0 stays, 1 moves), [2N,3N) chain, [3N,4N) claimants.
 export function applyMoves(scratch: usize): void {
   const tgt = scratch, state = scratch + (<usize>N << 2), chain = scratch + (<usize>(2 * N) << 2);
@@ -210,7 +210,7 @@ export function applyMoves(scratch: usize): void {
   }
 }
 
-// ---- beams (RULES.md step 4): three parallel rays; the centre starts in front of the agent, the sides
+// ---- beams (docs/RULES.md step 4): three parallel rays; the centre starts in front of the agent, the sides
 // directly left and right of it; each covers up to BEAM_LENGTH cells, stops at a wall or the edge (not
 // covered) and after covering a cell with an agent. `onCell` is told each covered cell and returns true
 // when the ray stops there. The covered cells are recorded for the views and cleared next step.
@@ -264,7 +264,7 @@ export function fireBeam(i: i32, kind: u32, cleans: bool, victims: usize): i32 {
 }
 
 // ---- the composited image: cells always drawn; beams and agents drawn over them at the end of a step
-// and taken off at the start of the next one (agents on top of beams, RULES.md [ours]).
+// and taken off at the start of the next one (agents on top of beams, docs/RULES.md [ours]).
 export function clearOverlay(): void {
   const n = load<i32>(beamCount);
   for (let k = 0; k < n; k++) {

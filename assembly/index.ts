@@ -52,6 +52,11 @@ export function reset(seedLo: u32, seedHi: u32, firstEnv: u32): void {
   for (let b = 0; b < numEnvs; b++) resetEnv(b, seed, firstEnv + <u32>b);
 }
 
+/** Reseeds and resets env b alone from (seed, index); evaluation gives each episode its own seed this way. */
+export function resetOne(b: i32, seedLo: u32, seedHi: u32, index: u32): void {
+  resetEnv(b, (<u64>seedHi << 32) | <u64>seedLo, index);
+}
+
 /** Steps every env with ACTIONS. Returns -1, or b*N+i of the first invalid action (nothing is changed). */
 export function step(): i32 {
   const bad = firstInvalidAction();

@@ -18,7 +18,7 @@ export const enum Region {
   /** u8 [B, N]: the actions for the next step, written by the host. */
   ACTIONS = 0,
   // ---- outputs of each step (and of reset)
-  /** u8 [B*N, V, V, 3]: egocentric RGB views, forward on top (RULES.md [ours]). */
+  /** u8 [B*N, V, V, 3]: egocentric RGB views, forward on top (docs/RULES.md [ours]). */
   OBS,
   /** f32 [B, N]: rewards of the last step. */
   REWARDS,

@@ -1,4 +1,4 @@
-// Social outcome metrics of Perolat et al. (2017), RULES.md's last section, computed when an episode ends.
+// Social outcome metrics of Perolat et al. (2017), docs/RULES.md's last section, computed when an episode ends.
 // For T steps, N agents and returns R_i:
 //   efficiency     U = sum_i R_i / T
 //   equality       E = 1 - sum_i sum_j |R_i - R_j| / (2 N sum_i R_i), NaN (undefined) when sum_i R_i <= 0

@@ -14,7 +14,7 @@
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -43,8 +43,22 @@ const NODE_GLOBALS = [
   'const __dirname = __dn(__filename);',
 ].join('\n');
 
+// The code's version, embedded in the Node bundles for config.json and `commons --version`
+// (src/util/code-version.ts): the package version and the commit built, when this is a git checkout.
+const git = (...args) => {
+  const r = spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+};
+const commit = git('rev-parse', 'HEAD');
+const BUILD_INFO = {
+  version: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
+  commit,
+  dirty: commit !== null && git('status', '--porcelain', '--untracked-files=no') !== '',
+};
+
 const NODE = {
   bundle: true,
+  define: { __COMMONS_BUILD__: JSON.stringify(BUILD_INFO) },
   platform: 'node',
   format: 'esm',
   target: 'node20',

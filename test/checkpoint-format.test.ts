@@ -218,6 +218,17 @@ describe('readCheckpointFiles', () => {
       errorLike(/^checkpoint: upload\/ck\.tar\/env\.bin is truncated or corrupt: 9 bytes, expected 777$/));
   });
 
+  test('a wrong file handed to a worker (the web app\'s "load a checkpoint") is named once, without a doubled prefix', async () => {
+    const { ShardService } = await import('../src/parallel/service.ts');
+    const service = new ShardService(() => {});
+    await assert.rejects(service.loadPlayer([{ name: 'notes.txt', bytes: bytesOf('hi') }], {}), (e: Error) => {
+      assert.match(e.message, /^checkpoint: given notes\.txt; need one \.tar checkpoint archive.*\(notes\.txt is neither\)$/);
+      assert.doesNotMatch(e.message, /checkpoint: checkpoint:/);
+      return true;
+    });
+    await assert.rejects(service.loadPlayer([{ name: 'ck.tar', bytes: bytesOf('hello') }], {}), /^Error: archive: ck\.tar is not a tar archive|archive: ck\.tar is not a tar archive/);
+  });
+
   test('anything else is refused, saying what was given and what is needed', () => {
     const need = /need one \.tar checkpoint archive, or the files manifest\.json, tensors\.bin, env\.bin of one checkpoint directory/;
     assert.throws(() => readCheckpointFiles([], 'upload'), errorLike(/upload: given nothing; need/));

@@ -1,5 +1,5 @@
 // The training commands as users run them: dist/cli.js train, eval, plot and render --run on a tiny run,
-// Ctrl-C, --resume, and bad input.
+// Ctrl-C and SIGTERM, --resume (and what it must survive), budgets, paths, and bad input.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,23 +56,24 @@ test('train writes config, metrics, checkpoints and a summary; eval, plot and re
   assert.equal(readFileSync(join(run, 'play.gif')).subarray(0, 6).toString(), 'GIF89a');
 });
 
-/** Starts a long `commons train` into `run`, sends Ctrl-C after its second metrics line, waits for it to exit. */
-async function trainUntilCtrlC(run: string, ...extra: string[]): Promise<{ code: number | null; stdout: string }> {
+/** Starts a long `commons train` into `run`, sends `signal` after its second metrics line, waits for it to exit. */
+async function trainUntilSignal(run: string, signal: NodeJS.Signals, ...extra: string[]): Promise<{ code: number | null; stdout: string }> {
   const child = spawn(process.execPath, [CLI, 'train', ...TINY, ...extra, '--steps', '1000000', '--report-every', '40', '--out', run]);
   let stdout = '';
   child.stdout.on('data', (d) => {
     stdout += d;
-    if (/report: 80 env steps/.test(stdout) && !child.killed) child.kill('SIGINT');
+    if (/report: 80 env steps/.test(stdout) && !child.killed) child.kill(signal);
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { code, stdout };
 }
+const trainUntilCtrlC = (run: string, ...extra: string[]) => trainUntilSignal(run, 'SIGINT', ...extra);
 
-test('Ctrl-C saves a checkpoint and exits; --resume continues from it', async () => {
+test('Ctrl-C saves a checkpoint and exits with status 130; --resume continues from it', async () => {
   const run = join(mkdtempSync(join(tmpdir(), 'commons-cli-')), 'run');
   const { code, stdout } = await trainUntilCtrlC(run);
-  assert.equal(code, 0, stdout);
-  assert.match(stdout, /stopping: saving a checkpoint/);
+  assert.equal(code, 130, stdout);
+  assert.match(stdout, /stopping \(SIGINT\): saving a checkpoint/);
   const stopped = /stopped at (\d+) env steps/.exec(stdout);
   assert.ok(stopped, stdout);
   const latest = JSON.parse(readFileSync(join(run, 'checkpoints', 'latest.json'), 'utf8')).id;
@@ -83,10 +84,11 @@ test('Ctrl-C saves a checkpoint and exits; --resume continues from it', async ()
   assert.match(r.stdout, /done: \d+ env steps/);
 });
 
-test('--workers 2: Ctrl-C saves a checkpoint, stops the workers and exits; --resume continues with them', async () => {
+test('--workers 2: SIGTERM saves a checkpoint, stops the workers and exits with status 143; --resume continues with them', async () => {
   const run = join(mkdtempSync(join(tmpdir(), 'commons-cli-')), 'run');
-  const { code, stdout } = await trainUntilCtrlC(run, '--workers', '2');
-  assert.equal(code, 0, stdout);
+  const { code, stdout } = await trainUntilSignal(run, 'SIGTERM', '--workers', '2');
+  assert.equal(code, 143, stdout);
+  assert.match(stdout, /stopping \(SIGTERM\): saving a checkpoint/);
   assert.match(stdout, /2 workers x 2 envs/);
   const stopped = /stopped at (\d+) env steps/.exec(stdout);
   assert.ok(stopped, stdout);
@@ -94,6 +96,8 @@ test('--workers 2: Ctrl-C saves a checkpoint, stops the workers and exits; --res
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /2 workers x 2 envs/);
   assert.match(r.stdout, /done: \d+ env steps/);
+  const latest = JSON.parse(readFileSync(join(run, 'checkpoints', 'latest.json'), 'utf8')).id;
+  assert.equal(latest, `step-${String(Number(stopped![1]) + 80).padStart(12, '0')}`);
 });
 
 test('a worker that dies stops `commons train` with status 1, naming the worker; the last checkpoint stays', () => {
@@ -113,14 +117,21 @@ test('bad training input exits with status 2 and names the flag', () => {
     [['train', '--model', 'dqn', '--out', join(dir, 'a')], /--model: unknown value 'dqn'; allowed values: a2c, inequity-aversion/],
     [['train', '--algo', 'sac', '--out', join(dir, 'a')], /--algo: unknown value 'sac'; allowed values: a2c, ppo/],
     [['train', '--steps', 'lots', '--out', join(dir, 'a')], /--steps: expected an integer >= 1, got 'lots'/],
-    [['train', '--lr', 'fast', '--out', join(dir, 'a')], /--lr: expected a number from 0 to 1, got 'fast'/],
+    [['train', '--lr', 'fast', '--out', join(dir, 'a')], /--lr: expected a number > 0 and <= 1, got 'fast'/],
+    [['train', '--lr', '0', '--out', join(dir, 'a')], /--lr: expected a number > 0 and <= 1, got '0'/],
+    [['train', '--steps', '-5', '--out', join(dir, 'a')], /--steps: expected an integer >= 1, got '-5'/],
+    [['train', '--gamma', '-0.5', '--out', join(dir, 'a')], /--gamma: expected a number from 0 to 1, got '-0.5'/],
+    [['train', '--clip', '0', '--algo', 'ppo', '--out', join(dir, 'a')], /--clip: expected a number > 0 and <= 10, got '0'/],
+    [['train', '--max-grad-norm', '0', '--out', join(dir, 'a')], /--max-grad-norm: expected a number > 0, got '0'/],
+    [['train', '--checkpoint', 'step-1', '--out', join(dir, 'a')], /--checkpoint goes with --resume/],
     [['train', '--backend', 'tpu', '--out', join(dir, 'a')], /--backend: unknown value 'tpu'; allowed values: wasm, webgpu, cpu/],
     [['train', '--game', 'cleanup'], /--out is required/],
     [['train', '--envs', '4', '--workers', '3', '--out', join(dir, 'w')], /workers: each worker steps an equal share of the environments; workers must divide envs \(4\), got 3/],
     [['train', '--workers', 'two', '--out', join(dir, 'w')], /--workers: expected an integer from 0 to 64, got 'two'/],
-    [['train', '--resume', join(dir, 'nothing')], /--resume: .* holds no run \(no config.json\)/],
-    [['train', '--resume', join(dir, 'nothing'), '--agents', '3'], /only --steps may be given with it/],
-    [['eval', '--run', join(dir, 'nothing')], /--run: .* holds no run/],
+    [['train', '--resume', join(dir, 'nothing')], /--resume: .* does not exist/],
+    [['train', '--resume', dir], /--resume: .* holds no run \(no config.json\)/],
+    [['train', '--resume', join(dir, 'nothing'), '--agents', '3'], /only --steps, --keep and --checkpoint may be given with it/],
+    [['eval', '--run', join(dir, 'nothing')], /--run: .* does not exist/],
     [['eval'], /--run is required/],
     [['render', '--run', join(dir, 'x'), '--game', 'harvest', '--out', 'x.gif'], /--game cannot be combined with --run/],
     [['plot', join(dir, 'nothing'), '--out', join(dir, 'c.png')], /nothing: no such run directory/],

@@ -165,7 +165,7 @@ test('a custom map replaces the default', async () => {
   assert.deepEqual(spots, ['1,1', '1,5', '3,1', '3,5']);
 });
 
-test('the default maps have the SSD layouts: sizes and character counts of RULES.md', async () => {
+test('the default maps have the SSD layouts: sizes and character counts of docs/RULES.md', async () => {
   const { HARVEST_MAP, CLEANUP_MAP } = await import('../src/env/maps.ts');
   const count = (m: readonly string[]) => {
     const c: Record<string, number> = {};
@@ -180,4 +180,29 @@ test('the default maps have the SSD layouts: sizes and character counts of RULES
   assert.ok(CLEANUP_MAP.every((r) => r.length === 18));
   const c = count(CLEANUP_MAP);
   assert.deepEqual([c.H, c.R, c.S, c.B, c.P], [56, 63, 12, 103, 10]);
+});
+
+test('resetEnv(b, seed) starts env b as env 0 of a batch seeded `seed` does, and the other envs go on', async () => {
+  for (const game of GAMES) {
+    const batch = await createVecEnv({ game, numEnvs: 3, numAgents: 3, seed: 1 });
+    const alone = await createVecEnv({ game, numEnvs: 1, numAgents: 3, seed: 42 });
+    const rng = new Rng(5);
+    const acts = new Uint8Array(9);
+    for (let t = 0; t < 7; t++) { rng.fillBelow(acts, batch.spec.numActions); batch.step(acts); }
+    const other = batch.renderWorld(2);
+    batch.resetEnv(1, 42);
+    assert.deepEqual(batch.renderWorld(1), alone.renderWorld(0), `${game}: env 1 starts as the seed-42 env`);
+    assert.deepEqual(batch.renderWorld(2), other, `${game}: env 2 is untouched`);
+    // and both follow the same trajectory under the same actions
+    for (let t = 0; t < 30; t++) {
+      rng.fillBelow(acts, batch.spec.numActions);
+      const r = batch.step(acts);
+      const a = alone.step(acts.subarray(3, 6));
+      assert.deepEqual(Array.from(r.rewards.subarray(3, 6)), Array.from(a.rewards), `${game} step ${t}: rewards`);
+    }
+    assert.deepEqual(batch.renderWorld(1), alone.renderWorld(0), `${game}: same map after 30 steps`);
+    assert.throws(() => batch.resetEnv(3, 1), /env: expected an integer from 0 to 2/);
+    batch.close();
+    alone.close();
+  }
 });

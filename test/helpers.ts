@@ -7,7 +7,7 @@ import type { GameName } from '../src/env/games.ts';
 const ORI = { U: 0, R: 1, D: 2, L: 3 } as const;
 
 /**
- * A one-env scenario. `rows` is a map in RULES.md characters where the digits '0'..'9' put agent i on
+ * A one-env scenario. `rows` is a map in docs/RULES.md characters where the digits '0'..'9' put agent i on
  * that (floor) cell; `facing` gives each agent's orientation as a letter U, R, D, L (agent 0 first).
  * The digit cells become spawn points, so the map needs no 'P'. The reset's spawning phase runs
  * before the agents are placed, as in a real reset.

@@ -86,7 +86,11 @@ test('training settings are checked: unknown values and out-of-range numbers nam
   assert.throws(() => resolveTrainConfig({ algo: 'sac' as never }), /algo: unknown value "sac"; allowed values: a2c, ppo/);
   assert.throws(() => resolveTrainConfig({ game: 'go' as never }), /game: unknown value "go"; allowed values: harvest, cleanup/);
   assert.throws(() => resolveTrainConfig({ envs: 0 }), /envs: expected an integer from 1 to 4096, got 0/);
-  assert.throws(() => resolveTrainConfig({ lr: -1 }), /lr: expected a number from 0 to 1/);
+  assert.throws(() => resolveTrainConfig({ lr: -1 }), /lr: expected a number > 0 and <= 1, got -1/);
+  // a learning rate of 0 trains nothing: refused, not run
+  assert.throws(() => resolveTrainConfig({ lr: 0 }), /lr: expected a number > 0 and <= 1, got 0/);
+  assert.throws(() => resolveTrainConfig({ maxGradNorm: 0 }), /maxGradNorm: expected a number > 0/);
+  assert.throws(() => resolveTrainConfig({ tags: 'a' as never }), /tags: expected an array of strings/);
   assert.throws(() => resolveTrainConfig({ gamma: Number.NaN }), /gamma/);
   assert.throws(() => resolveTrainConfig({ steps: 1.5 }), /steps: expected an integer/);
   assert.throws(() => resolveTrainConfig({ algo: 'ppo', envs: 6, minibatches: 4 }), /minibatches must divide envs/);

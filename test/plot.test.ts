@@ -6,9 +6,9 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRun, groupRuns, aggregate, renderCurves, curvesSpec } from '../src/plot/curves.ts';
-import { plotCommand, PLOT_HELP } from '../src/cli/plot.ts';
+import { plotCommand, PLOT } from '../src/cli/plot.ts';
 import { InputError } from '../src/util/errors.ts';
-import { UsageError } from '../src/cli/args.ts';
+import { UsageError, helpText } from '../src/cli/args.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'commons-plot-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -40,12 +40,12 @@ test('loadRun reads the config and the metric lines', () => {
   assert.equal(run.rows[1].collective_return, null);
 });
 
-test('groupRuns groups by model in order; the algorithm joins the label only when algorithms differ', () => {
+test('groupRuns groups by model in order; another setting joins the label only when it differs', () => {
   const groups = groupRuns([A0, M0, A1].map(loadRun));
   assert.deepEqual(groups.map((g) => [g.label, g.runs.map((r) => r.seed)]), [['a2c', [0, 1]], ['influence-moa', [0]]]);
   const ppo = makeRun('ppo-0', { model: 'a2c', algo: 'ppo', seed: 0 }, [[100, 1]]);
   const mixed = groupRuns([A0, A1, ppo].map(loadRun));
-  assert.deepEqual(mixed.map((g) => [g.label, g.runs.length]), [['a2c (a2c)', 2], ['a2c (ppo)', 1]]);
+  assert.deepEqual(mixed.map((g) => [g.label, g.runs.length]), [['a2c (algo a2c)', 2], ['a2c (algo ppo)', 1]]);
 });
 
 test('aggregate interpolates seeds onto the union of their x values within the common range', () => {
@@ -56,10 +56,13 @@ test('aggregate interpolates seeds onto the union of their x values within the c
   assert.deepEqual(agg.mean, [17.5, 22.5, 30, 37.5, 45]);
   assert.deepEqual(agg.low, [15, 20, 30, 35, 40]);
   assert.deepEqual(agg.high, [20, 25, 30, 40, 50]);
-  assert.deepEqual(agg.std, [2.5, 2.5, 0, 2.5, 5]);
+  // sample standard deviation (n - 1): |a - b| / sqrt(2) for two runs
+  assert.deepEqual(agg.std.map((x) => +x.toFixed(6)), [3.535534, 3.535534, 0, 3.535534, 7.071068]);
+  // 95% CI of the mean of 2: t(0.975, 1) = 12.7062 times std / sqrt(2)
+  assert.deepEqual(agg.ci.map((x) => +x.toFixed(3)), [31.766, 31.766, 0, 31.766, 63.531]);
   assert.equal(agg.n, 2);
   // a single run is its own curve, the band collapsed onto it
-  assert.deepEqual(aggregate(moa, 'collective_return'), { x: [100, 200], mean: [5, 7], low: [5, 7], high: [5, 7], std: [0, 0], n: 1 });
+  assert.deepEqual(aggregate(moa, 'collective_return'), { x: [100, 200], mean: [5, 7], low: [5, 7], high: [5, 7], std: [0, 0], ci: [0, 0], n: 1 });
   // another metric: the influence-moa run's equality is 0.5 and 0.6
   assert.deepEqual(aggregate(moa, 'equality').mean, [0.5, 0.6]);
 });
@@ -88,8 +91,8 @@ test('plotCommand writes FILE.png and FILE.svg', async () => {
   assert.ok(existsSync(out) && existsSync(join(root, 'figs', 'curves.svg')));
   assert.equal(readFileSync(out).subarray(1, 4).toString(), 'PNG');
   assert.ok(readFileSync(join(root, 'figs', 'curves.svg'), 'utf8').includes('Cleanup, 2 models'));
-  assert.match(lines[0], /wrote .*curves\.png and .*curves\.svg: collective_return of 3 runs, 2 models/);
-  assert.match(PLOT_HELP, /--metric collective_return\|equality\|sustainability/);
+  assert.match(lines[0], /wrote .*curves\.png and .*curves\.svg: collective_return of 3 runs, 2 groups \(by model; --group-by to choose\)/);
+  assert.match(helpText(PLOT), /--metric NAME .*\(default collective_return\)/);
 });
 
 test('plotCommand rejects bad flags with a UsageError', async () => {
@@ -98,8 +101,10 @@ test('plotCommand rejects bad flags with a UsageError', async () => {
   await assert.rejects(plotCommand([A0, '--out', 'x.gif'], noop), (e) => e instanceof UsageError && /\.png/.test(e.message));
   await assert.rejects(plotCommand(['--out', 'x.png'], noop), (e) => e instanceof UsageError && /no run directories/.test(e.message));
   await assert.rejects(plotCommand([A0, '--out', 'x.png', '--metric', 'apples'], noop),
-    (e) => e instanceof UsageError && /--metric: unknown value 'apples'; allowed values: collective_return, equality, sustainability/.test(e.message));
-  await assert.rejects(plotCommand([A0, '--out', 'x.png', '--smooth', '3'], noop), UsageError);
+    (e) => e instanceof UsageError && /--metric: no line of these runs' metrics\.jsonl has 'apples'; metrics: collective_return, .*equality/.test(e.message));
+  await assert.rejects(plotCommand([A0, '--out', 'x.png', '--smooth', '0'], noop), (e) => e instanceof UsageError && /--smooth/.test(e.message));
+  await assert.rejects(plotCommand([A0, '--out', 'x.png', '--band', 'wide'], noop), (e) => e instanceof UsageError && /--band: unknown value 'wide'; allowed values: minmax, ci, std, none/.test(e.message));
+  await assert.rejects(plotCommand([A0, '--out', 'x.png', '--group-by', 'colour'], noop), (e) => e instanceof InputError && /--group-by: colour is not a setting/.test(e.message));
 });
 
 function rejectsInput(fn: () => unknown, pattern: RegExp) {
@@ -136,4 +141,81 @@ test('bad inputs: missing files, corrupt lines, mixed games, no data points', as
   // seeds whose env_steps ranges do not meet cannot be averaged
   const late = makeRun('late', { model: 'a2c', seed: 2 }, [[1000, 1], [2000, 2]]);
   rejectsInput(() => aggregate(groupRuns([A0, late].map(loadRun))[0], 'collective_return'), /share no range of env_steps/);
+});
+
+/** The absolute (x, y) of every <text> in a Vega SVG: nested groups' translate() added up. */
+function textPositions(svg: string): { x: number; y: number; text: string }[] {
+  const out: { x: number; y: number; text: string }[] = [];
+  const stack: [number, number][] = [[0, 0]];
+  const translate = (attrs: string): [number, number] => {
+    const m = /transform="translate\(([-\d.e]+),([-\d.e]+)\)"/.exec(attrs);
+    return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  };
+  for (const m of svg.matchAll(/<(\/?)(g|text)\b([^>]*)>([^<]*)/g)) {
+    const [, close, tag, attrs, body] = m;
+    const [px, py] = stack[stack.length - 1];
+    if (tag === 'g') {
+      if (close) stack.pop();
+      else if (!attrs.endsWith('/')) { const [dx, dy] = translate(attrs); stack.push([px + dx, py + dy]); }
+    } else if (!close) {
+      const [dx, dy] = translate(attrs);
+      out.push({ x: px + dx, y: py + dy, text: body });
+    }
+  }
+  return out;
+}
+
+test('the legend names every group inside the figure, however many there are', async () => {
+  const models = ['a2c', 'inequity-aversion', 'visible-actions', 'influence', 'comm', 'influence-comm', 'moa', 'influence-moa'];
+  const runs = models.map((m) => loadRun(makeRun(`legend-${m}`, { model: m, seed: 0 }, [[100, 1], [200, 2]])));
+  for (const width of [720, 480]) {
+    const { svg } = await renderCurves(runs, { width, height: 440 });
+    const texts = textPositions(svg);
+    for (const m of models) {
+      const t = texts.find((p) => p.text === m);
+      assert.ok(t, `legend entry ${m}`);
+      // the label's right end, at ~7 px per character of the 12 px font
+      assert.ok(t.x >= 0 && t.x + 7 * m.length <= width && t.y <= 440, `${m} at (${t.x}, ${t.y}) lies inside the ${width} x 440 figure`);
+    }
+  }
+});
+
+test('a run with a single metrics line is drawn as a dot, and the command says so', async () => {
+  const one = makeRun('one-point', { model: 'a2c', seed: 0 }, [[100, 3]]);
+  const { svg } = await renderCurves([loadRun(one)]);
+  assert.match(svg, /mark-symbol/, 'a point mark is drawn');
+  const lines: string[] = [];
+  await plotCommand([one, '--out', join(root, 'one.png')], (s) => lines.push(s));
+  assert.match(lines.join('\n'), /a2c: one point only \(at 100 env steps\), drawn as a dot/);
+});
+
+test('runs that differ in a setting besides the seed are separate groups unless --group-by merges them', () => {
+  const lr1 = loadRun(makeRun('lr-1', { model: 'a2c', seed: 0, lr: 0.001 }, [[100, 1]]));
+  const lr2 = loadRun(makeRun('lr-2', { model: 'a2c', seed: 0, lr: 0.0007, name: 'other name', steps: 5 }, [[100, 3]]));
+  const lr2b = loadRun(makeRun('lr-2b', { model: 'a2c', seed: 1, lr: 0.0007, steps: 9 }, [[100, 5]]));
+  assert.deepEqual(groupRuns([lr1, lr2, lr2b]).map((g) => [g.label, g.runs.length]), [['a2c (lr 0.001)', 1], ['a2c (lr 0.0007)', 2]]);
+  assert.deepEqual(groupRuns([lr1, lr2, lr2b], ['model']).map((g) => [g.label, g.runs.length]), [['a2c', 3]]);
+  assert.deepEqual(groupRuns([lr1, lr2, lr2b], ['lr', 'seed']).map((g) => g.label), ['lr 0.001, seed 0', 'lr 0.0007, seed 0', 'lr 0.0007, seed 1']);
+});
+
+test('any numeric field of metrics.jsonl can be plotted, nested ones by a dotted path, smoothed on request', () => {
+  const dir = makeRun('nested', { model: 'influence-moa', seed: 0 }, [], [10, 20, 30, 40].map((x, i) =>
+    JSON.stringify({ env_steps: x, collective_return: i, apples_eaten: 2 * i, moa: { loss: 1, accuracy: i / 10 }, timing: { wall_s: 1 } })).join('\n') + '\n');
+  const run = loadRun(dir);
+  const [g] = groupRuns([run]);
+  assert.deepEqual(aggregate(g, 'moa.accuracy').mean, [0, 0.1, 0.2, 0.3]);
+  assert.deepEqual(aggregate(g, 'apples_eaten').mean, [0, 2, 4, 6]);
+  // trailing moving average over 2 points
+  assert.deepEqual(aggregate(g, 'apples_eaten', { smooth: 2 }).mean, [0, 1, 3, 5]);
+});
+
+test('--band ci draws the Student t interval of the mean; minmax the range', () => {
+  const runs = [A0, A1].map(loadRun);
+  const rows = (band: 'ci' | 'minmax') => ((curvesSpec(runs, { band }).spec.layer as { data: { values: { x: number; low: number; high: number }[] } }[])[0].data.values);
+  const [ci, minmax] = [rows('ci'), rows('minmax')];
+  // at x = 150 the seeds are 15 and 20: mean 17.5, std 3.5355, t(0.975, 1) = 12.706
+  assert.equal(ci[0].x, 150);
+  assert.ok(Math.abs(ci[0].low - (17.5 - 31.766)) < 1e-3 && Math.abs(ci[0].high - (17.5 + 31.766)) < 1e-3, JSON.stringify(ci[0]));
+  assert.deepEqual([minmax[0].low, minmax[0].high], [15, 20]);
+  assert.match((curvesSpec(runs, { band: 'ci', level: 0.9 }).spec.title as { subtitle: string }).subtitle, /90% confidence interval of the mean/);
 });

@@ -1,4 +1,4 @@
-// RULES.md "One step, in order" step 4: FIRE and CLEAN beams (shape, length, what stops a ray, rewards,
+// docs/RULES.md "One step, in order" step 4: FIRE and CLEAN beams (shape, length, what stops a ray, rewards,
 // statistics, their one-step life), Harvest's lack of CLEAN, and the [ours] tagTimeout option.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

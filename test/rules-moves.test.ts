@@ -1,4 +1,4 @@
-// RULES.md "Agents and actions" and "One step, in order" steps 1-3: egocentric moves, turns, walls and
+// docs/RULES.md "Agents and actions" and "One step, in order" steps 1-3: egocentric moves, turns, walls and
 // the map edge, simultaneous move resolution (conflicts, blocking, swaps, chains, cycles) and eating.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

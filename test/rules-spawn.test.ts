@@ -1,4 +1,4 @@
-// RULES.md step 5 (spawning) and "Episodes and spawning agents": Harvest regrowth by neighbour count,
+// docs/RULES.md step 5 (spawning) and "Episodes and spawning agents": Harvest regrowth by neighbour count,
 // Cleanup's pollution thresholds, waste and apple spawn rates, and where agents start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// RULES.md "Observations" and the colour table: egocentric 15x15x3 views rotated so that forward is on top
+// docs/RULES.md "Observations" and the colour table: egocentric 15x15x3 views rotated so that forward is on top
 // and the agent's right on the right ([ours]), black padding, beams drawn in the step they are fired under
 // the agents ([ours]), visibility flags, other agents' actions, and renderWorld.
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ const STAY = 4, FIRE = 7, CLEAN = 8;
 const V = 15;
 const DIRS = [[-1, 0], [0, 1], [1, 0], [0, -1]]; // forward vector by orientation UP, RIGHT, DOWN, LEFT
 
-/** RULES.md's colours by map character; agents by index. */
+/** docs/RULES.md's colours by map character; agents by index. */
 const COLOUR: Record<string, number[]> = {
   ' ': [0, 0, 0], '@': [180, 180, 180], A: [0, 255, 0], H: [99, 156, 194], R: [113, 75, 24], S: [113, 75, 24],
   F: [255, 255, 0], C: [100, 255, 255],
@@ -231,7 +231,7 @@ test('otherActions gives each agent the other agents\' actions of this step, in 
   assert.deepStrictEqual(Array.from(r2.otherActions), [1, 3, 1, 3, 1, 1, 6, 6, 6, 6, 6, 6]);
 });
 
-test('renderWorld(0) returns the whole map as [H, W, 3] RGB in RULES.md\'s colours, beams and agents drawn', async () => {
+test('renderWorld(0) returns the whole map as [H, W, 3] RGB in docs/RULES.md\'s colours, beams and agents drawn', async () => {
   const env = await scenario('cleanup', [
     '@@@@@@@',
     '@HRS B@',
@@ -252,7 +252,7 @@ test('renderWorld(0) returns the whole map as [H, W, 3] RGB in RULES.md\'s colou
   }
 });
 
-test('renderWorld draws the nine agent colours of RULES.md and the default Harvest map\'s walls and 155 apples', async () => {
+test('renderWorld draws the nine agent colours of docs/RULES.md and the default Harvest map\'s walls and 155 apples', async () => {
   const env = await scenario('harvest', ['@@@@@@@@@@@', '@012345678@', '@@@@@@@@@@@'], 'UUUUUUUUU');
   const frame = env.renderWorld(0);
   for (let i = 0; i < 9; i++) assert.deepStrictEqual(Array.from(frame.subarray((11 + 1 + i) * 3, (11 + 2 + i) * 3)), AGENT[i], `agent ${i}`);

@@ -95,7 +95,21 @@ test('the web app trains in workers, draws, pauses and resumes, downloads a chec
     assert.equal(await page.textContent('#backend-used'), 'WASM');
     assert.equal(await page.textContent('#workers-used'), '2');
     assert.match((await page.textContent('#throughput'))!, /^[\d,]+ agent-steps\/s$/);
-    assert.equal(await page.locator('#charts .uplot').count(), 4, 'four charts');
+    assert.equal(await page.locator('#charts .uplot').count(), 5, 'five charts');
+    // The world's colours are explained while training: the game's cells and one swatch per agent, in the
+    // colours the core draws (test/palette.test.ts checks those against the core).
+    const legend = await page.evaluate(() => ({
+      map: [...document.querySelectorAll('#map-legend li')].map((li) => li.textContent ?? ''),
+      agents: [...document.querySelectorAll('#agent-legend .swatch')].map((e) => (e as HTMLElement).dataset.rgb),
+    }));
+    assert.deepEqual(legend.agents, ['0,0,255', '2,81,154'], 'agents 0 and 1');
+    for (const cell of ['wall', 'apple', 'river', 'waste', 'punishment beam', 'cleaning beam']) {
+      assert.ok(legend.map.some((t) => t.startsWith(cell)), `map legend: ${cell}`);
+    }
+    const explain = (await page.textContent('#explain'))!;
+    assert.match(explain, /Why returns start far below zero/);
+    assert.match(explain, /loses 50/);
+    assert.match(explain, /equality\s+falls below 0/);
     assert.match((await page.textContent('#heatmap-note'))!, /n\/a/, 'a2c has no influence matrix');
 
     // The world is drawn from frames: walls, floor, river, waste, agents and their notches.
@@ -130,6 +144,20 @@ test('the web app trains in workers, draws, pauses and resumes, downloads a chec
       for (let i = 0; i < d.length; i += 4) hash = (Math.imul(hash, 31) + ((d[i] << 16) | (d[i + 1] << 8) | d[i + 2])) | 0;
       return hash !== h;
     }, view0.hash, { timeout: 30_000 });
+
+    // The y axis is wide enough for its labels, minus sign included: a report of -2,000 (beam penalties make
+    // such returns common early on) shows as −2k, not as 2k with its sign cut off.
+    await page.evaluate((x) => window.__commons!.showReport({
+      env_steps: x, agent_steps: 2 * x, updates: 1, episodes: 2, collective_return: -2000, returns: [-1000, -1000], efficiency: -100,
+      equality: -0.4, sustainability: 12, peace: 2, apples_eaten: 1, fire_actions: 40, clean_actions: 0, hits: 40,
+      policy_loss: 0, value_loss: 0, entropy: 2.1, grad_norm: 1, influence_total: null,
+      timing: { agent_steps_per_s: 1, env_s: 0, inference_s: 0, update_s: 0, wall_s: 1 },
+    }), paused + 1);
+    await page.waitForTimeout(300);
+    const axes = await page.evaluate(() => window.__commons!.axes());
+    const ret = axes.find((a) => a.key === 'collective_return')!;
+    assert.ok(ret.labels.some((l) => /^\u2212\d/.test(l)), `negative ticks carry a minus sign: ${ret.labels.join(' ')}`);
+    for (const a of axes) assert.ok(a.size >= a.needed, `${a.key}: axis ${a.size} px wide, its labels need ${a.needed} px (${a.labels.join(' ')})`);
 
     mkdirSync(join(root, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join(root, 'test-artifacts', 'web-app.png'), fullPage: true });
@@ -188,10 +216,15 @@ test('the web app trains in workers, draws, pauses and resumes, downloads a chec
     await page.click('#stop');
     assert.equal((await state(page)).phase, 'idle');
 
-    // An influence model fills the heatmap: a labelled k x j matrix (and its table for screen readers).
+    // An influence model fills the heatmap: a labelled k x j matrix (and its table for screen readers). With the
+    // report interval left blank, the page reports every 2 updates: points within seconds of the start.
     await page.selectOption('#model', 'influence');
+    await page.click('#setup details summary');
+    await page.fill('#reportEvery', '');
     await page.click('#start');
-    await until(page, 's.reports >= 1', 240_000, 1);
+    const early = await until(page, 's.reports >= 1', 240_000, 1);
+    assert.equal(early.reportEvery, 2 * early.stepsPerUpdate, 'a report every 2 updates');
+    assert.ok(early.steps <= early.reportEvery + early.stepsPerUpdate, `first report after ${early.steps} env steps`);
     assert.equal(await page.isVisible('#heatmap'), true, 'the heatmap is shown');
     assert.equal(await page.isVisible('#heatmap-note'), false);
     assert.equal(await page.locator('#heatmap-table tr').count(), 3, 'a header row and one row per influencer');

@@ -1,4 +1,4 @@
-// cleanup_v1: Cleanup, a public goods game (RULES.md; SSD repo's cleanup.py).
+// cleanup_v1: Cleanup, a public goods game (docs/RULES.md; SSD repo's cleanup.py).
 // Actions: 9, Harvest's eight plus CLEAN, a free beam whose rays turn the first waste cell they reach
 // into river and stop there.
 // Map: '@' wall, ' ' floor, 'P' spawn point, 'B' apple point (floor when empty), 'H' waste (polluted

@@ -1,4 +1,4 @@
-// harvest_v1: Harvest, the tragedy of the commons (RULES.md; SSD repo's harvest.py).
+// harvest_v1: Harvest, the tragedy of the commons (docs/RULES.md; SSD repo's harvest.py).
 // Actions: 8, MOVE_LEFT..TURN_COUNTERCLOCKWISE and FIRE (grid.ts Action).
 // Map: '@' wall, ' ' floor, 'P' spawn point, 'A' apple point holding an apple at reset.
 // Rewards: +1 per apple eaten; FIRE costs the firer 1 and each agent hit 50 (shared with Cleanup, env.ts).

@@ -3,30 +3,59 @@
 import { createVecEnv } from '../env/vec-env.ts';
 import { GAMES } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
-import { parse, intFlag, choiceFlag, UsageError } from './args.ts';
+import { parseCommand, helpText, str, intFlag, choiceFlag, UsageError, HelpRequested, type CommandSpec } from './args.ts';
+import { configFlags, settingsFromFlags } from './config-flags.ts';
 
-export const BENCH_HELP = `commons bench env --game harvest|cleanup [--envs 64] [--agents 5] [--steps 300000] [--seed 0] [--json]
-  Steps B envs with uniformly random actions (observations produced every step) until --steps environment
-  steps have run over the whole batch; prints { game, envs, agents, env_steps, seconds, env_steps_per_s, agent_steps_per_s }.`;
+export const BENCH_ENV: CommandSpec = {
+  name: 'bench env',
+  summary: 'environment throughput with random actions',
+  usage: ['bench env --game harvest|cleanup [--envs 64] [--agents 5] [--steps 300000] [--seed 0] [--json]'],
+  about: `Steps B envs with uniformly random actions (observations produced every step) until --steps environment
+steps have run over the whole batch; prints { game, envs, agents, env_steps, seconds, env_steps_per_s, agent_steps_per_s }.`,
+  flags: {
+    game: { arg: 'harvest|cleanup', help: 'the game (required)' },
+    envs: { arg: 'N', help: 'environments stepped together', default: '64' },
+    agents: { arg: 'N', help: 'agents per environment', default: '5' },
+    steps: { arg: 'N', help: 'environment steps over the whole batch', default: '300000' },
+    seed: { arg: 'N', help: 'seed', default: '0' },
+    json: { type: 'boolean', help: 'print JSON' },
+  },
+};
 
-export const BENCH_TRAIN_HELP = `commons bench train --game cleanup --model a2c [--algo a2c|ppo] [--agents 5] [--envs 16] [--updates 30] [--share-params] [--backend wasm] [--workers W] [--json]
-  Times the whole training loop (stepping, inference, updates) after 3 warm-up updates, in this thread or over W
-  workers; prints { game, model, algo, agents, envs, workers, env_steps, seconds, agent_steps_per_s, split_seconds }
-  (split_seconds: env, inference, update; null with workers).`;
+export const BENCH_TRAIN: CommandSpec = {
+  name: 'bench train',
+  summary: 'throughput of the whole training loop',
+  usage: ['bench train [--game cleanup] [--model a2c] [--algo a2c|ppo] [--agents 5] [--envs 16] [--updates 30] [--share-params] [--backend wasm] [--workers W] [--json]'],
+  about: `Times the whole training loop (stepping, inference, updates) after 3 warm-up updates, in this thread or over W
+workers; prints { game, model, algo, agents, envs, workers, env_steps, seconds, agent_steps_per_s, split_seconds }
+(split_seconds: env, inference, update; null with workers). Writes no files.`,
+  flags: {
+    ...configFlags(['game', 'model', 'algo', 'agents', 'envs', 'shareParams', 'backend', 'seed', 'workers']),
+    updates: { arg: 'N', help: 'updates timed, after 3 warm-up updates; 1 to 100000', default: '30' },
+    json: { type: 'boolean', help: 'print JSON' },
+  },
+};
+
+export const BENCH: CommandSpec = {
+  name: 'bench',
+  summary: 'measure throughput: bench env (the environments), bench train (the training loop)',
+  usage: [...BENCH_ENV.usage, ...BENCH_TRAIN.usage],
+  about: 'See commons bench env --help and commons bench train --help. Figures and how they were measured: BENCHMARKS.md.',
+  flags: {},
+};
 
 export async function benchCommand(argv: string[], out: (s: string) => void): Promise<void> {
   const [what, ...rest] = argv;
   if (what === 'train') return benchTrain(rest, out);
-  if (what !== 'env') throw new UsageError(`bench: unknown target '${what ?? ''}'; allowed values: env, train`);
-  const { values } = parse(rest, {
-    game: { type: 'string' }, envs: { type: 'string' }, agents: { type: 'string' }, steps: { type: 'string' },
-    seed: { type: 'string' }, json: { type: 'boolean' },
-  });
-  const game = choiceFlag('game', values.game, GAMES);
-  const envs = intFlag('envs', values.envs, 64, 1, 65536);
-  const agents = intFlag('agents', values.agents, 5, 1, 255);
-  const steps = intFlag('steps', values.steps, 300_000, 1);
-  const seed = intFlag('seed', values.seed, 0, 0);
+  if (what === '--help' || what === '-h') throw new HelpRequested(helpText(BENCH));
+  if (what === undefined) throw new UsageError('bench: which benchmark? allowed values: env, train (see commons bench --help)');
+  if (what !== 'env') throw new UsageError(`bench: unknown target '${what}'; allowed values: env, train (see commons bench --help)`);
+  const { values } = parseCommand(rest, BENCH_ENV);
+  const game = choiceFlag('game', str(values, 'game'), GAMES);
+  const envs = intFlag('envs', str(values, 'envs'), 64, 1, 65536);
+  const agents = intFlag('agents', str(values, 'agents'), 5, 1, 255);
+  const steps = intFlag('steps', str(values, 'steps'), 300_000, 1);
+  const seed = intFlag('seed', str(values, 'seed'), 0, 0);
   const env = await createVecEnv({ game, numEnvs: envs, numAgents: agents, seed });
   const rng = new Rng(seed);
   const iterations = Math.ceil(steps / envs);
@@ -51,27 +80,11 @@ export async function benchCommand(argv: string[], out: (s: string) => void): Pr
 }
 
 async function benchTrain(argv: string[], out: (s: string) => void): Promise<void> {
-  const { values } = parse(argv, {
-    game: { type: 'string' }, model: { type: 'string' }, algo: { type: 'string' }, agents: { type: 'string' },
-    envs: { type: 'string' }, updates: { type: 'string' }, 'share-params': { type: 'boolean' }, backend: { type: 'string' },
-    seed: { type: 'string' }, json: { type: 'boolean' }, workers: { type: 'string' },
-  });
+  const { values } = parseCommand(argv, BENCH_TRAIN);
   const { createTrainer } = await import('../learn/run-dir.ts');
-  const { MODELS, ALGOS, BACKENDS } = await import('../learn/config.ts');
-  const cfg = {
-    game: choiceFlag('game', values.game, GAMES, 'cleanup'),
-    model: choiceFlag('model', values.model, MODELS, 'a2c'),
-    algo: choiceFlag('algo', values.algo, ALGOS, 'a2c'),
-    agents: intFlag('agents', values.agents, 5, 1, 255),
-    envs: intFlag('envs', values.envs, 16, 1, 4096),
-    shareParams: values['share-params'] ?? false,
-    backend: choiceFlag('backend', values.backend, BACKENDS, 'wasm'),
-    seed: intFlag('seed', values.seed, 0, 0),
-    steps: Number.MAX_SAFE_INTEGER,
-    workers: intFlag('workers', values.workers, 0, 0, 64),
-  };
-  const updates = intFlag('updates', values.updates, 30, 1, 100_000);
-  const trainer = await createTrainer(cfg);
+  const updates = intFlag('updates', str(values, 'updates'), 30, 1, 100_000);
+  const trainer = await createTrainer({ ...settingsFromFlags(values), steps: Number.MAX_SAFE_INTEGER });
+  const cfg = trainer.cfg;
   // Per-phase times are measured in the thread that trains (without workers: this one).
   const time = () => (cfg.workers ? undefined : { ...trainer.local.time });
   let seconds = 0, envSteps = 0, split: { env: number; inference: number; update: number } | null = null;

@@ -1,49 +1,72 @@
-// commons eval: a trained run's policy plays episodes; prints per-episode returns and social outcomes.
+// commons eval: a trained run's policy plays episodes; prints per-episode returns and social outcomes, and
+// every statistic's mean with its spread over the episodes.
 
 import { loadPolicy, evaluateWithMeasures } from '../learn/evaluate.ts';
 import { episodeJson } from '../env/random-rollout.ts';
-import { parse, intFlag, UsageError } from './args.ts';
+import { summarize } from '../util/stats.ts';
+import { parseCommand, str, intFlag, UsageError, type CommandSpec } from './args.ts';
+import { warn } from './io.ts';
 
-export const EVAL_HELP = `commons eval --run runs/NAME [--checkpoint ID] [--episodes 10] [--greedy] [--seed 0] [--json]
-  Plays episodes with a trained run's policy (its latest checkpoint unless --checkpoint step-...), sampling
-  actions or, with --greedy, taking the most probable; prints per-episode returns and social outcome metrics.`;
+export const EVAL: CommandSpec = {
+  name: 'eval',
+  summary: 'play episodes with a trained policy; per-episode returns, social outcomes, means with spread',
+  usage: [
+    'eval --run runs/NAME [--checkpoint step-...] [--episodes 10] [--greedy] [--seed 0] [--json]',
+    'eval --run checkpoint.tar [--episodes 10] [--greedy] [--seed 0] [--json]',
+  ],
+  about: `Plays episodes with the policy of a run's checkpoint (the newest that loads unless --checkpoint), or of a
+checkpoint archive downloaded from the web app. Episode k's environment is seeded --seed + k (its "seed" in
+--json); actions are sampled from one generator seeded --seed (--greedy takes the most probable action).
+--json prints one object: the run, every episode, and under "mean" and "spread" each statistic's mean and its
+std, min, max and n over the episodes (schemas/eval.schema.json).`,
+  flags: {
+    run: { arg: 'RUN|FILE.tar', help: 'a run directory written by commons train, or a checkpoint archive (.tar)' },
+    checkpoint: { arg: 'ID', help: 'the checkpoint of the run to play (step-...)', default: 'the newest intact' },
+    episodes: { arg: 'N', help: 'episodes to play; 1 to 100000', default: '10' },
+    greedy: { type: 'boolean', help: 'take the most probable action instead of sampling' },
+    seed: { arg: 'N', help: 'seed of the episodes (episode k: seed + k) and of the action sampling', default: '0' },
+    json: { type: 'boolean', help: 'print one JSON object instead of text' },
+  },
+};
+
+/** Per-episode statistics summarised in the mean and spread blocks. */
+const STATS = ['collective_return', 'efficiency', 'equality', 'sustainability', 'peace', 'apples_eaten', 'fire_actions', 'clean_actions', 'hits'] as const;
 
 export async function evalCommand(argv: string[], out: (s: string) => void): Promise<void> {
-  const { values } = parse(argv, {
-    run: { type: 'string' }, checkpoint: { type: 'string' }, episodes: { type: 'string' }, greedy: { type: 'boolean' },
-    seed: { type: 'string' }, json: { type: 'boolean' },
+  const { values } = parseCommand(argv, EVAL);
+  const run = str(values, 'run');
+  if (!run) throw new UsageError('--run is required: a run directory written by commons train, or a checkpoint archive (.tar)');
+  const episodes = intFlag('episodes', str(values, 'episodes'), 10, 1, 100_000);
+  const seed = intFlag('seed', str(values, 'seed'), 0, 0);
+  const greedy = Boolean(values.greedy);
+  const { cfg, agents, checkpoint, envSteps } = await loadPolicy(run, {
+    checkpoint: str(values, 'checkpoint'), batch: Math.min(episodes, 16), log: (l) => warn('eval', l),
   });
-  if (!values.run) throw new UsageError('--run is required: a run directory written by commons train');
-  const episodes = intFlag('episodes', values.episodes, 10, 1, 100_000);
-  const seed = intFlag('seed', values.seed, 0, 0);
-  const { cfg, agents, checkpoint, envSteps } = await loadPolicy(values.run, { checkpoint: values.checkpoint, batch: Math.min(episodes, 16) });
   try {
-    const measured = await evaluateWithMeasures(cfg, agents, { episodes, greedy: values.greedy, seed });
-    const stats = measured.episodes;
-    const rows = stats.map((s, k) => episodeJson(seed + Math.floor(k / agents.B), s));
-    const mean = (f: (r: (typeof rows)[number]) => number | null) => {
-      const xs = rows.map(f).filter((x): x is number => x !== null);
-      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
-    };
+    const measured = await evaluateWithMeasures(cfg, agents, { episodes, greedy, seed });
+    const rows = measured.episodes.map((s, k) => episodeJson(measured.seeds[k], s));
+    const mean: Record<string, number | number[] | null> = {};
+    const spread: Record<string, { std: number; min: number; max: number; n: number } | null> = {};
+    for (const k of STATS) {
+      const s = summarize(rows.map((r) => r[k]));
+      mean[k] = s ? s.mean : null;
+      spread[k] = s ? { std: s.std, min: s.min, max: s.max, n: s.n } : null;
+    }
+    mean.returns = Array.from({ length: cfg.agents }, (_, i) => rows.reduce((a, r) => a + r.returns[i], 0) / rows.length);
     const summary = {
-      run: values.run, checkpoint, env_steps: envSteps, game: cfg.game, model: cfg.model, algo: cfg.algo,
-      agents: cfg.agents, greedy: Boolean(values.greedy), episodes: rows,
-      mean: {
-        collective_return: mean((r) => r.collective_return), efficiency: mean((r) => r.efficiency),
-        equality: mean((r) => r.equality), sustainability: mean((r) => r.sustainability), peace: mean((r) => r.peace),
-      },
+      run, checkpoint, env_steps: envSteps, game: cfg.game, model: cfg.model, algo: cfg.algo,
+      agents: cfg.agents, greedy, seed, episodes: rows, mean, spread,
       influence: measured.influence,
       ic_action_action: measured.comm.ic_action_action,
       ic_symbol_action: measured.comm.ic_symbol_action,
       speaker_consistency: measured.comm.speaker_consistency,
     };
     if (values.json) { out(JSON.stringify(summary)); return; }
-    out(`${values.run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${episodes} episodes, ${values.greedy ? 'greedy' : 'sampled'} actions`);
+    out(`${run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${episodes} episodes, ${greedy ? 'greedy' : 'sampled'} actions`);
     for (const [k, r] of rows.entries()) {
-      out(`episode ${k}: collective ${r.collective_return}, returns [${r.returns.join(', ')}], equality ${r.equality?.toFixed(3) ?? 'n/a'}, ` +
+      out(`episode ${k} (seed ${r.seed}): collective ${r.collective_return}, returns [${r.returns.join(', ')}], equality ${r.equality?.toFixed(3) ?? 'n/a'}, ` +
         `sustainability ${r.sustainability?.toFixed(1) ?? 'n/a'}, peace ${r.peace.toFixed(2)}`);
     }
-    const m = summary.mean;
     if (measured.influence) {
       out(`influence (mean c_kj per step, row k influences column j; total ${measured.influence.total.toFixed(4)} nats):`);
       for (const row of measured.influence.matrix) out('  ' + row.map((x) => x.toFixed(4).padStart(8)).join(''));
@@ -53,8 +76,12 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
     if (sc) out(`speaker consistency: max ${sc.max.toFixed(3)}, mean ${sc.mean.toFixed(3)} (shuffled baseline max ${sc.baseline?.max?.toFixed(3) ?? 'n/a'})`);
     if (ics) out(`instantaneous coordination, symbol/action: max ${ics.max.toFixed(4)} nats (shuffled baseline ${ics.baseline?.max?.toFixed(4) ?? 'n/a'}), mean ${ics.mean.toFixed(4)}`);
     if (ic) out(`instantaneous coordination, action/action: max ${ic.max.toFixed(4)} nats (shuffled baseline ${ic.baseline?.max?.toFixed(4) ?? 'n/a'}), mean ${ic.mean.toFixed(4)}`);
-    out(`mean: collective ${m.collective_return?.toFixed(2)}, efficiency ${m.efficiency?.toFixed(3)}, equality ${m.equality?.toFixed(3) ?? 'n/a'}, ` +
-      `sustainability ${m.sustainability?.toFixed(1) ?? 'n/a'}, peace ${m.peace?.toFixed(2)}`);
+    out(`over ${rows.length} episodes (mean, std, min..max):`);
+    for (const k of STATS) {
+      const m = mean[k] as number | null, s = spread[k];
+      const d = k === 'efficiency' || k === 'equality' ? 3 : 2;
+      out(`  ${k.replace(/_/g, ' ').padEnd(18)} ${m === null ? 'n/a' : `${m.toFixed(d)}, std ${s!.std.toFixed(d)}, ${s!.min.toFixed(d)}..${s!.max.toFixed(d)}${s!.n < rows.length ? ` (${s!.n} episodes with a value)` : ''}`}`);
+    }
   } finally {
     agents.dispose();
   }

@@ -1,17 +1,46 @@
 // commons render: an animated GIF of a random-policy episode, drawn from the core's full-map frames and
 // encoded with gifenc.
 
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { GIFEncoder } from 'gifenc';
 import { createVecEnv } from '../env/vec-env.ts';
 import { GAMES } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
-import { parse, intFlag, choiceFlag, UsageError } from './args.ts';
+import { parseCommand, str, intFlag, choiceFlag, UsageError, type CommandSpec } from './args.ts';
+import { ensureFileDir, fsReason } from '../util/node-paths.ts';
+import { warn } from './io.ts';
 
-export const RENDER_HELP = `commons render --game harvest|cleanup [--agents 5] [--steps 200] [--seed 0] [--scale 8] [--fps 10] --out FILE.gif
-commons render --run runs/NAME [--checkpoint ID] [--greedy] [--seed 0] [--scale 8] [--fps 10] --out FILE.gif
-  Writes an animated GIF of a random-policy episode, or of one episode of a trained run's policy.`;
+export const RENDER: CommandSpec = {
+  name: 'render',
+  summary: 'write an animated GIF of a random-policy episode, or of a trained policy playing',
+  usage: [
+    'render --game harvest|cleanup [--agents 5] [--steps 200] [--seed 0] [--scale 8] [--fps 10] --out FILE.gif',
+    'render --run runs/NAME|checkpoint.tar [--checkpoint ID] [--greedy] [--seed 0] [--scale 8] [--fps 10] --out FILE.gif',
+  ],
+  about: `Without --run: a uniformly random policy for --steps steps. With --run: one whole episode of a trained run's
+policy (its newest intact checkpoint unless --checkpoint), or of a checkpoint archive from the web app.`,
+  flags: {
+    out: { arg: 'FILE.gif', help: 'the GIF to write (required; folders are created)' },
+    game: { arg: 'harvest|cleanup', help: 'the game (random policy; required without --run)' },
+    agents: { arg: 'N', help: 'agents (random policy)', default: '5' },
+    steps: { arg: 'N', help: 'steps to draw (random policy); 1 to 100000', default: '200' },
+    run: { arg: 'RUN|FILE.tar', help: 'a run directory or checkpoint archive whose policy plays' },
+    checkpoint: { arg: 'ID', help: 'with --run: the checkpoint to play', default: 'the newest intact' },
+    greedy: { type: 'boolean', help: 'with --run: the most probable action instead of sampling' },
+    seed: { arg: 'N', help: 'seed of the episode', default: '0' },
+    scale: { arg: 'N', help: 'pixels per map cell; 1 to 64', default: '8' },
+    fps: { arg: 'N', help: 'frames per second; 1 to 100', default: '10' },
+  },
+};
+
+/** Writes the GIF, with one clear line if the file cannot be written. */
+function writeGif(path: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(path, bytes);
+  } catch (e) {
+    throw new UsageError(`--out: cannot write ${path}: ${fsReason(e)}`);
+  }
+}
 
 /** Encodes RGB frames [H, W, 3] as a looping GIF, each map cell drawn as a scale x scale block. */
 export function encodeGif(frames: Uint8Array[], height: number, width: number, scale: number, fps: number): Uint8Array {
@@ -45,19 +74,20 @@ export function encodeGif(frames: Uint8Array[], height: number, width: number, s
 }
 
 export async function renderCommand(argv: string[], out: (s: string) => void): Promise<void> {
-  const { values } = parse(argv, {
-    game: { type: 'string' }, agents: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' },
-    scale: { type: 'string' }, fps: { type: 'string' }, out: { type: 'string' }, run: { type: 'string' },
-    checkpoint: { type: 'string' }, greedy: { type: 'boolean' },
-  });
+  const { values } = parseCommand(argv, RENDER);
   if (values.run !== undefined) return renderRun(values, out);
-  const game = choiceFlag('game', values.game, GAMES);
-  const agents = intFlag('agents', values.agents, 5, 1, 255);
-  const steps = intFlag('steps', values.steps, 200, 1, 100_000);
-  const seed = intFlag('seed', values.seed, 0, 0);
-  const scale = intFlag('scale', values.scale, 8, 1, 64);
-  const fps = intFlag('fps', values.fps, 10, 1, 100);
-  if (!values.out) throw new UsageError('--out is required: the GIF file to write, e.g. --out cleanup.gif');
+  for (const k of ['checkpoint', 'greedy']) {
+    if (values[k] !== undefined) throw new UsageError(`--${k} goes with --run (a trained policy); without --run the policy is random`);
+  }
+  const game = choiceFlag('game', str(values, 'game'), GAMES);
+  const agents = intFlag('agents', str(values, 'agents'), 5, 1, 255);
+  const steps = intFlag('steps', str(values, 'steps'), 200, 1, 100_000);
+  const seed = intFlag('seed', str(values, 'seed'), 0, 0);
+  const scale = intFlag('scale', str(values, 'scale'), 8, 1, 64);
+  const fps = intFlag('fps', str(values, 'fps'), 10, 1, 100);
+  const file = str(values, 'out');
+  if (!file) throw new UsageError('--out is required: the GIF file to write, e.g. --out cleanup.gif');
+  ensureFileDir('--out', file);
   const env = await createVecEnv({ game, numEnvs: 1, numAgents: agents, seed, episodeLength: steps + 1 });
   const rng = new Rng(seed);
   const frames = [env.renderWorld(0)];
@@ -68,22 +98,22 @@ export async function renderCommand(argv: string[], out: (s: string) => void): P
   }
   const bytes = encodeGif(frames, env.spec.mapHeight, env.spec.mapWidth, scale, fps);
   env.close();
-  mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, bytes);
-  out(`wrote ${values.out}: ${frames.length} frames, ${env.spec.mapWidth * scale}x${env.spec.mapHeight * scale}, ${bytes.length} bytes`);
+  writeGif(file, bytes);
+  out(`wrote ${file}: ${frames.length} frames, ${env.spec.mapWidth * scale}x${env.spec.mapHeight * scale}, ${bytes.length} bytes`);
 }
 
-async function renderRun(values: Record<string, string | boolean | undefined>, out: (s: string) => void): Promise<void> {
-  const str = (k: string) => values[k] as string | undefined;
+async function renderRun(values: Record<string, unknown>, out: (s: string) => void): Promise<void> {
   for (const k of ['game', 'agents', 'steps']) {
     if (values[k] !== undefined) throw new UsageError(`--${k} cannot be combined with --run: the run's own settings are used`);
   }
-  if (!str('out')) throw new UsageError('--out is required: the GIF file to write, e.g. --out play.gif');
-  const seed = intFlag('seed', str('seed'), 0, 0);
-  const scale = intFlag('scale', str('scale'), 8, 1, 64);
-  const fps = intFlag('fps', str('fps'), 10, 1, 100);
+  const file = str(values, 'out');
+  if (!file) throw new UsageError('--out is required: the GIF file to write, e.g. --out play.gif');
+  const seed = intFlag('seed', str(values, 'seed'), 0, 0);
+  const scale = intFlag('scale', str(values, 'scale'), 8, 1, 64);
+  const fps = intFlag('fps', str(values, 'fps'), 10, 1, 100);
+  ensureFileDir('--out', file);
   const { loadPolicy, evaluate } = await import('../learn/evaluate.ts');
-  const { cfg, agents, checkpoint } = await loadPolicy(str('run')!, { checkpoint: str('checkpoint'), batch: 1 });
+  const { cfg, agents, checkpoint } = await loadPolicy(str(values, 'run')!, { checkpoint: str(values, 'checkpoint'), batch: 1, log: (l) => warn('render', l) });
   const frames: Uint8Array[] = [];
   try {
     await evaluate(cfg, agents, { episodes: 1, greedy: Boolean(values.greedy), seed, onFrame: (f) => frames.push(f) });
@@ -92,9 +122,8 @@ async function renderRun(values: Record<string, string | boolean | undefined>, o
   }
   const { mapHeight, mapWidth } = await mapSize(cfg);
   const bytes = encodeGif(frames, mapHeight, mapWidth, scale, fps);
-  mkdirSync(dirname(str('out')!), { recursive: true });
-  writeFileSync(str('out')!, bytes);
-  out(`wrote ${str('out')}: ${cfg.model} (${checkpoint}) playing ${cfg.game}, ${frames.length} frames, ${bytes.length} bytes`);
+  writeGif(file, bytes);
+  out(`wrote ${file}: ${cfg.model} (${checkpoint}) playing ${cfg.game}, ${frames.length} frames, ${bytes.length} bytes`);
 }
 
 async function mapSize(cfg: { game: 'harvest' | 'cleanup'; map?: string[] }) {

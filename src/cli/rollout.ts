@@ -3,24 +3,35 @@
 import { createVecEnv } from '../env/vec-env.ts';
 import { GAMES, gameInfo } from '../env/games.ts';
 import { randomEpisode, episodeJson } from '../env/random-rollout.ts';
-import { parse, intFlag, choiceFlag } from './args.ts';
+import { parseCommand, str, intFlag, choiceFlag, type CommandSpec } from './args.ts';
 
-export const ROLLOUT_HELP = `commons rollout --game harvest|cleanup [--agents 5] [--steps 1000] [--seed 0] [--episodes 1] [--policy random] [--json]
-  Plays episodes with a uniformly random policy; episode i uses seed S+i for the environment and the policy.
-  --json prints { game, version, agents, steps, episodes: [...] }; otherwise a table.`;
+export const ROLLOUT: CommandSpec = {
+  name: 'rollout',
+  summary: 'play episodes with a uniformly random policy and print their statistics',
+  usage: ['rollout --game harvest|cleanup [--agents 5] [--steps 1000] [--seed 0] [--episodes 1] [--policy random] [--tag-timeout 0] [--json]'],
+  about: `Episode i uses seed S+i for the environment and the policy. --json prints { game, version, agents, steps,
+episodes: [...] }; otherwise a table.`,
+  flags: {
+    game: { arg: 'harvest|cleanup', help: 'the game (required)' },
+    agents: { arg: 'N', help: 'agents; 1 to the map\'s spawn points', default: '5' },
+    steps: { arg: 'N', help: 'steps per episode', default: '1000' },
+    seed: { arg: 'N', help: 'seed of the first episode', default: '0' },
+    episodes: { arg: 'N', help: 'episodes to play', default: '1' },
+    policy: { arg: 'random', help: 'the policy (only random)', default: 'random' },
+    'tag-timeout': { arg: 'N', help: 'steps a FIRE hit removes an agent for; 0 keeps it in play', default: '0' },
+    json: { type: 'boolean', help: 'print JSON instead of a table' },
+  },
+};
 
 export async function rolloutCommand(argv: string[], out: (s: string) => void): Promise<void> {
-  const { values } = parse(argv, {
-    game: { type: 'string' }, agents: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' },
-    episodes: { type: 'string' }, policy: { type: 'string' }, json: { type: 'boolean' }, 'tag-timeout': { type: 'string' },
-  });
-  const game = choiceFlag('game', values.game, GAMES);
-  const agents = intFlag('agents', values.agents, 5, 1, 255);
-  const steps = intFlag('steps', values.steps, 1000, 1, 1_000_000);
-  const seed = intFlag('seed', values.seed, 0, 0);
-  const episodes = intFlag('episodes', values.episodes, 1, 1, 100_000);
-  const tagTimeout = intFlag('tag-timeout', values['tag-timeout'], 0, 0);
-  choiceFlag('policy', values.policy, ['random'] as const, 'random');
+  const { values } = parseCommand(argv, ROLLOUT);
+  const game = choiceFlag('game', str(values, 'game'), GAMES);
+  const agents = intFlag('agents', str(values, 'agents'), 5, 1, 255);
+  const steps = intFlag('steps', str(values, 'steps'), 1000, 1, 1_000_000);
+  const seed = intFlag('seed', str(values, 'seed'), 0, 0);
+  const episodes = intFlag('episodes', str(values, 'episodes'), 1, 1, 100_000);
+  const tagTimeout = intFlag('tag-timeout', str(values, 'tag-timeout'), 0, 0, 1_000_000);
+  choiceFlag('policy', str(values, 'policy'), ['random'] as const, 'random');
 
   const env = await createVecEnv({ game, numEnvs: 1, numAgents: agents, seed, episodeLength: steps, tagTimeout });
   const rows = [];

@@ -6,11 +6,20 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, intFlag, UsageError } from './args.ts';
+import { parseCommand, str, intFlag, UsageError, type CommandSpec } from './args.ts';
 
-export const SERVE_HELP = `commons serve [--port 8080] [--host 127.0.0.1] [--dir DIR]
-  Serves the web app written by npm run build (DIR, default dist/web) with the cross-origin isolation
-  headers it needs. --port 0 picks a free port; the address is printed. Stop with Ctrl-C.`;
+export const SERVE: CommandSpec = {
+  name: 'serve',
+  summary: 'serve the web app (train and watch agents in a browser)',
+  usage: ['serve [--port 8080] [--host 127.0.0.1] [--dir dist/web]'],
+  about: `Serves the web app written by npm run build with the cross-origin isolation headers it needs, and prints
+the address. Stop with Ctrl-C (or SIGTERM): exit status 0.`,
+  flags: {
+    port: { arg: 'N', help: 'TCP port; 0 picks a free one', default: '8080' },
+    host: { arg: 'ADDRESS', help: 'interface to listen on (0.0.0.0: every interface)', default: '127.0.0.1' },
+    dir: { arg: 'DIR', help: 'the folder to serve; must hold index.html', default: 'dist/web' },
+  },
+};
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -65,7 +74,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const host = opts.host ?? '127.0.0.1';
   const dir = resolve(opts.dir ?? defaultWebDir());
   if (!existsSync(join(dir, 'index.html'))) {
-    throw new UsageError(`${dir} has no index.html: run npm run build first (it writes dist/web)`);
+    throw new UsageError(`${dir} has no index.html: run npm run build first (it writes dist/web)${opts.dir === undefined ? '' : ', or give --dir the folder it wrote'}`);
   }
   const server = createServer((req, res) => handle(dir, req, res));
   await new Promise<void>((done, fail) => {
@@ -148,10 +157,13 @@ function statOrNull(file: string) {
 }
 
 export async function serveCommand(argv: string[], out: (s: string) => void): Promise<void> {
-  const { values } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, dir: { type: 'string' } });
-  const port = intFlag('port', values.port, 8080, 0, 65535);
-  if (values.host !== undefined && values.host.trim() === '') throw new UsageError("--host: expected an address such as 127.0.0.1 or 0.0.0.0, got ''");
-  const server = await startServer({ port, host: values.host, dir: values.dir });
+  const { values } = parseCommand(argv, SERVE);
+  const port = intFlag('port', str(values, 'port'), 8080, 0, 65535);
+  const host = str(values, 'host');
+  if (host !== undefined && host.trim() === '') throw new UsageError("--host: expected an address such as 127.0.0.1 or 0.0.0.0, got ''");
+  const dir = str(values, 'dir');
+  if (dir !== undefined && (!existsSync(dir) || !statSync(dir).isDirectory())) throw new UsageError(`--dir: ${dir} is not a directory`);
+  const server = await startServer({ port, host, dir });
   out(`commons serve: ${server.url} (serving ${server.dir})`);
   // Runs until interrupted; then closes cleanly so that the exit status is 0.
   await new Promise<void>((done) => {

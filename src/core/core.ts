@@ -13,6 +13,7 @@ export interface CoreExports {
     radius: number, episodeLength: number, tagTimeout: number): void;
   initMap(): number;
   reset(seedLo: number, seedHi: number, firstEnv: number): void;
+  resetOne(env: number, seedLo: number, seedHi: number, index: number): void;
   step(): number;
   renderWorld(env: number): void;
   layoutTable(): number;

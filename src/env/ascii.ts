@@ -1,4 +1,4 @@
-// ASCII pictures of an environment's state, for scenario tests and debugging. Characters follow RULES.md:
+// ASCII pictures of an environment's state, for scenario tests and debugging. Characters follow docs/RULES.md:
 // '@' wall, ' ' floor, 'A' apple, 'H' waste, 'R' river, 'S' stream, 'F'/'C' a beam this step,
 // and agents as their index '0'..'9' (drawn over beams, as in the views).
 

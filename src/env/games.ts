@@ -35,7 +35,7 @@ export const GAME_INFO: Record<GameName, GameInfo> = {
   },
 };
 
-/** Action indices shared by both games (RULES.md "Agents and actions"). */
+/** Action indices shared by both games (docs/RULES.md "Agents and actions"). */
 export const ACTION = {
   MOVE_LEFT: 0, MOVE_RIGHT: 1, MOVE_UP: 2, MOVE_DOWN: 3, STAY: 4,
   TURN_CLOCKWISE: 5, TURN_COUNTERCLOCKWISE: 6, FIRE: 7, CLEAN: 8,

@@ -1,4 +1,4 @@
-// The default maps, copied exactly from the SSD repo's social_dilemmas/maps.py (RULES.md "Grid and
+// The default maps, copied exactly from the SSD repo's social_dilemmas/maps.py (docs/RULES.md "Grid and
 // characters"), and the validation every custom map goes through before it reaches the core.
 
 import { InputError } from '../util/errors.ts';

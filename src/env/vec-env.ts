@@ -21,13 +21,13 @@ export interface EnvConfig {
   /** Index of this batch's first environment in a larger batch split over workers: env b here replays env
    * firstEnv + b of the whole. Default 0. */
   firstEnv?: number;
-  /** An ASCII map replacing the game's default (RULES.md characters), one string per row. */
+  /** An ASCII map replacing the game's default (docs/RULES.md characters), one string per row. */
   map?: string[];
   /** View radius r: each agent sees a (2r+1) x (2r+1) window. Default 7 (15 x 15). */
   viewRadius?: number;
   /** Steps per episode; the env resets itself after this many. Default 1000. */
   episodeLength?: number;
-  /** Steps a FIRE hit removes an agent for (RULES.md [ours]); 0 keeps hit agents in play. Default 0. */
+  /** Steps a FIRE hit removes an agent for (docs/RULES.md [ours]); 0 keeps hit agents in play. Default 0. */
   tagTimeout?: number;
 }
 
@@ -73,7 +73,7 @@ export interface StepResult {
   visible: Uint8Array;
 }
 
-/** Statistics of one finished episode (RULES.md "Social outcome metrics"). */
+/** Statistics of one finished episode (docs/RULES.md "Social outcome metrics"). */
 export interface EpisodeStats {
   /** Episodes this env had finished before this one since reset(). */
   index: number;
@@ -110,6 +110,9 @@ export interface VecEnv {
   readonly actions: Uint8Array;
   /** Reseeds (optionally with a new seed) and resets every env. */
   reset(seed?: number): StepResult;
+  /** Reseeds env b alone with `seed` and resets it, as env 0 of a batch seeded `seed` starts (so
+   * `createVecEnv({ ...config, seed, numEnvs: 1 })` replays it under the same actions); the other envs go on. */
+  resetEnv(env: number, seed: number): StepResult;
   /** Steps every env once. `actions` has B*N entries, integers in [0, numActions). */
   step(actions?: ArrayLike<number>): StepResult;
   /** Statistics of env b's last finished episode, or null if none finished since reset(). */
@@ -224,6 +227,13 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
       if (newSeed !== undefined) currentSeed = checkSeed(newSeed);
       spec.seed = currentSeed;
       return doReset(currentSeed);
+    },
+    resetEnv(b: number, envSeed: number) {
+      live();
+      checkEnv(b);
+      const s = checkSeed(envSeed);
+      exports.resetOne(b, s % 2 ** 32, Math.floor(s / 2 ** 32), 0);
+      return result;
     },
     step(actions?: ArrayLike<number>) {
       live();

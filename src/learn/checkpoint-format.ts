@@ -101,7 +101,7 @@ const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as nu
  * name); every size and SHA-256 must match the manifest. `where` is the directory (or archive) they came
  * from, used in the messages and kept as LoadedCheckpoint.dir. */
 export function decodeCheckpoint(files: Record<string, Uint8Array>, where: string): LoadedCheckpoint {
-  const at = (name: string) => `${where}/${name}`;
+  const at = (name: string) => (where ? `${where}/${name}` : name);
   const mpath = at('manifest.json');
   const has = (name: string) => Object.prototype.hasOwnProperty.call(files, name);
   if (!has('manifest.json')) throw new InputError(`checkpoint: ${mpath} is missing`);
@@ -331,37 +331,40 @@ const isArchive = (f: { name: string; bytes: Uint8Array }) =>
  * A checkpoint from what a user handed over: either one tar archive (as exportCheckpointArchive or a
  * browser session writes, or `tar -cf` of a checkpoint directory) or the loose files manifest.json,
  * tensors.bin and env.bin of one checkpoint directory. Names may carry directory prefixes
- * ("step-000000001000/manifest.json", as a folder upload gives them). `where` names the source in messages.
+ * ("step-000000001000/manifest.json", as a folder upload gives them). `where` names the source in messages
+ * (a directory, or '' when the files' own names say enough).
  */
 export function readCheckpointFiles(inputs: { name: string; bytes: Uint8Array }[], where: string): LoadedCheckpoint {
   const need = `one .tar checkpoint archive, or the files ${CHECKPOINT_FILES.join(', ')} of one checkpoint directory`;
   const given = inputs.length ? inputs.map((f) => f.name).join(', ') : 'nothing';
   if (inputs.length === 1 && isArchive(inputs[0])) {
     const archive = inputs[0];
-    const src = `${where}/${archive.name}`;
+    const src = where ? `${where}/${archive.name}` : archive.name;
     const members = unpackArchive(archive.bytes, src);
     const found = pick(Object.entries(members).map(([name, bytes]) => ({ name, bytes })), src, 'it holds');
     return decodeCheckpoint(found.files, found.dir ? `${src}/${found.dir}` : src);
   }
-  if (inputs.some(isArchive)) throw new InputError(`checkpoint: ${where}: given ${given}; need ${need}, not an archive together with other files`);
+  const from = where ? `${where}: ` : '';
+  if (inputs.some(isArchive)) throw new InputError(`checkpoint: ${from}given ${given}; need ${need}, not an archive together with other files`);
   const unknown = inputs.filter((f) => !(CHECKPOINT_FILES as readonly string[]).includes(baseName(f.name)));
   if (unknown.length || inputs.length === 0) {
-    throw new InputError(`checkpoint: ${where}: given ${given}; need ${need}${unknown.length ? ` (${unknown.map((f) => f.name).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} neither)` : ''}`);
+    throw new InputError(`checkpoint: ${from}given ${given}; need ${need}${unknown.length ? ` (${unknown.map((f) => f.name).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} neither)` : ''}`);
   }
   const found = pick(inputs, where, 'given');
-  return decodeCheckpoint(found.files, found.dir ? `${where}/${found.dir}` : where);
+  return decodeCheckpoint(found.files, found.dir ? (where ? `${where}/${found.dir}` : found.dir) : where);
 }
 
 /** The checkpoint files among `entries`, by base name; all from one directory, each once. Other files (an
  * archive of a whole run, macOS '._' companions) are passed over. */
 function pick(entries: { name: string; bytes: Uint8Array }[], where: string, verb: string): { files: Record<string, Uint8Array>; dir: string } {
   const listing = entries.length ? entries.map((e) => e.name).join(', ') : 'no files';
+  where = where ? `${where}: ` : '';
   const manifests = entries.filter((e) => baseName(e.name) === 'manifest.json');
   if (manifests.length === 0) {
-    throw new InputError(`checkpoint: ${where}: ${verb} ${listing}; a checkpoint needs ${CHECKPOINT_FILES.join(', ')} (no manifest.json)`);
+    throw new InputError(`checkpoint: ${where}${verb} ${listing}; a checkpoint needs ${CHECKPOINT_FILES.join(', ')} (no manifest.json)`);
   }
   if (manifests.length > 1) {
-    throw new InputError(`checkpoint: ${where}: ${verb} ${manifests.length} manifest.json files (${manifests.map((e) => e.name).join(', ')}); give one checkpoint at a time`);
+    throw new InputError(`checkpoint: ${where}${verb} ${manifests.length} manifest.json files (${manifests.map((e) => e.name).join(', ')}); give one checkpoint at a time`);
   }
   const dir = dirName(manifests[0].name);
   const files: Record<string, Uint8Array> = {};
@@ -369,12 +372,12 @@ function pick(entries: { name: string; bytes: Uint8Array }[], where: string, ver
     const base = baseName(e.name);
     if (!(CHECKPOINT_FILES as readonly string[]).includes(base)) continue;
     if (dirName(e.name) !== dir) {
-      throw new InputError(`checkpoint: ${where}: ${e.name} is not in the folder of ${manifests[0].name}; the files of a checkpoint come from one directory`);
+      throw new InputError(`checkpoint: ${where}${e.name} is not in the folder of ${manifests[0].name}; the files of a checkpoint come from one directory`);
     }
-    if (base in files) throw new InputError(`checkpoint: ${where}: ${verb} ${base} twice`);
+    if (base in files) throw new InputError(`checkpoint: ${where}${verb} ${base} twice`);
     files[base] = e.bytes;
   }
   const missing = CHECKPOINT_FILES.filter((f) => !(f in files));
-  if (missing.length) throw new InputError(`checkpoint: ${where}: ${verb} ${listing}; a checkpoint needs ${CHECKPOINT_FILES.join(', ')} (no ${missing.join(', ')})`);
+  if (missing.length) throw new InputError(`checkpoint: ${where}${verb} ${listing}; a checkpoint needs ${CHECKPOINT_FILES.join(', ')} (no ${missing.join(', ')})`);
   return { files, dir };
 }

@@ -1,23 +1,31 @@
 // Training configuration: every setting, its default and where the default comes from. One object per
 // concern (cleanrl's Args): what to train (game, model, algo), the environment batch, the optimiser and
-// each algorithm's own constants. `resolveTrainConfig` fills defaults and checks every field.
+// each algorithm's own constants, and how the run is kept (reports, checkpoints, workers).
+//
+// FIELDS below is the one table of settings: each entry gives the default, the allowed values, the
+// command-line flag, its help line, when the setting applies and what values are legal but suspicious.
+// `resolveTrainConfig` (defaults and checks), `commons train` (flags, --config files, help) and the docs'
+// flag table (checked by a test) are all made from it; adding a setting is one field in TrainConfig plus
+// one entry here (the type checker insists on the entry).
 
 import { InputError } from '../util/errors.ts';
 import { GAMES, type GameName } from '../env/games.ts';
 import type { BackendName } from './tfjs/backend.ts';
 
-import { MODELS, modelSpec, type ModelName } from './models.ts';
+import { MODELS, MODEL_TABLE, modelSpec, type ModelName } from './models.ts';
 
 export { MODELS, type ModelName };
 export const ALGOS = ['a2c', 'ppo'] as const;
 export type AlgoName = (typeof ALGOS)[number];
 export const BACKENDS = ['wasm', 'webgpu', 'cpu'] as const;
+export const DIVERGENCES = ['kl', 'js', 'pmi'] as const;
 
 export interface TrainConfig {
   /** Game: 'harvest' or 'cleanup'. Default 'cleanup'. */
   game: GameName;
-  /** Model: 'a2c' (the baseline), 'inequity-aversion' (Hughes et al. 2018 shaping), 'moa' (Models of Other
-   * Agents, no influence reward) or 'influence-moa' (the paper's model III). Default 'a2c'. */
+  /** Model: 'a2c' (the baseline), 'inequity-aversion' (Hughes et al. 2018 shaping), model I
+   * ('visible-actions', 'influence'), model II ('comm', 'influence-comm') or model III ('moa',
+   * 'influence-moa'), each influence model beside its ablation. Default 'a2c'. */
   model: ModelName;
   /** Algorithm: 'a2c' (synchronous A3C) or 'ppo'. Default 'a2c'. */
   algo: AlgoName;
@@ -25,7 +33,8 @@ export interface TrainConfig {
   agents: number;
   /** Environments stepped together. Default 16. */
   envs: number;
-  /** Total environment steps over the whole batch. Default 2e6. */
+  /** Environment steps over the whole batch. A run ends at the first update that reaches it: updates come in
+   * envs x rolloutSteps steps, so a budget that is not a multiple ends just past it (see finalSteps). Default 2e6. */
   steps: number;
   /** Seed of environments, initial weights and action sampling. Default 0. */
   seed: number;
@@ -33,11 +42,14 @@ export interface TrainConfig {
    * agent id input (true): one forward pass per step instead of N, N times fewer parameters, but agents
    * can no longer specialise except through the id. Default false. */
   shareParams: boolean;
-  /** Steps per episode. Default 1000 (RULES.md). */
+  /** Steps per episode. Default 1000 (docs/RULES.md). */
   episodeLength: number;
   /** Agent view radius; the paper's 15x15 view is 7. Default 7. */
   viewRadius: number;
-  /** ASCII map replacing the game's default. */
+  /** Steps a FIRE hit removes an agent from play for; 0 keeps it in play (the SSD repo's choice), which also
+   * leaves the peace metric at N. Default 0. */
+  tagTimeout: number;
+  /** ASCII map replacing the game's default (rows of docs/RULES.md characters). */
   map?: string[];
   /** tfjs backend. Default 'wasm'. */
   backend: BackendName;
@@ -94,95 +106,274 @@ export interface TrainConfig {
   reportEvery: number;
   /** Write a checkpoint every this many environment steps. Default 100,000. */
   checkpointEvery: number;
+  /** Checkpoints kept in a run directory: the newest this many, plus any marked to keep (`commons
+   * checkpoints RUN --mark ID`); older ones are deleted after each save. 0 keeps every checkpoint. Default 5. */
+  keep: number;
   /** Workers (threads) to split the environments over; 0 trains in the calling thread. Each worker steps
    * envs / workers environments, computes gradients on its rollout, and every worker applies the average
    * (synchronous data parallelism): a run is reproducible for a given seed and worker count. Default 0. */
   workers: number;
+  /** A name for the run, for people and tools comparing runs (no effect on training). Default ''. */
+  name: string;
+  /** Free-form labels of the run, e.g. ['baseline', 'sweep-3'] (no effect on training). Default []. */
+  tags: string[];
 }
 
-export const DEFAULTS: Omit<TrainConfig, 'lr' | 'rolloutSteps' | 'map' | 'reportEvery' | 'influenceStart' | 'influenceEnd'> = {
-  game: 'cleanup', model: 'a2c', algo: 'a2c', agents: 5, envs: 16, steps: 2e6, seed: 0, shareParams: false,
-  episodeLength: 1000, viewRadius: 7, backend: 'wasm', gamma: 0.99, entropyCoef: 0.01, valueCoef: 0.5,
-  maxGradNorm: 40, gaeLambda: 0.95, clip: 0.2, epochs: 4, minibatches: 2, iaAlpha: 5, iaBeta: 0.05,
-  checkpointEvery: 100_000, influencers: 1, vocab: 0, moaLossWeight: 1, influenceBeta: 1, influenceClip: 10, divergence: 'kl', influenceVisibleOnly: true,
-  workers: 0,
+/** Where a setting sits in `commons train --help` and the docs. */
+export type Section = 'what' | 'env' | 'optim' | 'ppo' | 'models' | 'run';
+export const SECTIONS: Record<Section, string> = {
+  what: 'What to train',
+  env: 'Environment',
+  optim: 'Learning',
+  ppo: 'PPO (--algo ppo)',
+  models: 'Models',
+  run: 'The run',
 };
 
-const ALGO_DEFAULTS: Record<AlgoName, { lr: number; rolloutSteps: number }> = {
-  a2c: { lr: 7e-4, rolloutSteps: 20 },
-  ppo: { lr: 2.5e-4, rolloutSteps: 32 },
+/** Facts about the machine that make some settings suspicious (the number of cores, for workers). */
+export interface HostFacts { cores?: number }
+
+/** One setting: its type and range, default, flag and help. */
+export interface FieldSpec<V> {
+  kind: 'int' | 'num' | 'choice' | 'bool' | 'map' | 'string' | 'strings';
+  /** Allowed range of numbers; `above` makes `min` exclusive (the value must be greater). */
+  min?: number;
+  max?: number;
+  above?: boolean;
+  values?: readonly string[];
+  /** The default: a value, or a function of the settings before it in this table (lr by algorithm). */
+  default: V | ((c: TrainConfig) => V);
+  /** The default as the help shows it, where it is computed. */
+  defaultText?: string;
+  /** The command-line flag, without '--'; null for settings that have none. Booleans: the flag sets `flagSets`. */
+  flag: string | null;
+  /** The value a boolean flag sets (default true): `--influence-all` sets influenceVisibleOnly to false. */
+  flagSets?: boolean;
+  /** The flag's argument placeholder in help (N, X, FILE...). */
+  arg?: string;
+  section: Section;
+  /** One line of help. */
+  help: string;
+  /** When the setting has an effect: a test of the settings and the words for it ("--algo ppo"). */
+  appliesWhen?: { test: (c: TrainConfig) => boolean; text: string };
+  /** A warning for a legal value that is almost surely a mistake. */
+  suspicious?: (v: V, c: TrainConfig, host: HostFacts) => string | undefined;
+}
+
+/** Model predicates: which settings each model reads. */
+const INFLUENCE_REWARD = (c: TrainConfig) => modelSpec(c.model).influenceReward;
+const MEASURES_INFLUENCE = (c: TrainConfig) => modelSpec(c.model).influence !== 'none';
+const MODEL_I = (c: TrainConfig) => modelSpec(c.model).conditionsOnInfluencers;
+const MODEL_II = (c: TrainConfig) => modelSpec(c.model).communicates;
+const MOA = (c: TrainConfig) => modelSpec(c.model).moa;
+const PPO = { test: (c: TrainConfig) => c.algo === 'ppo', text: '--algo ppo' };
+/** Each influence model's ablation (the same model without the influence reward), from the model table. */
+const ABLATION: Record<string, string> = Object.fromEntries(
+  Object.entries(MODEL_TABLE).flatMap(([name, spec]) => ('ablationOf' in spec ? [[spec.ablationOf, name]] : [])));
+
+const fmt = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : String(n));
+
+type Fields = { [K in keyof TrainConfig]-?: FieldSpec<TrainConfig[K]> };
+
+export const FIELDS: Fields = {
+  game: { kind: 'choice', values: GAMES, default: 'cleanup', flag: 'game', section: 'what', help: 'the game' },
+  model: { kind: 'choice', values: MODELS, default: 'a2c', flag: 'model', section: 'what', help: 'the agents\' model (docs/training.md, Models)' },
+  algo: { kind: 'choice', values: ALGOS, default: 'a2c', flag: 'algo', section: 'what', help: 'the learning algorithm' },
+  agents: { kind: 'int', min: 1, max: 255, default: 5, flag: 'agents', arg: 'N', section: 'what', help: 'agents per environment (at most the map\'s spawn points)' },
+  envs: { kind: 'int', min: 1, max: 4096, default: 16, flag: 'envs', arg: 'N', section: 'what', help: 'environments stepped together' },
+  steps: {
+    kind: 'int', min: 1, default: 2e6, flag: 'steps', arg: 'N', section: 'what',
+    help: 'environment steps over the whole batch (accepts 2e6); the run ends at the first update that reaches them',
+    suspicious: (v, c) => (v < c.envs * c.rolloutSteps
+      ? `less than one update (envs ${c.envs} x rollout ${c.rolloutSteps} = ${fmt(c.envs * c.rolloutSteps)} env steps): the run makes one update`
+      : undefined),
+  },
+  seed: { kind: 'int', min: 0, default: 0, flag: 'seed', arg: 'N', section: 'what', help: 'seed of environments, initial weights and action sampling' },
+  shareParams: { kind: 'bool', default: false, flag: 'share-params', section: 'what', help: 'one network for all agents, with an agent id input (not for influence models)' },
+  episodeLength: { kind: 'int', min: 1, max: 1_000_000, default: 1000, flag: 'episode-length', arg: 'N', section: 'env', help: 'steps per episode' },
+  viewRadius: { kind: 'int', min: 1, max: 32, default: 7, flag: 'view-radius', arg: 'N', section: 'env', help: 'view radius: agents see (2r+1) x (2r+1) cells; the paper\'s 15x15 is 7' },
+  tagTimeout: {
+    kind: 'int', min: 0, max: 1_000_000, default: 0, flag: 'tag-timeout', arg: 'N', section: 'env',
+    help: 'steps a FIRE hit removes an agent for; 0 keeps it in play (the SSD repo), so peace stays N',
+  },
+  map: { kind: 'map', default: undefined, defaultText: 'the game\'s', flag: 'map', arg: 'FILE', section: 'env', help: 'a text file of ASCII map rows replacing the game\'s map (docs/RULES.md characters)' },
+  backend: { kind: 'choice', values: BACKENDS, default: 'wasm', flag: 'backend', section: 'run', help: 'tfjs backend' },
+  gamma: {
+    kind: 'num', min: 0, max: 1, default: 0.99, flag: 'gamma', arg: 'X', section: 'optim', help: 'discount factor',
+    suspicious: (v) => (v < 0.9 ? `discounts rewards more than ~${Math.max(1, Math.round(1 / (1 - v)))} steps away to almost nothing; the paper uses 0.99` : undefined),
+  },
+  lr: {
+    kind: 'num', min: 0, above: true, max: 1, default: (c) => (c.algo === 'ppo' ? 2.5e-4 : 7e-4), defaultText: '7e-4 (a2c), 2.5e-4 (ppo)',
+    flag: 'lr', arg: 'X', section: 'optim', help: 'learning rate (RMSprop for a2c, Adam for ppo)',
+    suspicious: (v) => (v > 0.01 ? 'high for RMSprop or Adam on this network (the defaults are 7e-4 and 2.5e-4): training is likely to diverge' : undefined),
+  },
+  entropyCoef: {
+    kind: 'num', min: 0, default: 0.01, flag: 'entropy', arg: 'X', section: 'optim', help: 'entropy bonus weight',
+    suspicious: (v) => (v > 0.1 ? 'an entropy bonus this large keeps the policies close to uniformly random' : undefined),
+  },
+  valueCoef: {
+    kind: 'num', min: 0, default: 0.5, flag: 'value-coef', arg: 'X', section: 'optim', help: 'value loss weight',
+    suspicious: (v) => (v === 0 ? 'the value head never learns, and advantages are measured against an untrained baseline' : undefined),
+  },
+  maxGradNorm: { kind: 'num', min: 0, above: true, default: 40, flag: 'max-grad-norm', arg: 'X', section: 'optim', help: 'clip each agent\'s gradients to this global norm' },
+  rolloutSteps: {
+    kind: 'int', min: 1, max: 100_000, default: (c) => (c.algo === 'ppo' ? 32 : 20), defaultText: '20 (a2c), 32 (ppo)',
+    flag: 'rollout', arg: 'N', section: 'optim', help: 'steps per rollout, one update each (the LSTM\'s truncated backpropagation length)',
+  },
+  gaeLambda: { kind: 'num', min: 0, max: 1, default: 0.95, flag: 'gae-lambda', arg: 'X', section: 'ppo', appliesWhen: PPO, help: 'GAE lambda' },
+  clip: { kind: 'num', min: 0, above: true, max: 10, default: 0.2, flag: 'clip', arg: 'X', section: 'ppo', appliesWhen: PPO, help: 'clipping range of the probability ratio' },
+  epochs: { kind: 'int', min: 1, max: 1000, default: 4, flag: 'epochs', arg: 'N', section: 'ppo', appliesWhen: PPO, help: 'passes over each rollout' },
+  minibatches: { kind: 'int', min: 1, max: 4096, default: 2, flag: 'minibatches', arg: 'N', section: 'ppo', appliesWhen: PPO, help: 'minibatches per pass, split by (agent, env) stream; must divide envs / workers' },
+  iaAlpha: {
+    kind: 'num', min: 0, default: 5, flag: 'ia-alpha', arg: 'X', section: 'models', help: 'inequity aversion: weight of disadvantageous inequity',
+    appliesWhen: { test: (c) => c.model === 'inequity-aversion', text: '--model inequity-aversion' },
+  },
+  iaBeta: {
+    kind: 'num', min: 0, default: 0.05, flag: 'ia-beta', arg: 'X', section: 'models', help: 'inequity aversion: weight of advantageous inequity',
+    appliesWhen: { test: (c) => c.model === 'inequity-aversion', text: '--model inequity-aversion' },
+  },
+  influencers: {
+    kind: 'int', min: 1, max: 254, default: 1, flag: 'influencers', arg: 'K', section: 'models', help: 'model I: agents 0..K-1 are influencers, acting first',
+    appliesWhen: { test: MODEL_I, text: '--model visible-actions or influence' },
+  },
+  vocab: {
+    kind: 'int', min: 0, max: 64, default: 0, defaultText: '0 = the number of actions', flag: 'vocab', arg: 'V', section: 'models',
+    help: 'model II: symbols in the cheap-talk vocabulary; 0 means the game\'s number of actions',
+    appliesWhen: { test: MODEL_II, text: '--model comm or influence-comm' },
+  },
+  moaLossWeight: {
+    kind: 'num', min: 0, default: 1, flag: 'moa-loss-weight', arg: 'X', section: 'models', help: 'MOA models: weight of the MOA\'s cross-entropy',
+    appliesWhen: { test: MOA, text: '--model moa or influence-moa' },
+    suspicious: (v) => (v === 0 ? 'the Model of Other Agents is never trained, so its predictions (and any influence from them) stay random' : undefined),
+  },
+  influenceBeta: {
+    kind: 'num', min: 0, default: 1, flag: 'beta', arg: 'X', section: 'models', help: 'influence reward weight at the end of the curriculum',
+    appliesWhen: { test: INFLUENCE_REWARD, text: '--model influence, influence-comm or influence-moa' },
+    suspicious: (v, c) => (v === 0 ? `no influence reward: ${c.model} trains as its ablation ${ABLATION[c.model] ?? ''} does` : undefined),
+  },
+  influenceStart: {
+    kind: 'int', min: 0, default: (c) => Math.round(0.02 * c.steps), defaultText: '2% of --steps', flag: 'influence-start', arg: 'N', section: 'models',
+    help: 'curriculum: beta is 0 before this env step, then ramps linearly',
+    appliesWhen: { test: INFLUENCE_REWARD, text: '--model influence, influence-comm or influence-moa' },
+  },
+  influenceEnd: {
+    kind: 'int', min: 0, default: (c) => Math.max(c.influenceStart, Math.round(0.2 * c.steps)), defaultText: '20% of --steps', flag: 'influence-end', arg: 'N', section: 'models',
+    help: 'curriculum: ...reaching --beta at this env step',
+    appliesWhen: { test: INFLUENCE_REWARD, text: '--model influence, influence-comm or influence-moa' },
+    suspicious: (v, c) => (v > c.steps && c.influenceBeta > 0
+      ? `after the run's end (${fmt(c.steps)} env steps): beta reaches only ${c.steps <= c.influenceStart ? 0 : +((c.influenceBeta * (c.steps - c.influenceStart)) / (v - c.influenceStart)).toFixed(3)}`
+      : undefined),
+  },
+  influenceClip: {
+    kind: 'num', min: 0, default: 10, flag: 'influence-clip', arg: 'X', section: 'models', help: 'the influence reward c_k is clipped to [0, X]',
+    appliesWhen: { test: INFLUENCE_REWARD, text: '--model influence, influence-comm or influence-moa' },
+    suspicious: (v, c) => (v === 0 ? `the influence reward is always 0: ${c.model} trains as its ablation ${ABLATION[c.model] ?? ''} does` : undefined),
+  },
+  divergence: {
+    kind: 'choice', values: DIVERGENCES, default: 'kl', flag: 'divergence', section: 'models', help: 'divergence of the influence reward (pmi: at the action taken)',
+    appliesWhen: { test: MEASURES_INFLUENCE, text: 'models that measure influence' },
+  },
+  influenceVisibleOnly: {
+    kind: 'bool', default: true, flag: 'influence-all', flagSets: false, section: 'models', defaultText: 'off',
+    help: 'reward influence on (and train the MOA on) all agents, not only the visible ones',
+    appliesWhen: { test: MEASURES_INFLUENCE, text: 'models that measure influence' },
+  },
+  reportEvery: {
+    kind: 'int', min: 1, default: (c) => c.envs * c.episodeLength, defaultText: 'envs x episode length', flag: 'report-every', arg: 'N', section: 'run',
+    help: 'env steps between lines of metrics.jsonl',
+    suspicious: (v, c) => (v > c.steps ? `more than --steps (${fmt(c.steps)}): the run writes no metrics line before its end` : undefined),
+  },
+  checkpointEvery: { kind: 'int', min: 1, default: 100_000, flag: 'checkpoint-every', arg: 'N', section: 'run', help: 'env steps between checkpoints (and one at the end)' },
+  keep: { kind: 'int', min: 0, max: 1_000_000, default: 5, flag: 'keep', arg: 'K', section: 'run', help: 'keep the newest K checkpoints (and marked ones); 0 keeps all' },
+  workers: {
+    kind: 'int', min: 0, max: 64, default: 0, flag: 'workers', arg: 'W', section: 'run',
+    help: 'worker threads to split the envs over (must divide --envs); 0 trains in this thread',
+    suspicious: (v, _c, host) => (host.cores !== undefined && v > host.cores
+      ? `more workers than the machine's ${host.cores} cores: they compete for the cores and wait for each other at every update, which slows the run down`
+      : undefined),
+  },
+  name: { kind: 'string', default: '', flag: 'name', arg: 'TEXT', section: 'run', help: 'a name for the run (kept in config.json; no effect on training)' },
+  tags: { kind: 'strings', default: [], defaultText: 'none', flag: 'tag', arg: 'TAG', section: 'run', help: 'a label for the run; repeat or separate with commas (kept in config.json)' },
 };
 
-type Field = { kind: 'int' | 'num'; min: number; max?: number } | { kind: 'choice'; values: readonly string[] } | { kind: 'bool' } | { kind: 'map' };
+/** The settings' defaults, where they do not depend on other settings. */
+export const DEFAULTS = Object.fromEntries(
+  Object.entries(FIELDS).filter(([, f]) => typeof f.default !== 'function' && f.default !== undefined).map(([k, f]) => [k, f.default]),
+) as Partial<TrainConfig>;
 
-const FIELDS: Record<keyof TrainConfig, Field> = {
-  game: { kind: 'choice', values: GAMES },
-  model: { kind: 'choice', values: MODELS },
-  algo: { kind: 'choice', values: ALGOS },
-  agents: { kind: 'int', min: 1, max: 255 },
-  envs: { kind: 'int', min: 1, max: 4096 },
-  steps: { kind: 'int', min: 1 },
-  seed: { kind: 'int', min: 0 },
-  shareParams: { kind: 'bool' },
-  episodeLength: { kind: 'int', min: 1, max: 1_000_000 },
-  viewRadius: { kind: 'int', min: 1, max: 32 },
-  map: { kind: 'map' },
-  backend: { kind: 'choice', values: BACKENDS },
-  gamma: { kind: 'num', min: 0, max: 1 },
-  lr: { kind: 'num', min: 0, max: 1 },
-  entropyCoef: { kind: 'num', min: 0 },
-  valueCoef: { kind: 'num', min: 0 },
-  maxGradNorm: { kind: 'num', min: 0 },
-  rolloutSteps: { kind: 'int', min: 1, max: 100_000 },
-  gaeLambda: { kind: 'num', min: 0, max: 1 },
-  clip: { kind: 'num', min: 0, max: 10 },
-  epochs: { kind: 'int', min: 1, max: 1000 },
-  minibatches: { kind: 'int', min: 1, max: 4096 },
-  iaAlpha: { kind: 'num', min: 0 },
-  iaBeta: { kind: 'num', min: 0 },
-  reportEvery: { kind: 'int', min: 1 },
-  influencers: { kind: 'int', min: 1, max: 254 },
-  vocab: { kind: 'int', min: 0, max: 64 },
-  moaLossWeight: { kind: 'num', min: 0 },
-  influenceBeta: { kind: 'num', min: 0 },
-  influenceStart: { kind: 'int', min: 0 },
-  influenceEnd: { kind: 'int', min: 0 },
-  influenceClip: { kind: 'num', min: 0 },
-  divergence: { kind: 'choice', values: ['kl', 'js', 'pmi'] },
-  influenceVisibleOnly: { kind: 'bool' },
-  checkpointEvery: { kind: 'int', min: 1 },
-  workers: { kind: 'int', min: 0, max: 64 },
-};
+/** The keys of TrainConfig, in the table's order. */
+export const CONFIG_KEYS = Object.keys(FIELDS) as (keyof TrainConfig)[];
+
+const describe = (v: unknown) => JSON.stringify(v) ?? String(v);
+
+/** The allowed values of a setting, in words ("an integer from 1 to 255", "one of a2c, ppo"). */
+export function allowedText(f: FieldSpec<unknown>): string {
+  switch (f.kind) {
+    case 'choice': return `one of ${f.values!.join(', ')}`;
+    case 'bool': return 'true or false';
+    case 'map': return 'an array of strings (map rows)';
+    case 'string': return 'a string';
+    case 'strings': return 'an array of strings';
+    default: {
+      const what = f.kind === 'int' ? 'an integer' : 'a number';
+      const lo = f.above ? `> ${f.min}` : `>= ${f.min}`;
+      if (f.max === undefined) return `${what} ${lo}`;
+      return f.above ? `${what} > ${f.min} and <= ${f.max}` : `${what} from ${f.min} to ${f.max}`;
+    }
+  }
+}
+
+/** Throws InputError unless `v` is an allowed value of setting `key`; `label` names it in the message (the
+ * field name, or the flag on the command line). */
+export function checkField(key: keyof TrainConfig, v: unknown, label: string = key): void {
+  const f = FIELDS[key] as FieldSpec<unknown>;
+  const fail = () => { throw new InputError(`${label}: expected ${allowedText(f)}, got ${describe(v)}`); };
+  switch (f.kind) {
+    case 'map':
+      if (v !== undefined && !(Array.isArray(v) && v.length > 0 && v.every((r) => typeof r === 'string'))) fail();
+      return;
+    case 'choice':
+      if (!f.values!.includes(v as string)) throw new InputError(`${label}: unknown value ${describe(v)}; allowed values: ${f.values!.join(', ')}`);
+      return;
+    case 'bool':
+      if (typeof v !== 'boolean') fail();
+      return;
+    case 'string':
+      if (typeof v !== 'string') fail();
+      return;
+    case 'strings':
+      if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail();
+      return;
+    default: {
+      const ok = typeof v === 'number' && Number.isFinite(v) && (f.kind === 'num' || Number.isInteger(v)) &&
+        (f.above ? v > f.min! : v >= f.min!) && (f.max === undefined || v <= f.max);
+      if (!ok) fail();
+    }
+  }
+}
 
 /** Fills defaults and checks every field; throws InputError naming the field and its allowed values. */
 export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) throw new InputError('config: expected an object of settings');
   for (const key of Object.keys(partial)) {
-    if (!(key in FIELDS)) throw new InputError(`config: unknown setting '${key}'; settings: ${Object.keys(FIELDS).join(', ')}`);
+    if (!(key in FIELDS)) throw new InputError(`config: unknown setting '${key}'; settings: ${CONFIG_KEYS.join(', ')}`);
   }
-  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
-  const algo = (defined.algo ?? DEFAULTS.algo) as AlgoName;
-  const c = { ...DEFAULTS, ...(ALGO_DEFAULTS[algo] ?? {}), ...defined } as TrainConfig;
-  if (defined.reportEvery === undefined && Number.isInteger(c.envs) && Number.isInteger(c.episodeLength)) c.reportEvery = c.envs * c.episodeLength;
-  if (defined.influenceStart === undefined && Number.isFinite(c.steps)) c.influenceStart = Math.round(0.02 * c.steps);
-  if (defined.influenceEnd === undefined && Number.isFinite(c.steps)) c.influenceEnd = Math.max(c.influenceStart, Math.round(0.2 * c.steps));
-  for (const [key, f] of Object.entries(FIELDS) as [keyof TrainConfig, Field][]) {
-    const v = c[key];
-    if (f.kind === 'map') {
-      if (v !== undefined && !(Array.isArray(v) && v.every((r) => typeof r === 'string'))) throw new InputError(`${key}: expected an array of strings`);
-    } else if (f.kind === 'choice') {
-      if (!f.values.includes(v as string)) throw new InputError(`${key}: unknown value ${JSON.stringify(v)}; allowed values: ${f.values.join(', ')}`);
-    } else if (f.kind === 'bool') {
-      if (typeof v !== 'boolean') throw new InputError(`${key}: expected true or false, got ${JSON.stringify(v)}`);
-    } else {
-      const ok = typeof v === 'number' && Number.isFinite(v) && (f.kind === 'num' || Number.isInteger(v)) &&
-        v >= f.min && (f.max === undefined || v <= f.max);
-      if (!ok) {
-        const what = f.kind === 'int' ? 'an integer' : 'a number';
-        const range = f.max === undefined ? `>= ${f.min}` : `from ${f.min} to ${f.max}`;
-        throw new InputError(`${key}: expected ${what} ${range}, got ${JSON.stringify(v)}`);
-      }
-    }
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
+  const c = {} as Record<string, unknown>;
+  // In table order, so that a computed default sees the settings it depends on (lr sees algo; influenceEnd
+  // sees influenceStart), checked before use.
+  for (const key of CONFIG_KEYS) {
+    const f = FIELDS[key] as FieldSpec<unknown>;
+    let v = key in defined ? defined[key] : typeof f.default === 'function' ? (f.default as (c: TrainConfig) => unknown)(c as unknown as TrainConfig) : f.default;
+    if (Array.isArray(v)) v = [...v];
+    if (v !== undefined) c[key] = v;
   }
+  for (const key of CONFIG_KEYS) checkField(key, c[key]);
+  return checkCombination(c as unknown as TrainConfig);
+}
+
+/** Checks the settings against each other. */
+function checkCombination(c: TrainConfig): TrainConfig {
   if (c.influenceEnd < c.influenceStart) throw new InputError(`influenceEnd: must be >= influenceStart (${c.influenceStart}), got ${c.influenceEnd}`);
   const spec = modelSpec(c.model);
   if (spec.independentOnly && c.shareParams) {
@@ -204,4 +395,44 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
       : `minibatches: PPO splits the ${c.envs} environments into minibatches; minibatches must divide envs (got ${c.minibatches})`);
   }
   return c;
+}
+
+/** Env steps per update: every environment steps a rollout. */
+export const stepsPerUpdate = (c: Pick<TrainConfig, 'envs' | 'rolloutSteps'>) => c.envs * c.rolloutSteps;
+
+/** Where a run of `c` ends: the first update boundary at or past c.steps. Updates come in whole rollouts of
+ * every environment, so a budget that is not a multiple of envs x rolloutSteps ends just past it, and
+ * every display (progress, ETA, summary) counts to this figure. */
+export function finalSteps(c: Pick<TrainConfig, 'steps' | 'envs' | 'rolloutSteps'>): number {
+  const per = stepsPerUpdate(c);
+  return Math.ceil(c.steps / per) * per;
+}
+
+/**
+ * Warnings for a resolved configuration: settings given (keys of `given`) that have no effect with this
+ * model or algorithm, and values that are legal but almost surely a mistake. One line each, naming the
+ * setting by `label` (the flag on the command line).
+ */
+export function configWarnings(given: Partial<TrainConfig>, c: TrainConfig, host: HostFacts = {},
+  label: (key: keyof TrainConfig) => string = (k) => k): string[] {
+  const out: string[] = [];
+  for (const key of CONFIG_KEYS) {
+    const f = FIELDS[key] as FieldSpec<unknown>;
+    const isGiven = given[key] !== undefined;
+    if (isGiven && f.appliesWhen && !f.appliesWhen.test(c)) {
+      out.push(`${label(key)} has no effect here: it applies with ${f.appliesWhen.text} (this run: --model ${c.model}, --algo ${c.algo})`);
+      continue;
+    }
+    if (f.appliesWhen && !f.appliesWhen.test(c)) continue;
+    // Suspicious values are reported whether given or computed (a computed default can still be odd next to
+    // a given setting, e.g. reportEvery beyond a short --steps).
+    const why = f.suspicious?.(c[key], c, host);
+    if (why) out.push(`${label(key)} ${describe(c[key])}${isGiven ? '' : ' (default)'}: ${why}`);
+  }
+  return out;
+}
+
+/** A run's environment settings, as createVecEnv takes them (the caller adds numEnvs, seed and firstEnv). */
+export function envSettings(c: TrainConfig): { game: GameName; numAgents: number; map?: string[]; viewRadius: number; episodeLength: number; tagTimeout: number } {
+  return { game: c.game, numAgents: c.agents, map: c.map, viewRadius: c.viewRadius, episodeLength: c.episodeLength, tagTimeout: c.tagTimeout };
 }

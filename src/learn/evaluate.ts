@@ -4,14 +4,13 @@
 import { createVecEnv, type EpisodeStats } from '../env/vec-env.ts';
 import { gameInfo } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
-import type { TrainConfig } from './config.ts';
+import { envSettings, type TrainConfig } from './config.ts';
 import { Policy } from './policy/policy.ts';
 import { Play } from './play.ts';
 import { modelSpec } from './models.ts';
 import { loadWeights } from './learner.ts';
-import { loadCheckpoint, checkCompatible } from './checkpoint.ts';
 import { initBackend } from './tfjs/backend.ts';
-import { readRunConfig } from './run-dir.ts';
+import { policySource } from './run-dir.ts';
 import { createInfluenceKernel } from '../core/influence.ts';
 import { commMetrics, type CommMetrics } from './comm-metrics.ts';
 
@@ -19,7 +18,8 @@ export interface EvalOptions {
   episodes: number;
   /** Most probable action instead of sampling. */
   greedy?: boolean;
-  /** Seed of the evaluation episodes (environment and sampling). */
+  /** Seed of the evaluation: episode k's environment is seeded seed + k; actions are sampled from one
+   * generator seeded `seed`. */
   seed?: number;
   /** Called with env 0's frame after every step (for renderers). */
   onFrame?: (rgb: Uint8Array) => void;
@@ -34,6 +34,8 @@ export async function evaluate(cfg: TrainConfig, agents: Policy, opts: EvalOptio
 
 export interface EvalMeasures {
   episodes: EpisodeStats[];
+  /** Each episode's environment seed: `createVecEnv({ seed, numEnvs: 1 })` starts that episode's environment. */
+  seeds: number[];
   /** Models that measure influence (model I, MOA models): mean c_kj [k][j] over the agent-steps played, and its total per env-step. */
   influence: { matrix: number[][]; total: number } | null;
   /** The paper's communication and coordination measures on the symbols and actions played (docs/metrics.md). */
@@ -45,6 +47,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
   const B = agents.B, N = cfg.agents;
   const rng = new Rng(opts.seed ?? 0, 2);
   const out: EpisodeStats[] = [];
+  const seeds: number[] = [];
   const kernel = modelSpec(cfg.model).influence !== 'none' ? await createInfluenceKernel() : undefined;
   const influenceSum = new Float64Array(N * N);
   let influenceSteps = 0;
@@ -52,14 +55,13 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
   const logged: number[] = [];
   const symbols: number[] = [];
   const starts: number[] = [];
-  const env = await createVecEnv({
-    game: cfg.game, numEnvs: B, numAgents: cfg.agents, seed: opts.seed ?? 0, map: cfg.map,
-    viewRadius: cfg.viewRadius, episodeLength: cfg.episodeLength,
-  });
+  const env = await createVecEnv({ ...envSettings(cfg), numEnvs: B, seed: opts.seed ?? 0 });
   const play = new Play(env, agents, kernel);
   try {
     for (let wave = 0; out.length < opts.episodes; wave++) {
-      env.reset((opts.seed ?? 0) + wave);
+      // Episode k = wave * B + b gets environment seed seed + k, whatever the batch size.
+      env.reset(opts.seed ?? 0);
+      for (let b = 0; b < B; b++) env.resetEnv(b, (opts.seed ?? 0) + wave * B + b);
       agents.resetState();
       play.resets.fill(1);
       if (opts.onFrame) opts.onFrame(env.renderWorld(0));
@@ -77,6 +79,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
       }
       for (let b = 0; b < B && out.length < opts.episodes; b++) {
         out.push(env.lastEpisode(b)!);
+        seeds.push((opts.seed ?? 0) + wave * B + b);
         for (let t = 0; t < cfg.episodeLength; t++) {
           starts.push(t === 0 ? 1 : 0);
           for (let i = 0; i < N; i++) logged.push(waveActions[(t * B + b) * N + i]);
@@ -95,14 +98,13 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
     T: starts.length, N, numActions: agents.numActions, actions: logged, episodeStart: starts,
     ...(agents.vocab ? { numSymbols: agents.vocab, symbols } : {}),
   }, { seed: opts.seed ?? 0 });
-  return { episodes: out, influence, comm };
+  return { episodes: out, seeds, influence, comm };
 }
 
-/** Loads a run's configuration and the weights of one checkpoint (default: the latest) for evaluation. */
-export async function loadPolicy(runDir: string, opts: { checkpoint?: string; batch: number }) {
-  const cfg = readRunConfig(runDir, '--run');
-  const ckpt = loadCheckpoint(runDir, opts.checkpoint);
-  checkCompatible(ckpt.manifest, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, ckpt.dir);
+/** Loads a run's configuration and the weights of one checkpoint (default: the newest that loads) for
+ * evaluation; `runDir` may also be a checkpoint archive (.tar). */
+export async function loadPolicy(runDir: string, opts: { checkpoint?: string; batch: number; log?: (line: string) => void }) {
+  const { cfg, ckpt } = policySource(runDir, opts);
   await initBackend(cfg.backend);
   const agents = new Policy(cfg, gameInfo(cfg.game).actionNames.length, opts.batch, cfg.agents);
   loadWeights(agents, ckpt);

@@ -8,7 +8,7 @@
 
 import { createVecEnv, type VecEnv } from '../env/vec-env.ts';
 import { Rng } from '../util/rng.ts';
-import type { TrainConfig } from './config.ts';
+import { envSettings, type TrainConfig } from './config.ts';
 import { Policy } from './policy/policy.ts';
 import { Learner, type UpdateStats } from './learner.ts';
 import { Rollout } from './rollout.ts';
@@ -56,10 +56,7 @@ export class Shard {
     if (cfg.envs % count !== 0) throw new Error(`shard: ${cfg.envs} envs do not split evenly over ${count} shards`);
     const backend = await initBackend(cfg.backend, backendOpts);
     const B = cfg.envs / count;
-    const env = await createVecEnv({
-      game: cfg.game, numEnvs: B, numAgents: cfg.agents, seed: cfg.seed, firstEnv: index * B, map: cfg.map,
-      viewRadius: cfg.viewRadius, episodeLength: cfg.episodeLength,
-    });
+    const env = await createVecEnv({ ...envSettings(cfg), numEnvs: B, seed: cfg.seed, firstEnv: index * B });
     const policy = new Policy(cfg, env.spec.numActions, B, cfg.agents);
     const learner = new Learner(cfg, policy);
     const kernel = modelSpec(cfg.model).influence !== 'none' ? await createInfluenceKernel() : undefined;

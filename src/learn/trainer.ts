@@ -9,7 +9,7 @@
 
 import { gameInfo } from '../env/games.ts';
 import type { VecEnv } from '../env/vec-env.ts';
-import { resolveTrainConfig, type TrainConfig } from './config.ts';
+import { resolveTrainConfig, finalSteps, type TrainConfig } from './config.ts';
 import type { UpdateStats } from './learner.ts';
 import type { Policy } from './policy/policy.ts';
 import { modelSpec } from './models.ts';
@@ -23,6 +23,8 @@ export type { MetricsRow } from './window.ts';
 const now = () => performance.now() / 1000;
 const yieldToEventLoop = () => new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
+/** After every update. totalSteps is where the run ends: the first update boundary at or past cfg.steps
+ * (finalSteps), so envSteps reaches it exactly. */
 export interface Progress { envSteps: number; totalSteps: number; agentStepsPerS: number; lastReturn: number | null; updates: number }
 
 export interface RunHooks {
@@ -127,7 +129,7 @@ export class Trainer {
     const t = await Trainer.start(cfg, opts);
     try {
       const s = ckpt.manifest.trainer as {
-        nextReport: number; nextCheckpoint: number; best: number | null; window?: WindowState;
+        nextReport: number; nextCheckpoint: number; best: number | null; window?: WindowState; last?: MetricsRow | null;
         shards?: (Omit<ShardState, 'tensors' | 'env'> & { envBytes: number })[];
         // Checkpoints written before shards existed keep shard 0's state at the top level.
         rng?: number[]; shaping?: number[][]; resets?: number[];
@@ -151,6 +153,7 @@ export class Trainer {
       t.nextCheckpoint = s.nextCheckpoint;
       if (s.shards && s.window) t.window = Window.from(cfg.agents, s.window);
       t.best = s.best;
+      t.lastRow = s.last ?? null;
       return t;
     } catch (e) {
       await t.close();
@@ -216,7 +219,7 @@ export class Trainer {
         envs: cfg.envs, shareParams: cfg.shareParams, envSteps: this.envSteps, agentSteps: this.envSteps * cfg.agents,
         updates: this.updates, config: { ...cfg },
         trainer: {
-          nextReport: this.nextReport, nextCheckpoint: this.nextCheckpoint, best: this.best, window: this.window.toJSON(),
+          nextReport: this.nextReport, nextCheckpoint: this.nextCheckpoint, best: this.best, window: this.window.toJSON(), last: this.lastRow,
           shards: states.map((s) => ({ rng: s.rng, shaping: s.shaping, resets: s.resets, window: s.window, envBytes: s.env.length })),
         },
       },
@@ -233,10 +236,15 @@ export class Trainer {
     return id;
   }
 
-  /** Trains until cfg.steps environment steps (or until hooks.shouldStop), then checkpoints and summarises. */
+  /**
+   * Trains until cfg.steps environment steps (or until hooks.shouldStop), then checkpoints and summarises.
+   * The run ends at the first update that reaches cfg.steps (finalSteps). A trainer that has nothing left
+   * to do (a finished run resumed) writes nothing: its checkpoint and summary.json stay as they are.
+   */
   async run(hooks: RunHooks = {}): Promise<TrainSummary> {
     const start = now();
     const steps0 = this.envSteps, busy0 = this.busy;
+    const total = Math.max(finalSteps(this.cfg), this.envSteps);
     let stopped = false;
     let lastCheckpoint: string | null = null;
     while (this.envSteps < this.cfg.steps) {
@@ -251,16 +259,24 @@ export class Trainer {
       }
       const busy = this.busy - busy0;
       hooks.onProgress?.({
-        envSteps: this.envSteps, totalSteps: this.cfg.steps, updates: this.updates,
+        envSteps: this.envSteps, totalSteps: total, updates: this.updates,
         agentStepsPerS: busy > 0 ? ((this.envSteps - steps0) * this.cfg.agents) / busy : 0,
         lastReturn: this.lastRow?.collective_return ?? null,
       });
       // Let the event loop run: signal handlers (Ctrl-C) and piped output are served there.
       await yieldToEventLoop();
       await hooks.idle?.();
-      if (hooks.shouldStop?.()) { stopped = true; break; }
+      // A stop asked for during the last update changes nothing: the run is complete.
+      if (this.envSteps < this.cfg.steps && hooks.shouldStop?.()) { stopped = true; break; }
     }
-    if (this.store && lastCheckpoint !== `step-${String(this.envSteps).padStart(12, '0')}`) lastCheckpoint = await this.checkpoint(hooks);
+    const current = `step-${String(this.envSteps).padStart(12, '0')}`;
+    if (this.envSteps === steps0) {
+      return {
+        env_steps: this.envSteps, agent_steps: this.envSteps * this.cfg.agents, updates: this.updates, stopped: false,
+        checkpoint: this.store ? current : null, last: this.lastRow, best_collective_return: this.best, seconds: round(now() - start),
+      };
+    }
+    if (this.store && lastCheckpoint !== current) lastCheckpoint = await this.checkpoint(hooks);
     const summary: TrainSummary = {
       env_steps: this.envSteps, agent_steps: this.envSteps * this.cfg.agents, updates: this.updates, stopped,
       checkpoint: lastCheckpoint, last: this.lastRow, best_collective_return: this.best, seconds: round(now() - start),

@@ -20,6 +20,39 @@ export interface WorkerLink {
   terminate(): Promise<void> | void;
 }
 
+/** The pending calls of each worker, to be rejected when it dies (see orDeath). */
+const pendingByDeath = new WeakMap<Promise<never>, { failure?: { cause: unknown }; pending: Set<(cause: unknown) => void> }>();
+
+/**
+ * `call`, or the worker's death if that comes first. Not Promise.race([call, died]): `died` settles only
+ * if the worker dies, and each race leaves a reaction on it that keeps the race's answer reachable for
+ * as long as the worker lives. Every update's gradients stayed in memory that way (~2 MB per update with
+ * the paper's network; node issue #17469 describes the pattern). Here a call waits in a set it leaves
+ * when it settles.
+ */
+export function orDeath<T>(call: Promise<T>, died: Promise<never>): Promise<T> {
+  let watch = pendingByDeath.get(died);
+  if (!watch) {
+    const w: { failure?: { cause: unknown }; pending: Set<(cause: unknown) => void> } = { pending: new Set() };
+    died.catch((cause) => {
+      w.failure = { cause };
+      for (const reject of w.pending) reject(cause);
+      w.pending.clear();
+    });
+    pendingByDeath.set(died, w);
+    watch = w;
+  }
+  const w = watch;
+  if (w.failure) return Promise.reject(w.failure.cause);
+  return new Promise<T>((resolve, reject) => {
+    w.pending.add(reject);
+    call.then(
+      (v) => { w.pending.delete(reject); resolve(v); },
+      (e) => { w.pending.delete(reject); reject(e); },
+    );
+  });
+}
+
 /** Starts `count` workers with `spawn`; if any fails to start, stops the others (waiting for them) and
  * rethrows its error. Node and browser spawning share this. */
 export async function spawnAll(count: number, spawn: (index: number) => Promise<WorkerLink>): Promise<WorkerLink[]> {
@@ -64,7 +97,7 @@ export class WorkerGroup implements ShardGroup {
   private all<T>(call: (api: Comlink.Remote<ShardApi>, i: number) => Promise<T>): Promise<T[]> {
     if (this.closed) return Promise.reject(new Error('workers: the group is closed'));
     return Promise.all(this.links.map((l, i) =>
-      Promise.race([call(l.api, i), l.died]).catch((e) => { throw e instanceof WorkerError ? e : new WorkerError(i, e); })));
+      orDeath(call(l.api, i), l.died).catch((e) => { throw e instanceof WorkerError ? e : new WorkerError(i, e); })));
   }
 
   async iterate(envSteps: number): Promise<UpdateStats> {
@@ -105,7 +138,7 @@ export class WorkerGroup implements ShardGroup {
 
   /** Worker 0's picture of its env 0. */
   async frame(agent: number): Promise<Frame> {
-    return Promise.race([this.links[0].api.frame(agent), this.links[0].died]);
+    return orDeath(this.links[0].api.frame(agent), this.links[0].died);
   }
 
   /** Test hook: injects a fault into worker i. */

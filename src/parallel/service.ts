@@ -6,7 +6,7 @@ import { Shard } from '../learn/shard.ts';
 import { Policy } from '../learn/policy/policy.ts';
 import { Play } from '../learn/play.ts';
 import { loadWeights } from '../learn/learner.ts';
-import { resolveTrainConfig, type TrainConfig } from '../learn/config.ts';
+import { resolveTrainConfig, envSettings, type TrainConfig } from '../learn/config.ts';
 import { readCheckpointFiles, checkCompatible, type CheckpointManifest } from '../learn/checkpoint-format.ts';
 import { initBackend } from '../learn/tfjs/backend.ts';
 import { createVecEnv, type VecEnv } from '../env/vec-env.ts';
@@ -111,16 +111,13 @@ export class ShardService implements ShardApi {
   }
 
   async loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: WorkerInit & { seed?: number }): Promise<CheckpointManifest> {
-    const ckpt = readCheckpointFiles(files, 'checkpoint');
+    const ckpt = readCheckpointFiles(files, '');
     const m = ckpt.manifest;
     const cfg = resolveTrainConfig({ ...(m.config as Partial<TrainConfig>), workers: 0 });
-    checkCompatible(m, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, 'checkpoint');
+    checkCompatible(m, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, 'the checkpoint');
     await initBackend(cfg.backend === 'cpu' ? 'cpu' : 'wasm', opts);
     this.disposePlay();
-    const env = await createVecEnv({
-      game: cfg.game, numEnvs: 1, numAgents: cfg.agents, seed: opts.seed ?? 0, map: cfg.map,
-      viewRadius: cfg.viewRadius, episodeLength: cfg.episodeLength,
-    });
+    const env = await createVecEnv({ ...envSettings(cfg), numEnvs: 1, seed: opts.seed ?? 0 });
     const agents = new Policy(cfg, gameInfo(cfg.game).actionNames.length, 1, cfg.agents);
     loadWeights(agents, ckpt);
     this.play = { cfg, play: new Play(env, agents), rng: new Rng(opts.seed ?? 0, 2), returns: new Array(cfg.agents).fill(0) };

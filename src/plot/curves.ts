@@ -1,5 +1,6 @@
 // Learning curves from training runs: read run directories (config.json + metrics.jsonl written by the
-// trainer), group them by model, average seeds on a common env_steps grid, and draw the curves with
+// trainer), group them (by model and every other setting that differs, or by the fields asked for),
+// average seeds on a common env_steps grid, and draw the curves with
 // Vega-Lite (SVG, headless: no canvas) rasterised to PNG by resvg with the DejaVu Sans font shipped in
 // the dejavu-fonts-ttf package, so the text renders the same on any machine, with or without system fonts.
 
@@ -7,9 +8,41 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.ts';
+import { tQuantile } from '../util/stats.ts';
 
+/** Metrics checked when a run is read (numbers or null on every line that has them). Any other numeric
+ * field of metrics.jsonl can be plotted too, nested ones by a dotted path (moa.accuracy, timing.wall_s). */
 export const METRICS = ['collective_return', 'equality', 'sustainability', 'influence_total'] as const;
-export type Metric = (typeof METRICS)[number];
+/** A metric: a field of metrics.jsonl, nested fields by a dotted path. */
+export type Metric = string;
+
+/** Fields that count progress rather than measure it: the x axis, not metrics. */
+const COUNTERS = new Set(['env_steps', 'agent_steps', 'updates']);
+
+/** The value of a dotted `path` in a metrics line, if it is a finite number. */
+export function metricValue(row: Record<string, unknown>, path: string): number | null {
+  let v: unknown = row;
+  for (const part of path.split('.')) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Every numeric metric some line of these runs has (dotted paths for nested fields), in first-seen order. */
+export function metricsOf(runs: Run[]): string[] {
+  const seen = new Set<string>();
+  const walk = (o: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(o)) {
+      const path = prefix + k;
+      if (typeof v === 'number' && !COUNTERS.has(path)) seen.add(path);
+      else if (v !== null && typeof v === 'object' && !Array.isArray(v)) walk(v as Record<string, unknown>, path + '.');
+    }
+  };
+  for (const r of runs) for (const row of r.rows) walk(row, '');
+  for (const m of METRICS) if (runs.some((r) => r.rows.some((row) => m in row))) seen.add(m);
+  return [...seen];
+}
 
 /** One line of metrics.jsonl, as far as plotting needs it. */
 export interface MetricsRow {
@@ -31,15 +64,21 @@ export interface Run {
   rows: MetricsRow[];
 }
 
-/** Runs of one model (and one algorithm) whose seeds are averaged into one curve. */
+/** Runs that share the settings a plot groups by, whose seeds are averaged into one curve. */
 export interface RunGroup {
   key: string;
-  /** the legend label: the model, with the algorithm in brackets when the plot mixes algorithms */
+  /** the legend label: the model, then the other grouping settings where they differ, e.g. 'a2c (lr 0.001)' */
   label: string;
   model: string;
   algo: string;
+  /** the grouping settings' values */
+  values: Record<string, unknown>;
   runs: Run[];
 }
+
+/** Settings never used to tell groups apart by default: the seed (what is averaged over), the run's name and
+ * provenance, the budget, and how the run was hosted (reports, checkpoints, workers, backend). */
+export const NOT_GROUPED = ['seed', 'name', 'tags', 'code', 'version', 'steps', 'keep', 'checkpointEvery', 'reportEvery', 'workers', 'backend'];
 
 /** A group's curve: at each x, the mean over its runs and the band (min and max over runs). */
 export interface Aggregate {
@@ -47,13 +86,31 @@ export interface Aggregate {
   mean: number[];
   low: number[];
   high: number[];
+  /** sample standard deviation over runs (n - 1; 0 for one run) */
   std: number[];
+  /** half-width of the confidence interval of the mean at AggregateOptions.level (0 for one run) */
+  ci: number[];
   /** how many runs went into each point (the runs that have at least one value of the metric) */
   n: number;
 }
 
-export interface RenderOptions {
+export interface AggregateOptions {
+  /** Moving average of each run over this many of its points (trailing) before averaging; 1 = none. */
+  smooth?: number;
+  /** Confidence level of `ci`; default 0.95. */
+  level?: number;
+}
+
+/** What the shaded band shows: min to max over seeds, the confidence interval of the mean, mean +- one std. */
+export const BANDS = ['minmax', 'ci', 'std', 'none'] as const;
+export type Band = (typeof BANDS)[number];
+
+export interface RenderOptions extends AggregateOptions {
   metric?: Metric;
+  /** Settings that tell groups apart; default model plus every setting that differs (NOT_GROUPED aside). */
+  groupBy?: string[];
+  /** Default 'minmax'. */
+  band?: Band;
   /** defaults to "<game>: <metric> over training" */
   title?: string;
   /** size of the SVG in CSS pixels (the whole figure, axes and legend included); default 720 x 440 */
@@ -131,22 +188,47 @@ export function loadRun(dir: string): Run {
   };
 }
 
-/** Groups runs by model and algorithm, in order of first appearance. Runs of different games are an InputError. */
-export function groupRuns(runs: Run[]): RunGroup[] {
+/** Whether two settings' values are the same (arrays and maps compared as JSON). */
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The settings in which runs differ, besides NOT_GROUPED ones: what groupRuns splits by default. */
+export function differingSettings(runs: Run[]): string[] {
+  const keys = [...new Set(runs.flatMap((r) => Object.keys(r.config)))].filter((k) => !NOT_GROUPED.includes(k));
+  return keys.filter((k) => runs.some((r) => !same(r.config[k], runs[0].config[k])));
+}
+
+const show = (v: unknown) => (v === undefined ? 'n/a' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/**
+ * Groups runs, in order of first appearance: by `by` (setting names of config.json), or by default by model
+ * and every other setting in which the runs differ (so that runs with different settings are never averaged
+ * as if they were seeds). Runs of different games are an InputError.
+ */
+export function groupRuns(runs: Run[], by?: string[]): RunGroup[] {
   if (runs.length === 0) throw new InputError('no runs given');
   const games = [...new Set(runs.map((r) => r.game))];
-  if (games.length > 1) {
+  if (games.length > 1 && !by?.includes('game')) {
     const list = games.map((g) => `${g} (${runs.filter((r) => r.game === g).map((r) => r.dir).join(', ')})`).join(' vs ');
     throw new InputError(`runs of different games cannot share a plot: ${list}`);
   }
-  const mixedAlgos = new Set(runs.map((r) => r.algo)).size > 1;
+  if (by) {
+    const known = new Set(runs.flatMap((r) => Object.keys(r.config)));
+    const unknown = by.filter((k) => !known.has(k));
+    if (unknown.length) {
+      throw new InputError(`--group-by: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a setting of these runs' config.json; settings: ${[...known].join(', ')}`);
+    }
+  }
+  const fields = by ?? ['model', ...differingSettings(runs).filter((k) => k !== 'model')];
   const groups = new Map<string, RunGroup>();
   for (const run of runs) {
-    const key = `${run.model}\u0000${run.algo}`;
+    const values = Object.fromEntries(fields.map((k) => [k, run.config[k]]));
+    const key = JSON.stringify(fields.map((k) => values[k] ?? null));
     let g = groups.get(key);
     if (!g) {
-      const label = mixedAlgos && run.algo !== '' ? `${run.model} (${run.algo})` : run.model;
-      g = { key, label, model: run.model, algo: run.algo, runs: [] };
+      const parts = fields.filter((k) => k !== 'model').map((k) => `${k} ${show(values[k])}`);
+      const head = fields.includes('model') ? run.model : '';
+      const label = head && parts.length ? `${head} (${parts.join(', ')})` : head || parts.join(', ') || 'all runs';
+      g = { key, label, model: run.model, algo: run.algo, values, runs: [] };
       groups.set(key, g);
     }
     g.runs.push(run);
@@ -154,15 +236,24 @@ export function groupRuns(runs: Run[]): RunGroup[] {
   return [...groups.values()];
 }
 
-/** The (env_steps, value) points of one run for a metric, sorted by env_steps; a repeated env_steps keeps its last value. */
-export function points(run: Run, metric: Metric): { x: number[]; y: number[] } {
+/** The (env_steps, value) points of one run for a metric, sorted by env_steps; a repeated env_steps keeps
+ * its last value. `smooth` > 1 replaces each value by the mean of it and the smooth - 1 before it. */
+export function points(run: Run, metric: Metric, smooth = 1): { x: number[]; y: number[] } {
   const byX = new Map<number, number>();
   for (const row of run.rows) {
-    const v = row[metric];
-    if (typeof v === 'number') byX.set(row.env_steps, v);
+    const v = metricValue(row, metric);
+    if (v !== null) byX.set(row.env_steps, v);
   }
   const x = [...byX.keys()].sort((a, b) => a - b);
-  return { x, y: x.map((k) => byX.get(k)!) };
+  const raw = x.map((k) => byX.get(k)!);
+  if (smooth <= 1) return { x, y: raw };
+  const y = raw.map((_, i) => {
+    const from = Math.max(0, i - smooth + 1);
+    let sum = 0;
+    for (let j = from; j <= i; j++) sum += raw[j];
+    return sum / (i - from + 1);
+  });
+  return { x, y };
 }
 
 /** Linear interpolation of the sorted points (xs, ys) at x, inside [xs[0], xs[last]]. */
@@ -183,15 +274,16 @@ function interpolate(xs: number[], ys: number[], x: number): number {
  * A group's curve for a metric. One run: its own points (band = the line). Several runs: each run is
  * linearly interpolated onto the union of all runs' env_steps values inside the range they all cover
  * (from the latest first point to the earliest last point); at each of those x the curve has the mean,
- * the min and max (the band) and the population standard deviation over runs. Runs with no value of the
- * metric are left out; a group with none at all gives empty series.
+ * the min and max, the sample standard deviation over runs and the half-width of the Student t confidence
+ * interval of the mean. Runs with no value of the metric are left out; a group with none at all gives
+ * empty series.
  */
-export function aggregate(group: RunGroup, metric: Metric): Aggregate {
-  const series = group.runs.map((r) => ({ run: r, ...points(r, metric) })).filter((s) => s.x.length > 0);
-  if (series.length === 0) return { x: [], mean: [], low: [], high: [], std: [], n: 0 };
+export function aggregate(group: RunGroup, metric: Metric, opts: AggregateOptions = {}): Aggregate {
+  const series = group.runs.map((r) => ({ run: r, ...points(r, metric, opts.smooth) })).filter((s) => s.x.length > 0);
+  if (series.length === 0) return { x: [], mean: [], low: [], high: [], std: [], ci: [], n: 0 };
   if (series.length === 1) {
     const { x, y } = series[0];
-    return { x, mean: y, low: y.slice(), high: y.slice(), std: y.map(() => 0), n: 1 };
+    return { x, mean: y, low: y.slice(), high: y.slice(), std: y.map(() => 0), ci: y.map(() => 0), n: 1 };
   }
   const from = Math.max(...series.map((s) => s.x[0]));
   const to = Math.min(...series.map((s) => s.x[s.x.length - 1]));
@@ -200,14 +292,18 @@ export function aggregate(group: RunGroup, metric: Metric): Aggregate {
     throw new InputError(`runs of ${group.label} share no range of env_steps to average over: ${spans}`);
   }
   const grid = [...new Set(series.flatMap((s) => s.x.filter((x) => x >= from && x <= to)))].sort((a, b) => a - b);
-  const out: Aggregate = { x: grid, mean: [], low: [], high: [], std: [], n: series.length };
+  const out: Aggregate = { x: grid, mean: [], low: [], high: [], std: [], ci: [], n: series.length };
+  const n = series.length;
+  const t = tQuantile(1 - (1 - (opts.level ?? 0.95)) / 2, n - 1);
   for (const x of grid) {
     const vs = series.map((s) => interpolate(s.x, s.y, x));
-    const mean = vs.reduce((a, b) => a + b, 0) / vs.length;
+    const mean = vs.reduce((a, b) => a + b, 0) / n;
+    const std = Math.sqrt(vs.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
     out.mean.push(mean);
     out.low.push(Math.min(...vs));
     out.high.push(Math.max(...vs));
-    out.std.push(Math.sqrt(vs.reduce((a, v) => a + (v - mean) ** 2, 0) / vs.length));
+    out.std.push(std);
+    out.ci.push((t * std) / Math.sqrt(n));
   }
   return out;
 }
@@ -224,34 +320,55 @@ function metricLabel(metric: Metric): string {
   return metric.replace(/_/g, ' ');
 }
 
+/** What the subtitle says the band is. */
+const BAND_TEXT: Record<Band, string> = {
+  minmax: 'shaded band: min to max over seeds',
+  ci: 'shaded band: {level}% confidence interval of the mean (Student t)',
+  std: 'shaded band: mean +- one standard deviation over seeds',
+  none: '',
+};
+
 /** The Vega-Lite spec of the figure (exported for tests and for anyone who wants to restyle it). */
 export function curvesSpec(runs: Run[], opts: RenderOptions = {}): { spec: Record<string, unknown>; groups: RunGroup[]; aggregates: Aggregate[] } {
   const metric = opts.metric ?? 'collective_return';
-  const groups = groupRuns(runs);
-  const aggregates = groups.map((g) => aggregate(g, metric));
+  const band = opts.band ?? 'minmax';
+  const level = opts.level ?? 0.95;
+  const groups = groupRuns(runs, opts.groupBy);
+  const aggregates = groups.map((g) => aggregate(g, metric, opts));
   if (aggregates.every((a) => a.x.length === 0)) {
     throw new InputError(`no data points: no line of metrics.jsonl has a ${metric} value in ${runs.map((r) => r.dir).join(', ')}`);
   }
   const shown = groups.map((g, i) => ({ g, a: aggregates[i] })).filter(({ a }) => a.x.length > 0);
-  // the legend says how many seeds each mean is over: "a2c (3 seeds)", "a2c (ppo, 3 seeds)"
+  // the legend says how many seeds each mean is over: "a2c (3 seeds)", "a2c (lr 0.001, 3 seeds)"
   const labels = shown.map(({ g, a }) => {
     if (a.n <= 1) return g.label;
-    return g.label === g.model ? `${g.model} (${a.n} seeds)` : `${g.model} (${g.algo}, ${a.n} seeds)`;
+    return g.label.endsWith(')') ? `${g.label.slice(0, -1)}, ${a.n} seeds)` : `${g.label} (${a.n} seeds)`;
   });
   const lineRows: Record<string, unknown>[] = [];
   const bandRows: Record<string, unknown>[] = [];
   shown.forEach(({ a }, k) => {
     a.x.forEach((x, i) => {
       lineRows.push({ model: labels[k], x, y: a.mean[i] });
-      if (a.n > 1) bandRows.push({ model: labels[k], x, low: a.low[i], high: a.high[i] });
+      if (a.n > 1 && band !== 'none') {
+        const [low, high] = band === 'minmax' ? [a.low[i], a.high[i]] : band === 'ci' ? [a.mean[i] - a.ci[i], a.mean[i] + a.ci[i]] : [a.mean[i] - a.std[i], a.mean[i] + a.std[i]];
+        bandRows.push({ model: labels[k], x, low, high });
+      }
     });
   });
   const anyBand = bandRows.length > 0;
-  const game = runs[0].game;
+  const game = [...new Set(runs.map((r) => r.game))].join(', ');
   const title = opts.title ?? `${game}: ${metricLabel(metric)} over training`;
-  const subtitle = anyBand ? 'line: mean over seeds; shaded band: min to max over seeds' : 'one run per model';
+  const smoothed = (opts.smooth ?? 1) > 1 ? `; each run smoothed over ${opts.smooth} points` : '';
+  const subtitle = (anyBand ? `line: mean over seeds; ${BAND_TEXT[band].replace('{level}', String(+(100 * level).toFixed(2)))}` : shown.every(({ a }) => a.n <= 1) ? 'one run per curve' : 'line: mean over seeds') + smoothed;
   const width = opts.width ?? 720, height = opts.height ?? 440;
-  const color = { field: 'model', type: 'nominal', title: 'model', scale: { domain: labels }, legend: { orient: 'bottom', direction: 'horizontal', titleOrient: 'left', symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } };
+  // The legend sits under the plot in as many columns as fit the figure's width (a single row cut entries
+  // off beyond the third or fourth): entries are about 7 px per character plus the symbol and a gap.
+  const entry = Math.min(260, 7 * Math.max(...labels.map((l) => l.length))) + 44;
+  const columns = Math.max(1, Math.min(labels.length, Math.floor((width - 90) / entry)));
+  const color = {
+    field: 'model', type: 'nominal', title: null, scale: { domain: labels },
+    legend: { orient: 'bottom', direction: 'horizontal', columns, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1, columnPadding: 16 },
+  };
   const x = { field: 'x', type: 'quantitative', title: 'environment steps', axis: { labelExpr: "format(datum.value, '~s')" } };
   const layers: Record<string, unknown>[] = [];
   if (anyBand) {
@@ -261,9 +378,11 @@ export function curvesSpec(runs: Run[], opts: RenderOptions = {}): { spec: Recor
       encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { ...color, legend: null } },
     });
   }
+  // A curve of a few points shows them: a run with one line of metrics is a dot, not nothing.
+  const sparse = shown.some(({ a }) => a.x.length < 20);
   layers.push({
     data: { values: lineRows },
-    mark: { type: 'line', strokeWidth: 2, interpolate: 'linear' },
+    mark: { type: 'line', strokeWidth: 2, interpolate: 'linear', ...(sparse ? { point: { filled: true, size: 36 } } : {}) },
     encoding: { x, y: { field: 'y', type: 'quantitative', title: metricLabel(metric), scale: { zero: false }, axis: { labelExpr: "format(datum.value, '~r')" } }, color },
   });
   const spec = {

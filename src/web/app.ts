@@ -8,22 +8,28 @@
 //     &envsPerWorker=2&episodeLength=100&rolloutSteps=10&reportEvery=200&steps=100000
 // (the last six are the "Advanced" fields; a blank advanced field keeps the trainer's default).
 //
-// Test hooks: window.__commons = { ready, state() } and document.body.dataset.ready = '1' once set up.
+// Test hooks: window.__commons = { ready, state(), axes(), showReport(row) } and document.body.dataset.ready = '1'
+// once set up; showReport draws a metrics line as a report would (the charts' axes are checked with it).
 
 import { startSession, type TrainingSession, type Frame, type SessionOptions } from './session.ts';
 import type { MetricsRow, Progress, TrainSummary } from '../learn/trainer.ts';
 import { MODELS, ALGOS, type TrainConfig } from '../learn/config.ts';
-import { GAMES } from '../env/games.ts';
+import { GAMES, type GameName } from '../env/games.ts';
+import { mapLegend, agentRgb, type Rgb } from '../env/palette.ts';
 import { FrameView } from './ui-world.ts';
-import { Charts } from './ui-charts.ts';
+import { Charts, type AxisInfo } from './ui-charts.ts';
 import { Heatmap } from './ui-heatmap.ts';
 import { Playback } from './ui-player.ts';
 
 /** What the test hooks report (window.__commons.state()). */
-export interface AppState { steps: number; running: boolean; reports: number; backend: string; backendNote: string | null; errors: string[]; playSteps: number; phase: Phase }
+export interface AppState {
+  steps: number; running: boolean; reports: number; backend: string; backendNote: string | null; errors: string[]; playSteps: number; phase: Phase;
+  /** The session's report interval (env steps) and env steps per update; 0 without a session. */
+  reportEvery: number; stepsPerUpdate: number;
+}
 
 declare global {
-  interface Window { __commons?: { ready: boolean; state(): AppState } }
+  interface Window { __commons?: { ready: boolean; state(): AppState; axes(): AxisInfo[]; showReport(row: MetricsRow): void } }
 }
 
 /** idle: no session; the setup can be edited. running: run() is pending. pausing: pause() asked, run() not yet resolved. */
@@ -77,6 +83,8 @@ const ui = {
   viewAgent: $<HTMLSelectElement>('view-agent'),
   episodeStep: $<HTMLElement>('episode-step'),
   load: $<HTMLInputElement>('load'),
+  mapLegend: $<HTMLUListElement>('map-legend'),
+  agentLegend: $<HTMLUListElement>('agent-legend'),
 };
 
 const frames = new FrameView($<HTMLCanvasElement>('world'), $<HTMLCanvasElement>('view'));
@@ -166,6 +174,31 @@ function readSetup(): SessionOptions | null {
   };
 }
 
+/** One legend entry: a colour swatch, a name and what it means. */
+function legendItem(rgb: Rgb, name: string, note = ''): HTMLLIElement {
+  const li = document.createElement('li');
+  const sw = document.createElement('span');
+  sw.className = 'swatch';
+  sw.style.background = `rgb(${rgb.join(',')})`;
+  sw.dataset.rgb = rgb.join(',');
+  const label = document.createElement('span');
+  label.textContent = name;
+  li.append(sw, label);
+  if (note) {
+    const n = document.createElement('span');
+    n.className = 'note';
+    n.textContent = note;
+    li.append(n);
+  }
+  return li;
+}
+
+/** The legend of the world picture for a game and a number of agents. */
+function showLegend(game: GameName, agents: number): void {
+  ui.mapLegend.replaceChildren(...mapLegend(game).map((e) => legendItem(e.rgb, e.name, e.note)));
+  ui.agentLegend.replaceChildren(...Array.from({ length: agents }, (_, i) => legendItem(agentRgb(i), `agent ${i}`)));
+}
+
 function setPhase(p: Phase): void {
   phase = p;
   const active = session !== null;
@@ -242,6 +275,7 @@ async function start(): Promise<void> {
   progress = null;
   reports = 0;
   charts.reset();
+  showLegend(o.game, o.agents);
   heatmap.unavailable('No report yet: the matrix appears with the first metrics line.');
   ui.steps.textContent = '0';
   ui.throughput.textContent = '—';
@@ -256,6 +290,7 @@ async function start(): Promise<void> {
     return;
   }
   session = s;
+  charts.reset(s.config.envs * s.config.episodeLength);
   ui.backendOut.textContent = (s.backend === 'webgpu' ? 'WebGPU' : s.backend === 'wasm' ? 'WASM' : s.backend) +
     (s.backendFallback === 'software-adapter' ? ' (WebGPU adapter is software)' : s.backendFallback === 'webgpu-failed' ? ' (WebGPU unusable here)' : '');
   ui.backendOut.dataset.backend = s.backend;
@@ -345,6 +380,10 @@ function init(): void {
   ui.load.addEventListener('change', () => void loadFiles());
   ui.viewAgent.addEventListener('change', () => { if (phase !== 'running') requestFrame(true); });
   ui.alertDismiss.addEventListener('click', () => { ui.alertList.replaceChildren(); ui.alertDismiss.hidden = true; });
+  const legendFromSetup = () => { if (!session) showLegend(ui.game.value as GameName, Number(ui.agents.value)); };
+  ui.game.addEventListener('change', legendFromSetup);
+  ui.agents.addEventListener('change', legendFromSetup);
+  legendFromSetup();
   window.addEventListener('error', (e) => showError(`Unexpected error: ${e.message}`));
   window.addEventListener('unhandledrejection', (e) => showError(`Unexpected error: ${messageOf(e.reason)}`));
   window.addEventListener('pagehide', () => { session?.dispose(); playback.dispose(); });
@@ -361,7 +400,11 @@ function init(): void {
       errors: [...errors],
       playSteps: playback.steps,
       phase,
+      reportEvery: session?.config.reportEvery ?? 0,
+      stepsPerUpdate: session ? session.config.envs * session.config.rolloutSteps : 0,
     }),
+    axes: () => charts.axes(),
+    showReport: (row) => onReport(row),
   };
   document.body.dataset.ready = '1';
 }

@@ -20,8 +20,9 @@ async function main() {
   const session = await startSession({
     game: (q.get('game') ?? 'cleanup') as 'cleanup', model: (q.get('model') ?? 'a2c') as ModelName, agents: num('agents', 5),
     seed: num('seed', 0), workers, envs, backend: (q.get('backend') ?? 'wasm') as 'wasm', steps: 1e12,
-    // report=1: one metrics row per update
-    extra: { ...optional, ...(q.get('report') === '1' && rolloutSteps ? { reportEvery: envs * rolloutSteps } : {}) },
+    // report=1: one metrics row per update; otherwise the command line's default (a row per wave of episodes),
+    // not the app's frequent reports, so that the figure compares with commons bench train.
+    extra: { ...optional, reportEvery: q.get('report') === '1' && rolloutSteps ? envs * rolloutSteps : envs * (optional.episodeLength ?? 1000) },
   });
   const rows: MetricsRow[] = [];
   try {

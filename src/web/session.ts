@@ -7,7 +7,7 @@ import { encodeCheckpoint, packArchive, type CheckpointManifest } from '../learn
 import { GAMES } from '../env/games.ts';
 import { webgpuAdapter } from '../learn/tfjs/backend.ts';
 import { InputError } from '../util/errors.ts';
-import { WorkerGroup } from '../parallel/group.ts';
+import { WorkerGroup, orDeath } from '../parallel/group.ts';
 import { spawnBrowserWorker, spawnBrowserWorkers } from '../parallel/browser.ts';
 import type { Frame, PlayStep } from '../parallel/protocol.ts';
 
@@ -26,7 +26,8 @@ export interface SessionOptions {
   steps?: number;
   /** 'auto' (default) takes WebGPU when the browser gives an adapter, else WASM. */
   backend?: 'auto' | 'wasm' | 'webgpu';
-  /** Any other TrainConfig field (lr, rolloutSteps, ...). */
+  /** Any other TrainConfig field (lr, rolloutSteps, ...). Without reportEvery, a report every
+   * REPORT_UPDATES updates. */
   extra?: Partial<TrainConfig>;
 }
 
@@ -66,6 +67,8 @@ export interface Player {
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 const ASSETS = new URL('./', import.meta.url).href;
 export const MAX_WORKERS = 8;
+/** Updates between two reports in the page, by default. */
+export const REPORT_UPDATES = 2;
 
 function checkOptions(o: SessionOptions): void {
   if (!GAMES.includes(o.game)) throw new InputError(`game: unknown value ${JSON.stringify(o.game)}; allowed values: ${GAMES.join(', ')}`);
@@ -140,10 +143,15 @@ export async function startSession(o: SessionOptions): Promise<TrainingSession> 
   // WASM (BENCHMARKS.md), so it is used only when WebGPU is chosen explicitly.
   const backend = want === 'auto' ? (adapter.kind === 'hardware' ? 'webgpu' : 'wasm') : want;
   if (backend === 'webgpu' && adapter.kind === 'none') throw new InputError('backend: this browser gives no WebGPU adapter; choose wasm or auto');
-  const configFor = (b: 'wasm' | 'webgpu') => resolveTrainConfig({
-    game: o.game, model: o.model, agents: o.agents, seed: o.seed, workers: o.workers,
-    envs: o.envs ?? 8 * o.workers, steps: o.steps ?? 1e7, backend: b, ...o.extra,
-  });
+  const configFor = (b: 'wasm' | 'webgpu') => {
+    const c = resolveTrainConfig({
+      game: o.game, model: o.model, agents: o.agents, seed: o.seed, workers: o.workers,
+      envs: o.envs ?? 8 * o.workers, steps: o.steps ?? 1e7, backend: b, ...o.extra,
+    });
+    // A page reports every REPORT_UPDATES updates unless told otherwise: the charts move within seconds
+    // of the start (a report per wave of episodes, the command line's default, took a minute for 1-2 points).
+    return o.extra?.reportEvery === undefined ? { ...c, reportEvery: REPORT_UPDATES * c.envs * c.rolloutSteps } : c;
+  };
   const groupFor = async (cfg: TrainConfig) => WorkerGroup.start(cfg, await spawnBrowserWorkers(WORKER_URL, o.workers), { wasmPaths: ASSETS });
   let cfg = configFor(backend), group: WorkerGroup;
   let fallback: BackendFallback | null = want === 'auto' && adapter.kind === 'software' ? 'software-adapter' : null;
@@ -168,10 +176,10 @@ export async function startSession(o: SessionOptions): Promise<TrainingSession> 
 export async function loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: { seed?: number } = {}): Promise<Player> {
   const link = await spawnBrowserWorker(WORKER_URL, 0);
   try {
-    const manifest = await Promise.race([link.api.loadPlayer(files, { wasmPaths: ASSETS, seed: opts.seed }), link.died]);
+    const manifest = await orDeath(link.api.loadPlayer(files, { wasmPaths: ASSETS, seed: opts.seed }), link.died);
     return {
       manifest,
-      step: (n, agent) => Promise.race([link.api.playStep(n, agent), link.died]),
+      step: (n, agent) => orDeath(link.api.playStep(n, agent), link.died),
       dispose: () => link.terminate(),
     };
   } catch (e) {

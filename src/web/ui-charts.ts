@@ -1,27 +1,48 @@
 // Live learning curves against environment steps, one small uPlot chart per quantity of the metrics line
-// (docs/metrics.md): collective return, influence, equality, sustainability. A metric that is undefined
-// for a window (no episode finished, or a model without influence) is a gap, never a zero.
+// (docs/metrics.md): collective return, policy entropy, influence, equality, sustainability. A metric that
+// is undefined for a window (no episode finished, or a model without influence) is a gap, never a zero.
+// The y axis is as wide as its widest label (a fixed width cut the minus sign off "-2,000"), and negative
+// values carry a true minus sign.
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MetricsRow } from '../learn/trainer.ts';
 
 interface Series {
-  key: 'collective_return' | 'influence_total' | 'equality' | 'sustainability';
+  key: 'collective_return' | 'entropy' | 'influence_total' | 'equality' | 'sustainability';
   title: string;
   /** What the number means, shown under the chart's title. */
   hint: string;
   colour: string;
+  /** Defined only when episodes have ended (not at every report). */
+  perEpisode?: boolean;
 }
 
 const SERIES: readonly Series[] = [
-  { key: 'collective_return', title: 'Collective return', hint: 'sum of the agents\' returns per episode', colour: '#1f5fbf' },
+  { key: 'collective_return', title: 'Collective return', hint: 'sum of the agents\' returns per episode (a point each time episodes end)', colour: '#1f5fbf', perEpisode: true },
+  { key: 'entropy', title: 'Policy entropy', hint: 'nats, mean over agents: falls as the agents settle on what to do', colour: '#5b5b5b' },
   { key: 'influence_total', title: 'Influence', hint: 'mean total influence per step, nats (influence models)', colour: '#a3367a' },
-  { key: 'equality', title: 'Equality', hint: '1 − Gini of the returns', colour: '#2a7d3a' },
-  { key: 'sustainability', title: 'Sustainability', hint: 'mean step of positive rewards', colour: '#9a5b00' },
+  { key: 'equality', title: 'Equality', hint: '1 − Gini of the returns; below 0 when some returns are negative', colour: '#2a7d3a', perEpisode: true },
+  { key: 'sustainability', title: 'Sustainability', hint: 'mean step of positive rewards', colour: '#9a5b00', perEpisode: true },
 ];
 
 const HEIGHT = 150;
+/** The axes' font: uPlot draws with it, and the y axis measures its labels with it. */
+const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif';
+/** Tick length plus the gap between tick and label (uPlot's defaults: 10 and 5), and a little air. */
+const AXIS_PAD = 10 + 5 + 6;
+
+let measurer: CanvasRenderingContext2D | null = null;
+/** Width in CSS pixels of the widest label, drawn in AXIS_FONT. */
+function labelWidth(labels: readonly string[]): number {
+  measurer ??= document.createElement('canvas').getContext('2d');
+  if (!measurer) return 8 * Math.max(0, ...labels.map((l) => l.length));
+  measurer.font = AXIS_FONT;
+  return Math.max(0, ...labels.map((l) => measurer!.measureText(l).width));
+}
+
+/** What a test reads of one chart's y axis: its tick labels, its width, and the width they need. */
+export interface AxisInfo { key: string; labels: string[]; size: number; needed: number }
 
 const fmt = (x: number | null) => x === null ? 'n/a' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3);
 
@@ -59,8 +80,11 @@ export class Charts {
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: false } },
         axes: [
-          { stroke: '#333', grid: { stroke: '#e3e3e3' }, values: (_u, ticks) => ticks.map(compact) },
-          { stroke: '#333', grid: { stroke: '#e3e3e3' }, size: 48 },
+          { stroke: '#333', font: AXIS_FONT, grid: { stroke: '#e3e3e3' }, values: (_u, ticks) => ticks.map(compact) },
+          {
+            stroke: '#333', font: AXIS_FONT, grid: { stroke: '#e3e3e3' }, values: (_u, ticks) => ticks.map(compact),
+            size: (_u, values) => Math.max(32, Math.ceil(labelWidth(values ?? [])) + AXIS_PAD),
+          },
         ],
         series: [{ label: 'env steps' }, { label: s.title, stroke: s.colour, width: 2, spanGaps: true, points: { size: 5 } }],
       }, [[], []], box));
@@ -81,21 +105,43 @@ export class Charts {
       const y = typeof v === 'number' && Number.isFinite(v) ? v : null;
       this.ys[i].push(y);
       // The last defined value: a window in which no episode ended keeps the previous figure on show.
-      if (y !== null || this.latest[i].textContent === 'no report yet') this.latest[i].textContent = `latest ${fmt(y)}`;
+      if (y !== null) {
+        delete this.latest[i].dataset.waiting;
+        this.latest[i].textContent = `latest ${fmt(y)}`;
+      } else if (!this.latest[i].dataset.waiting && this.latest[i].textContent === 'no report yet') {
+        this.latest[i].textContent = `latest ${fmt(y)}`;
+      }
       this.plots[i].setData([this.xs, this.ys[i]]);
     });
   }
 
-  reset(): void {
+  /** The y axes as drawn (test hook): uPlot keeps each axis's last labels and size. */
+  axes(): AxisInfo[] {
+    return this.plots.map((p, i) => {
+      const axis = p.axes[1] as uPlot.Axis & { _values?: string[] | null; _size?: number };
+      const labels = axis._values ?? [];
+      return { key: SERIES[i].key, labels: [...labels], size: axis._size ?? 0, needed: Math.ceil(labelWidth(labels)) + 10 + 5 };
+    });
+  }
+
+  /** Clears the charts. `episodesEndAt`: the env step at which the first episodes end, said on the charts that
+   * wait for them (all environments start together, so their first episodes end together). */
+  reset(episodesEndAt?: number): void {
     this.xs.length = 0;
-    this.ys.forEach((y, i) => { y.length = 0; this.plots[i].setData([[], []]); this.latest[i].textContent = 'no report yet'; });
+    this.ys.forEach((y, i) => {
+      y.length = 0;
+      this.plots[i].setData([[], []]);
+      this.latest[i].textContent = 'no report yet';
+      if (SERIES[i].perEpisode && episodesEndAt) this.latest[i].dataset.waiting = `first point when the first episodes end, at ${episodesEndAt.toLocaleString('en-US')} env steps`;
+      else delete this.latest[i].dataset.waiting;
+      if (this.latest[i].dataset.waiting) this.latest[i].textContent = this.latest[i].dataset.waiting;
+    });
   }
 }
 
-/** 1200 -> 1.2k, 3000000 -> 3M: step axes stay narrow. */
-function compact(x: number): string {
+/** 1200 -> 1.2k, 3000000 -> 3M, -2000 -> −2k (a true minus sign): axes stay narrow and signs stay visible. */
+export function compact(x: number): string {
   const a = Math.abs(x);
-  if (a >= 1e6) return `${+(x / 1e6).toFixed(2)}M`;
-  if (a >= 1e3) return `${+(x / 1e3).toFixed(1)}k`;
-  return String(+x.toFixed(2));
+  const body = a >= 1e6 ? `${+(a / 1e6).toFixed(2)}M` : a >= 1e3 ? `${+(a / 1e3).toFixed(1)}k` : String(+a.toFixed(2));
+  return x < 0 && body !== '0' ? `\u2212${body}` : body;
 }

@@ -1,6 +1,6 @@
 // Draws a Frame: the whole map (one RGB pixel per cell, scaled up with smoothing off so cells stay
 // square), a notch on every agent pointing where it faces, and one agent's egocentric view. Colours come
-// from the core's own picture (RULES.md "Grid and characters"); nothing is recoloured here.
+// from the core's own picture (docs/RULES.md "Grid and characters"); nothing is recoloured here.
 
 import type { Frame } from './session.ts';
 
@@ -48,7 +48,7 @@ function notch(ctx: CanvasRenderingContext2D, row: number, col: number, orientat
 }
 
 /** Where each agent appears in `self`'s view, and which way it faces there. The view is rotated so that
- * self's forward is the top row and its right the right column (RULES.md "Observations"). */
+ * self's forward is the top row and its right the right column (docs/RULES.md "Observations"). */
 export function agentsInView(f: Frame, radius: number): { row: number; col: number; orientation: number }[] {
   const me = f.agents[f.view.agent];
   if (!me || me.row < 0) return [];

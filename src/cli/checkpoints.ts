@@ -1,0 +1,74 @@
+// commons checkpoints: what a run directory holds (each checkpoint's steps, size, whether it is marked to
+// keep, whether it loads), and marking checkpoints so that pruning (--keep) never deletes them.
+
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import {
+  listCheckpoints, latestId, markedCheckpoints, markCheckpoint, checkpointBytes, loadCheckpoint, cleanStaleTemp,
+} from '../learn/checkpoint.ts';
+import { readRunConfig } from '../learn/run-dir.ts';
+import { InputError } from '../util/errors.ts';
+import { parseCommand, UsageError, type CommandSpec } from './args.ts';
+
+export const CHECKPOINTS: CommandSpec = {
+  name: 'checkpoints',
+  summary: 'list a run\'s checkpoints; mark some to keep (pruning by --keep spares them)',
+  usage: ['checkpoints RUN [--mark step-...] [--unmark step-...] [--verify] [--clean] [--json]'],
+  about: `A run keeps its newest --keep checkpoints (default 5), the one latest.json names and every marked one; older
+ones are deleted after each save. --verify loads every checkpoint and checks its SHA-256 digests.`,
+  positionals: true,
+  flags: {
+    mark: { arg: 'ID', multiple: true, help: 'keep this checkpoint whatever --keep says (repeatable; "latest" for the newest)' },
+    unmark: { arg: 'ID', multiple: true, help: 'let pruning delete this checkpoint again (repeatable)' },
+    verify: { type: 'boolean', help: 'load every checkpoint and say whether it is intact' },
+    clean: { type: 'boolean', help: 'remove what interrupted saves left behind (.tmp-* directories)' },
+    json: { type: 'boolean', help: 'print JSON' },
+  },
+};
+
+export async function checkpointsCommand(argv: string[], out: (s: string) => void): Promise<void> {
+  const { values, positionals } = parseCommand(argv, CHECKPOINTS);
+  if (positionals.length !== 1) throw new UsageError(`expected one run directory, got ${positionals.length}: commons checkpoints runs/NAME`);
+  const run = positionals[0];
+  const cfg = readRunConfig(run, 'checkpoints');
+  if (!existsSync(join(run, 'checkpoints'))) throw new InputError(`checkpoints: ${run} has no checkpoints yet`);
+  const latest = latestId(run);
+  const resolveId = (id: string) => (id === 'latest' ? latest ?? id : id);
+  for (const id of (values.mark as string[] | undefined) ?? []) {
+    markCheckpoint(run, resolveId(id), true);
+    if (!values.json) out(`marked ${resolveId(id)}: kept whatever --keep says`);
+  }
+  for (const id of (values.unmark as string[] | undefined) ?? []) {
+    markCheckpoint(run, resolveId(id), false);
+    if (!values.json) out(`unmarked ${resolveId(id)}`);
+  }
+  if (values.clean) {
+    const removed = cleanStaleTemp(run);
+    if (!values.json) out(removed.length ? `removed ${removed.join(', ')}` : 'nothing to clean');
+  }
+  const marked = new Set(markedCheckpoints(run));
+  const rows = listCheckpoints(run).map((id) => {
+    let intact: boolean | null = null, problem: string | null = null;
+    if (values.verify) {
+      try {
+        loadCheckpoint(run, id);
+        intact = true;
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        intact = false;
+        problem = e.message.replace(/^checkpoint: /, '');
+      }
+    }
+    return { id, env_steps: Number(id.slice(5)), bytes: checkpointBytes(run, id), latest: id === latest, marked: marked.has(id), intact, problem };
+  });
+  if (values.json) {
+    out(JSON.stringify({ run, keep: cfg.keep, checkpoints: rows }));
+    return;
+  }
+  const total = rows.reduce((a, r) => a + r.bytes, 0);
+  out(`${run}: ${rows.length} checkpoint${rows.length === 1 ? '' : 's'}, ${(total / 2 ** 20).toFixed(1)} MiB; keeps the newest ${cfg.keep || 'all'}${cfg.keep ? ' and marked ones' : ''}`);
+  for (const r of rows) {
+    const notes = [r.latest ? 'latest' : '', r.marked ? 'marked' : '', r.intact === true ? 'intact' : '', r.intact === false ? `CORRUPT: ${r.problem}` : ''].filter(Boolean);
+    out(`  ${r.id}  ${r.env_steps.toLocaleString('en-US').padStart(14)} env steps  ${(r.bytes / 2 ** 20).toFixed(1).padStart(7)} MiB${notes.length ? `  ${notes.join(', ')}` : ''}`);
+  }
+}

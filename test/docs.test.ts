@@ -1,0 +1,37 @@
+// The docs match the code: docs/training.md holds the flag table the settings table makes, README's command
+// table names every command, and docs/plot.md every flag of plot and compare.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { flagTable } from '../src/cli/flag-table.ts';
+import { TRAIN } from '../src/cli/train.ts';
+import { PLOT } from '../src/cli/plot.ts';
+import { COMPARE } from '../src/cli/compare.ts';
+import { EVAL } from '../src/cli/eval.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
+
+test('docs/training.md holds the current flag table (npm run generate) and every flag of train', () => {
+  const doc = read('docs/training.md');
+  assert.ok(doc.includes(flagTable()), 'the generated table is current: run npm run generate');
+  for (const flag of Object.keys(TRAIN.flags)) assert.ok(doc.includes(`\`--${flag}`), `docs/training.md documents --${flag}`);
+  for (const flag of Object.keys(EVAL.flags)) assert.ok(doc.includes(`--${flag}`), `docs/training.md documents eval --${flag}`);
+});
+
+test("README's command table names every command of commons --help", () => {
+  const help = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), '--help'], { encoding: 'utf8' }).stdout;
+  const commands = [...help.split('Commands:\n')[1].split('\n\n')[0].matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
+  assert.ok(commands.length >= 9);
+  const readme = read('README.md');
+  for (const c of commands) assert.ok(readme.includes(`| \`commons ${c}`), `README's table has commons ${c}`);
+});
+
+test('docs/plot.md documents every flag of plot and compare', () => {
+  const doc = read('docs/plot.md');
+  for (const flag of [...Object.keys(PLOT.flags), ...Object.keys(COMPARE.flags)]) assert.ok(doc.includes(`--${flag}`), `--${flag}`);
+});
