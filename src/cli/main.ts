@@ -8,6 +8,9 @@ import { trainCommand, TRAIN_HELP } from './train.ts';
 import { evalCommand, EVAL_HELP } from './eval.ts';
 import { plotCommand, PLOT_HELP } from './plot.ts';
 import { serveCommand, SERVE_HELP } from './serve.ts';
+import { sweepCommand, SWEEP_HELP } from './sweep.ts';
+import { workerCommand, WORKER_HELP } from './worker.ts';
+import { sweepChildCommand } from '../sweep/child.ts';
 import { UsageError } from './args.ts';
 import { InputError } from '../util/errors.ts';
 
@@ -29,6 +32,10 @@ ${BENCH_TRAIN_HELP}
 ${RENDER_HELP}
 
 ${SERVE_HELP}
+
+${SWEEP_HELP}
+
+${WORKER_HELP}
 `;
 
 const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => Promise<void>> = {
@@ -39,6 +46,13 @@ const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => Pro
   eval: evalCommand,
   plot: plotCommand,
   serve: serveCommand,
+  sweep: sweepCommand,
+  worker: workerCommand,
+};
+
+/** Internal commands, not listed: the child process of a sweep run (src/sweep/child.ts). */
+const INTERNAL: Record<string, (argv: string[], out: (s: string) => void) => Promise<void>> = {
+  '__sweep-child': sweepChildCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -47,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return cmd === undefined ? 2 : 0;
   }
-  const run = COMMANDS[cmd];
+  const run = COMMANDS[cmd] ?? INTERNAL[cmd];
   try {
     if (!run) throw new UsageError(`unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')} (see commons --help)`);
     await run(rest, (s) => process.stdout.write(s + '\n'));
