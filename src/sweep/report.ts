@@ -186,7 +186,7 @@ export function reportMarkdown(rep: SweepReport): string {
   }
   lines.push(`Each run's value is the mean of its metrics lines over the last ${(rep.window * 100).toFixed(0)}% of its env steps (at least its last line); ` +
     `the table gives the mean over seeds ± the half-width of the ${pct} Student-t interval, [low, high] for the collective return. ` +
-    'n/a: no finished run has that metric; one seed gives no interval; (k seeds): only k runs had a value (equality needs returns that are not all zero).' +
+    'n/a: no finished run has that metric; one seed gives no interval; (k seeds): only k runs had a value (equality is undefined when the returns sum to 0 or less, docs/metrics.md).' +
     (rep.baseline ? ` Welch's unequal-variance t-test of each group's per-seed collective return against ${rep.baseline}, two-sided p.` : ''));
   if (rep.unfinished.length) lines.push('', `Not finished, left out: ${rep.unfinished.length} run(s): ${rep.unfinished.slice(0, 10).join(', ')}${rep.unfinished.length > 10 ? ', ...' : ''}.`);
   return lines.join('\n') + '\n';

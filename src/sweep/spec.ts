@@ -89,10 +89,21 @@ function list(raw: Record<string, unknown>, key: string): unknown[] {
   return v as unknown[];
 }
 
+/** Refuses a key that is not a TrainConfig setting (resolveTrainConfig names unknown keys before it looks at values). */
+function checkSettingName(field: string, key: string): void {
+  try {
+    resolveTrainConfig({ [key]: undefined } as Partial<TrainConfig>);
+  } catch (e) {
+    const m = /^config: unknown setting '[^']*'; (.*)$/.exec((e as Error).message);
+    if (m) fail(field, `unknown setting; ${m[1]}`);
+  }
+}
+
 function checkSettings(field: string, v: unknown): Partial<TrainConfig> {
   if (!isObject(v)) fail(field, `expected an object of settings, got ${JSON.stringify(v)}`);
   for (const key of Object.keys(v as object)) {
     if (RUN_KEYS.has(key)) fail(`${field}.${key}`, `set ${key}s with spec.${key}s, not here`);
+    checkSettingName(`${field}.${key}`, key);
   }
   return v as Partial<TrainConfig>;
 }
@@ -143,6 +154,7 @@ export function parseSpec(raw: unknown, fallbackName = 'sweep'): SweepSpec {
     if (!isObject(r.grid)) fail('spec.grid', `expected an object of setting -> list of values, got ${JSON.stringify(r.grid)}`);
     for (const [key, vals] of Object.entries(r.grid as Record<string, unknown>)) {
       if (RUN_KEYS.has(key)) fail(`spec.grid.${key}`, `set ${key}s with spec.${key}s, not in the grid`);
+      checkSettingName(`spec.grid.${key}`, key);
       if (!Array.isArray(vals)) fail(`spec.grid.${key}`, `expected a list of values, got ${JSON.stringify(vals)}`);
       if ((vals as unknown[]).length === 0) fail(`spec.grid.${key}`, 'empty list; a grid setting needs at least one value');
       const seen = new Set((vals as unknown[]).map((v) => JSON.stringify(v)));

@@ -33,6 +33,11 @@ export function sweepStatus(sweepDir: string, file: SweepFile, queue?: Map<strin
     let row: StatusRow = { ...s, queue: q, etaSeconds: null };
     // The queue knows a run's own error even when the store holds none (the run directory was unreachable).
     if (q?.state === 'failed' && s.state !== 'done' && s.state !== 'running') row = { ...row, state: 'failed', error: s.error ?? q.failedReason };
+    // The queue's progress (every few seconds) is fresher than the lease's note (every heartbeat).
+    const qp = q?.progress;
+    if (row.state === 'running' && qp && typeof qp.envSteps === 'number' && qp.envSteps >= row.envSteps) {
+      row = { ...row, envSteps: qp.envSteps, agentStepsPerS: typeof qp.agentStepsPerS === 'number' ? qp.agentStepsPerS : row.agentStepsPerS };
+    }
     if (row.state === 'running' && row.agentStepsPerS) {
       row.etaSeconds = ((row.totalSteps - row.envSteps) * run.config.agents) / row.agentStepsPerS;
     }
@@ -64,7 +69,7 @@ const num = (n: number) => n.toLocaleString('en-US');
 export function formatStatus(st: SweepStatus, withQueue: boolean): string {
   const head = ['run', 'state', ...(withQueue ? ['queue'] : []), 'env steps', '%', 'agent-steps/s', 'ETA', 'where / error'];
   const body = st.rows.map((r) => [
-    r.id, r.state, ...(withQueue ? [r.queue ? `${r.queue.state}${r.queue.attemptsMade ? ` (${r.queue.attemptsMade} tries)` : ''}` : '-'] : []),
+    r.id, r.state, ...(withQueue ? [r.queue ? `${r.queue.state}${r.queue.attemptsMade > 1 || r.queue.state === 'failed' ? ` (${r.queue.attemptsMade} ${r.queue.attemptsMade === 1 ? 'try' : 'tries'})` : ''}` : '-'] : []),
     `${num(r.envSteps)}/${num(r.totalSteps)}`, `${((100 * r.envSteps) / r.totalSteps).toFixed(0)}`,
     r.agentStepsPerS ? num(Math.round(r.agentStepsPerS)) : '', r.state === 'running' ? fmtDuration(r.etaSeconds) : '',
     r.error ?? (r.holder ? r.holder.host : ''),
