@@ -55,7 +55,9 @@ export const shownUrl = (raw: string) => raw.replace(/\/\/([^@/]*):[^@/]*@/, '//
  */
 export async function probeRedis(url: string, flag = '--queue', timeoutMs = 5000): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: timeoutMs });
-  client.on('error', () => {});
+  // The socket's own error (ECONNREFUSED, ENOTFOUND, a TLS failure) says more than "Connection is closed".
+  let cause: Error | null = null;
+  client.on('error', (e: Error) => { cause ??= e; });
   try {
     await client.connect();
     await client.ping();
@@ -68,7 +70,8 @@ export async function probeRedis(url: string, flag = '--queue', timeoutMs = 5000
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(`${flag}: cannot reach Redis at ${shownUrl(url)} (${(e as Error).message})`);
+    const why = ((cause as Error | null) ?? (e as Error)).message;
+    throw new InputError(`${flag}: cannot reach Redis at ${shownUrl(url)} (${why.split('\n')[0]})`);
   } finally {
     client.disconnect();
   }
