@@ -43,7 +43,7 @@ export interface RunProgress {
 export type EndOutcome = 'done' | 'stopped' | 'busy' | 'lost' | 'failed' | 'transient';
 
 export type ChildMessage =
-  | { type: 'started'; fromSteps: number; totalSteps: number; owner: string; startupMs: number }
+  | { type: 'started'; fromSteps: number; totalSteps: number; owner: string; /** ms from this process's run request to the trainer ready */ startupMs: number }
   | ({ type: 'progress' } & RunProgress)
   | {
     type: 'end';

@@ -44,9 +44,10 @@ export function startRun(req: RunRequest, onProgress?: (p: RunProgress) => void,
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   let end: RunResult['end'] = null;
   let started: RunResult['started'] = null;
+  let startedAt: number | null = null;
   child.on('message', (m: ChildMessage) => {
     if (m.type === 'end') end = m;
-    else if (m.type === 'started') { started = m; onStarted?.(m); }
+    else if (m.type === 'started') { started = m; startedAt = performance.now(); onStarted?.(m); }
     else if (m.type === 'progress') onProgress?.(m);
   });
   // A child that fails before reading its request (a broken install) closes the channel: ignore the write error.
@@ -54,7 +55,7 @@ export function startRun(req: RunRequest, onProgress?: (p: RunProgress) => void,
   child.send(req, (e) => { if (e) child.kill('SIGKILL'); });
   const done = new Promise<RunResult>((resolve) => {
     child.on('exit', (code, signal) => {
-      const startupMs = started ? (started as { startupMs: number }).startupMs : null;
+      const startupMs = startedAt === null ? null : Math.round(startedAt - t0);
       resolve({
         outcome: end?.outcome ?? 'crashed', end, started, exitCode: code, signal, stderrTail: stderr.trim().split('\n').slice(-8).join('\n'),
         startupMs, totalMs: performance.now() - t0,
