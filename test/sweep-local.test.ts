@@ -1,14 +1,18 @@
 // commons sweep run, status and report on one machine, no Redis: a small sweep runs to the end and is
 // reported; a second invocation skips what is done; SIGTERM checkpoints every run and a re-run finishes
-// with metrics identical to an uninterrupted sweep; a run that fails for its own reason fails once.
+// with metrics identical to an uninterrupted sweep; a run that fails for its own reason fails once; a
+// trainer that loses its lease stops without writing.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, commons, events, metricsSansTiming, tmp, waitFor, writeSpec, TINY } from './sweep-helpers.ts';
 import { meanCI, welchTest } from '../src/sweep/stats.ts';
+import { startRun } from '../src/sweep/runner.ts';
+import { resolveTrainConfig } from '../src/learn/config.ts';
+import { listCheckpoints } from '../src/learn/checkpoint.ts';
 
 test('a local sweep trains every run once, skips them when run again, and is reported', () => {
   const dir = tmp();
@@ -71,6 +75,19 @@ test('a local sweep trains every run once, skips them when run again, and is rep
   const csv = readFileSync(join(out, 'report', 'report.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 3);
   assert.match(csv[0], /^game,group,model,settings,env_steps,seeds_planned,collective_return_n,collective_return_mean,/);
+
+  // published numbers beside ours (issue 13 brings the paper's Table 4), with the budgets compared
+  const refs = join(dir, 'refs.json');
+  writeFileSync(refs, JSON.stringify({ harvest: { a2c: { collective_return: 5, steps: 1000, source: 'a test' } } }));
+  const withRef = commons(['sweep', 'report', out, '--reference', refs, '--out', join(dir, 'report-ref')]);
+  assert.equal(withRef.code, 0, withRef.stderr);
+  assert.match(withRef.stdout, /\| collective return \(99\.5% CI\) \| reference \|/);
+  assert.match(withRef.stdout, /\| a2c \| 3 \| [^|]+ \| 5\.0 at 1\.0e\+3 steps \(our budget: 12% of it\) \|/);
+  assert.match(withRef.stdout, /\| inequity-aversion \| 3 \| [^|]+ \| - \|/);
+  assert.match(readFileSync(join(dir, 'report-ref', 'report.csv'), 'utf8'), /,5,1000,a test\n/);
+  const badRef = commons(['sweep', 'report', out, '--reference', join(dir, 'spec.json')]);
+  assert.equal(badRef.code, 2);
+  assert.match(badRef.stderr, /--reference: no such file/);
 });
 
 test('SIGTERM stops a local sweep with a checkpoint per run; running it again ends as if never stopped', async () => {
@@ -123,4 +140,29 @@ test('a run that fails for its own reason fails once, with its error in status; 
   const st = commons(['sweep', 'status', out]);
   assert.match(st.stdout, new RegExp(`${failedId}\\s+failed\\s+.*map: 1 spawn points`));
   assert.match(st.stdout, /1 done, 0 running, 0 paused, 0 pending, 1 failed/);
+});
+
+test('a trainer whose lease is taken over stops at once and writes nothing more', async () => {
+  const dir = tmp();
+  const runDir = join(dir, 'run');
+  const config = resolveTrainConfig({ game: 'harvest', ...TINY, steps: 100_000, reportEvery: 40, checkpointEvery: 40, seed: 5 });
+  const handle = startRun({
+    type: 'run', runDir, config, leaseTtlMs: 60_000, heartbeatMs: 100, checkpointMinutes: 10, keepCheckpoints: 100, progressMs: 100, via: 'test',
+  });
+  await waitFor('two checkpoints', () => listCheckpoints(runDir).length >= 2, 60_000, 20);
+  // another process takes the run over (as after an expiry): the lease file now names someone else
+  const foreign = JSON.stringify({ owner: 'elsewhere:1:abc', host: 'elsewhere', pid: 1, acquired: Date.now(), heartbeat: Date.now(), expires: Date.now() + 60_000 });
+  writeFileSync(join(runDir, 'lease.tmp'), foreign);
+  renameSync(join(runDir, 'lease.tmp'), join(runDir, 'lease'));
+  const ckptsAtTakeover = listCheckpoints(runDir).length;
+  const linesAtTakeover = metricsSansTiming(runDir).length;
+  const r = await handle.done;
+  assert.equal(r.outcome, 'lost', r.stderrTail);
+  assert.equal(r.exitCode, 5);
+  assert.equal(readFileSync(join(runDir, 'lease'), 'utf8'), foreign, 'the new holder\'s lease is left alone');
+  assert.equal(existsSync(join(runDir, 'summary.json')), false);
+  assert.ok(!events(runDir).some((e) => e.event === 'stop' || e.event === 'done'), 'no end written');
+  // at most the one update in flight when the lease changed hands may still have reported
+  assert.ok(listCheckpoints(runDir).length <= ckptsAtTakeover + 1);
+  assert.ok(metricsSansTiming(runDir).length <= linesAtTakeover + 1);
 });

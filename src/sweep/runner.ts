@@ -27,19 +27,19 @@ export interface RunHandle {
   stop(): void;
 }
 
-/** How to start `commons __sweep-child`: the CLI bundle itself, or the TypeScript sources under tsx. */
-function childEntry(): { modulePath: string; execArgv: string[] } {
+/** How to start the child: `commons __sweep-child` from the CLI bundle itself, or child-main.ts under tsx. */
+function childEntry(): { modulePath: string; args: string[]; execArgv: string[] } {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
-    return { modulePath: fileURLToPath(new URL('../cli/main.ts', here)), execArgv: ['--import', import.meta.resolve('tsx')] };
+    return { modulePath: fileURLToPath(new URL('./child-main.ts', here)), args: [], execArgv: ['--import', import.meta.resolve('tsx')] };
   }
-  return { modulePath: fileURLToPath(here), execArgv: [] };
+  return { modulePath: fileURLToPath(here), args: ['__sweep-child'], execArgv: [] };
 }
 
 export function startRun(req: RunRequest, onProgress?: (p: RunProgress) => void, onStarted?: (m: Extract<ChildMessage, { type: 'started' }>) => void): RunHandle {
   const t0 = performance.now();
-  const { modulePath, execArgv } = childEntry();
-  const child = fork(modulePath, ['__sweep-child'], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+  const { modulePath, args, execArgv } = childEntry();
+  const child = fork(modulePath, args, { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   let end: RunResult['end'] = null;
