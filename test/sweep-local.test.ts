@@ -166,3 +166,18 @@ test('a trainer whose lease is taken over stops at once and writes nothing more'
   assert.ok(listCheckpoints(runDir).length <= ckptsAtTakeover + 1);
   assert.ok(metricsSansTiming(runDir).length <= linesAtTakeover + 1);
 });
+
+test('checkpoints by the clock (checkpointMinutes) leave the metrics unchanged', async () => {
+  const dir = tmp();
+  const config = resolveTrainConfig({ game: 'harvest', ...TINY, steps: 200, reportEvery: 40, checkpointEvery: 1_000_000, seed: 9 });
+  const req = (runDir: string, checkpointMinutes: number) => ({
+    type: 'run' as const, runDir, config, leaseTtlMs: 60_000, heartbeatMs: 1000, checkpointMinutes, keepCheckpoints: 1000, progressMs: 1000, via: 'test',
+  });
+  // every update is more than 3 ms apart: a checkpoint after each
+  const [often, never] = await Promise.all([startRun(req(join(dir, 'often'), 0.00005)).done, startRun(req(join(dir, 'never'), 60)).done]);
+  assert.equal(often.outcome, 'done', often.stderrTail);
+  assert.equal(never.outcome, 'done', never.stderrTail);
+  assert.ok(listCheckpoints(join(dir, 'often')).length >= 10, listCheckpoints(join(dir, 'often')).join(' '));
+  assert.deepEqual(listCheckpoints(join(dir, 'never')), ['step-000000000200']);
+  assert.deepEqual(metricsSansTiming(join(dir, 'often')), metricsSansTiming(join(dir, 'never')));
+});

@@ -125,7 +125,7 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
     if (down) log('queue: connected again');
     down = false;
   });
-  worker.on('stalled', (jobId) => log(`queue: job ${jobId} stalled (its worker stopped renewing its lock); it goes to another worker`));
+  worker.on('stalled', (jobId) => log(`queue: job ${jobId} stalled (its worker stopped renewing its lock); it goes back to the queue`));
   const closed = worker.run().then(() => {}, (e) => log(`queue: worker stopped: ${(e as Error).message}`));
   await worker.waitUntilReady();
   const stop = async () => {
