@@ -24,5 +24,5 @@ console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim()
 console.log(`${r.runs} runs of ${r.steps} env steps through ${r.workers} workers in ${r.wallSeconds.toFixed(1)} s (${r.throughput.toFixed(2)} runs/s): ` +
   `${r.completed} completed, ${r.failed} failed, ${r.notOnce.length} not trained exactly once, ${r.missing.length} without a summary`);
 console.log(`per run: queue overhead ${ms(r.queueMs)}, process overhead ${ms(r.processMs)} (of which ${ms(r.startupMs)} until the trainer is ready), training ${ms(r.trainMs)}`);
-console.log(`runs per worker: ${Object.values(r.perWorker).join(', ')}`);
+console.log(`runs per worker: ${Object.values(r.perWorker).join(', ')}; workers' memory (sum): ${r.rssQuarterMb.toFixed(0)} MB after a quarter of the runs, ${r.rssEndMb.toFixed(0)} MB at the end`);
 if (r.completed !== r.runs || r.failed || r.notOnce.length || r.missing.length) process.exit(1);

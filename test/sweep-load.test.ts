@@ -13,7 +13,8 @@ const runs = Number(process.env.COMMONS_SWEEP_LOAD_RUNS ?? 40);
 
 test(`${runs} tiny runs through 4 workers: none lost, none duplicated, queue overhead measured`, { skip: redisMissing ?? false }, async (t) => {
   const r = await runLoad({ runs, workers: 4, steps: 100 });
-  t.diagnostic(`${r.runs} runs in ${r.wallSeconds.toFixed(1)} s; per run: queue ${r.queueMs.toFixed(0)} ms, process ${r.processMs.toFixed(0)} ms, training ${r.trainMs.toFixed(0)} ms`);
+  t.diagnostic(`${r.runs} runs in ${r.wallSeconds.toFixed(1)} s; per run: queue ${r.queueMs.toFixed(0)} ms, process ${r.processMs.toFixed(0)} ms, training ${r.trainMs.toFixed(0)} ms; ` +
+    `workers' memory ${r.rssQuarterMb.toFixed(0)} MB after a quarter of the runs, ${r.rssEndMb.toFixed(0)} MB at the end`);
   assert.equal(r.completed, runs);
   assert.equal(r.failed, 0);
   assert.deepEqual(r.notOnce, [], 'every run trained exactly once (one start, one done)');
@@ -23,4 +24,6 @@ test(`${runs} tiny runs through 4 workers: none lost, none duplicated, queue ove
   // The queue's share is small beside a run's own process start-up: a generous bound for a loaded machine.
   assert.ok(r.queueMs < 500, `queue overhead per run ${r.queueMs} ms`);
   assert.ok(r.queueMs < r.processMs, 'the queue costs less than starting the run\'s process');
+  // the workers hold nothing per run: their memory stays flat while the runs go through
+  assert.ok(r.rssEndMb < r.rssQuarterMb * 1.3 + 20, `workers' memory ${r.rssQuarterMb.toFixed(0)} MB -> ${r.rssEndMb.toFixed(0)} MB`);
 });

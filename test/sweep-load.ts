@@ -7,7 +7,7 @@
 //                   bundle, WASM and tfjs, taking the lease, opening the run, exiting);
 //   training: the seconds the child spent in Trainer.run.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -33,6 +33,19 @@ export interface LoadResult {
   startupMs: number;
   /** runs per second over the whole sweep */
   throughput: number;
+  /** the worker processes' resident memory (MB, summed) after a quarter of the runs and at the end */
+  rssQuarterMb: number;
+  rssEndMb: number;
+}
+
+/** Resident set size of a process in MB (Linux), or NaN. */
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 export async function runLoad(opts: { runs: number; workers: number; steps: number; log?: (s: string) => void }): Promise<LoadResult> {
@@ -56,12 +69,16 @@ export async function runLoad(opts: { runs: number; workers: number; steps: numb
     const t0 = Date.now();
     for (let i = 0; i < opts.workers; i++) workers.push(startWorkerProc(['--queue', redis.url, '--store', store, '--concurrency', '1']));
     let last = 0;
+    let rssQuarterMb = NaN;
+    const rssAll = () => workers.reduce((a, w) => a + rssMb(w.proc.pid!), 0);
     await waitFor(`${opts.runs} finished jobs`, async () => {
       const c = await queue.getJobCounts('completed', 'failed');
+      if (Number.isNaN(rssQuarterMb) && c.completed + c.failed >= opts.runs / 4) rssQuarterMb = rssAll();
       if (c.completed + c.failed >= last + 20) { last = c.completed + c.failed; log(`${last} of ${opts.runs} done (${((Date.now() - t0) / 1000).toFixed(0)} s)`); }
       return c.completed + c.failed >= opts.runs;
     }, 30 * 60_000, 500);
     const wallSeconds = (Date.now() - t0) / 1000;
+    const rssEndMb = rssAll();
     const counts = await queue.getJobCounts('completed', 'failed');
     const jobs = await queue.getJobs(['completed'], 0, -1);
     const dir = join(store, 'load');
@@ -94,7 +111,7 @@ export async function runLoad(opts: { runs: number; workers: number; steps: numb
       notOnce, missing, perWorker,
       queueMs: (gapCount ? gaps / gapCount : 0) + bookkeeping / n,
       processMs: (processMs - trainMs) / n, trainMs: trainMs / n, startupMs: startupMs / n,
-      throughput: opts.runs / wallSeconds,
+      throughput: opts.runs / wallSeconds, rssQuarterMb, rssEndMb,
     };
   } finally {
     await queue.close();

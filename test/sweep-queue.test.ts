@@ -264,9 +264,13 @@ test('bad specs and an unreachable or evicting Redis: one line naming the field,
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr.trimEnd(), new RegExp(`^commons sweep: --queue: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(connect ECONNREFUSED .*\\)$`));
   assert.equal(r.stderr.trim().split('\n').length, 1);
-  const wr = commons(['worker', '--queue', `redis://127.0.0.1:${port}`, '--store', store]);
+  const wr = commons(['worker', '--queue', `redis://:hunter2@127.0.0.1:${port}`, '--store', store]);
   assert.equal(wr.code, 2);
-  assert.match(wr.stderr, /^commons worker: --queue: cannot reach Redis/);
+  assert.match(wr.stderr, new RegExp(`^commons worker: --queue: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} `));
+  assert.doesNotMatch(wr.stderr, /hunter2/, 'the password is not printed');
+  const noStore = commons(['sweep', 'submit', good, '--queue', redis.url, '--store', join(work, 'no-such-store')]);
+  assert.equal(noStore.code, 2);
+  assert.match(noStore.stderr, /--store: .*no-such-store is not a directory/);
   const url = commons(['sweep', 'submit', good, '--queue', 'http://127.0.0.1:6379', '--store', store]);
   assert.equal(url.code, 2);
   assert.match(url.stderr, /--queue: expected a redis:\/\/ or rediss:\/\/ URL, got 'http:\/\/127\.0\.0\.1:6379'/);

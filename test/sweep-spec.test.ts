@@ -138,6 +138,7 @@ test('a sweep directory takes more runs but refuses a changed setting for a run 
   assert.equal(more.runs.length, 2);
   assert.throws(() => writeSweep(dir, planSweep(parseSpec({ ...spec, steps: 80 }, 'grow'))),
     /^InputError: spec: run harvest-a2c-s0 is already in .*sweep\.json with other settings \(.*steps: 80 vs 40/);
+  assert.throws(() => writeSweep(dir, planSweep(parseSpec(spec, 'other'))), /--out: .* holds sweep 'grow', not 'other'/);
   // a spec without a name is named after its file
   writeFileSync(join(dir, 'my sweep.json'), JSON.stringify({ games: ['harvest'], models: ['a2c'], seeds: [0] }));
   assert.equal(readSpec(join(dir, 'my sweep.json')).name, 'my_sweep');

@@ -3,6 +3,7 @@
 // subcommands that use it: every run's child process starts from the same bundle and need not load it.
 
 import { availableParallelism } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.ts';
 import { parseFlags, intOf, numOf, required, onePositional } from '../sweep/flags.ts';
@@ -116,6 +117,7 @@ async function submitCmd(argv: string[], out: (s: string) => void) {
   const store = required('store', values.store, '/mnt/sweeps');
   const queueName = values['queue-name'] ?? DEFAULT_QUEUE;
   // Everything that can be checked here is checked before anything is written or enqueued.
+  if (!existsSync(store) || !statSync(store).isDirectory()) throw new InputError(`--store: ${store} is not a directory (mount the shared store first)`);
   const plan = planOf(spec);
   await probeRedis(url);
   const dir = join(store, plan.spec.name);

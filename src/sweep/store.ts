@@ -68,6 +68,9 @@ export function writeSweep(dir: string, plan: SweepPlan): SweepFile {
   const path = sweepJson(dir);
   if (existsSync(path)) {
     const old = readSweep(dir, '--out');
+    if (old.name !== plan.spec.name) {
+      throw new InputError(`--out: ${dir} holds sweep '${old.name}', not '${plan.spec.name}'; give each sweep its own directory`);
+    }
     const before = new Map(old.runs.map((r) => [r.id, r]));
     for (const r of plan.runs) {
       const o = before.get(r.id);
