@@ -4,11 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Lease, leasePath, readLease } from '../src/sweep/lease.ts';
+import { Lease, beatPath, leasePath, readLease } from '../src/sweep/lease.ts';
 import { sleep, tmp, waitFor } from './sweep-helpers.ts';
+
+/** The files a holder that crashed a while ago leaves: its lease, and a beat that expired. */
+function writeStaleLease(dir: string, expiredMsAgo = 1000): void {
+  const owner = 'elsewhere:1:0123456789ab';
+  writeFileSync(leasePath(dir), JSON.stringify({ owner, host: 'elsewhere', pid: 1, acquired: 0 }));
+  writeFileSync(beatPath(dir, owner), JSON.stringify({ heartbeat: 0, expires: Date.now() - expiredMsAgo }));
+}
 
 test('one holder at a time: a second acquire is told who holds the lease; release frees it', () => {
   const dir = tmp();
@@ -47,6 +54,19 @@ test('renew pushes the expiry forward and carries a note; a lease taken over is 
   assert.ok(other.ok && other.lease.holds(), 'releasing a lost lease leaves the new holder alone');
 });
 
+test('a holder that wakes up after losing the run cannot overwrite the new holder\'s lease', () => {
+  const dir = tmp();
+  const first = Lease.acquire(dir, 60_000);
+  assert.ok(first.ok);
+  // the run changes hands behind the first holder's back (as after its expiry while it was frozen)
+  const leaseText = readFileSync(leasePath(dir), 'utf8');
+  writeFileSync(leasePath(dir) + '.x', leaseText.replace(first.lease.info.owner, 'elsewhere:2:aaaaaaaaaaaa'));
+  renameSync(leasePath(dir) + '.x', leasePath(dir));
+  assert.equal(first.lease.renew({ envSteps: 1 }), false);
+  first.lease.release();
+  assert.equal(JSON.parse(readFileSync(leasePath(dir), 'utf8')).owner, 'elsewhere:2:aaaaaaaaaaaa', 'renew and release left the new lease alone');
+});
+
 test('a lease file without content counts as fresh until its file time is older than the time to live', () => {
   const dir = tmp();
   writeFileSync(leasePath(dir), '');
@@ -58,7 +78,7 @@ test('a lease file without content counts as fresh until its file time is older 
 
 test('a takeover file left by a crashed taker blocks only until it is old', () => {
   const dir = tmp();
-  writeFileSync(leasePath(dir), JSON.stringify({ owner: 'dead', host: 'h', pid: 1, acquired: 0, heartbeat: 0, expires: 1 }));
+  writeStaleLease(dir);
   writeFileSync(leasePath(dir) + '.takeover', 'x');
   assert.equal(Lease.acquire(dir, 1000).ok, false);
   const old = (Date.now() - 60_000) / 1000;
@@ -105,11 +125,14 @@ test('processes racing to take over a stale lease: exactly one wins', async () =
   for (let round = 0; round < 2; round++) {
     const dir = tmp();
     mkdirSync(dir, { recursive: true });
-    writeFileSync(leasePath(dir), JSON.stringify({ owner: 'crashed', host: 'h', pid: 1, acquired: 0, heartbeat: 0, expires: Date.now() - 1000 }));
+    writeStaleLease(dir);
     const answers = await race(dir, 6);
     const winners = answers.filter((a) => a.startsWith('won'));
     assert.equal(winners.length, 1, answers.join(' | '));
     await waitFor('the lease to name the winner', () => JSON.parse(readFileSync(leasePath(dir), 'utf8')).owner === winners[0].slice(4), 2000);
     assert.equal(existsSync(leasePath(dir) + '.takeover'), false, 'the takeover file is gone');
+    // the crashed holder's beat is cleared away, the losers' beats too: only the winner's remains
+    await waitFor('the losers to leave', () => readdirSync(dir).filter((n) => n.endsWith('.beat')).length === 1, 5000);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.beat')), [beatPath(dir, winners[0].slice(4)).split('/').pop()]);
   }
 });

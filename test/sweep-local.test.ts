@@ -151,7 +151,7 @@ test('a trainer whose lease is taken over stops at once and writes nothing more'
   });
   await waitFor('two checkpoints', () => listCheckpoints(runDir).length >= 2, 60_000, 20);
   // another process takes the run over (as after an expiry): the lease file now names someone else
-  const foreign = JSON.stringify({ owner: 'elsewhere:1:abc', host: 'elsewhere', pid: 1, acquired: Date.now(), heartbeat: Date.now(), expires: Date.now() + 60_000 });
+  const foreign = JSON.stringify({ owner: 'elsewhere:1:abcdefabcdef', host: 'elsewhere', pid: 1, acquired: Date.now() });
   writeFileSync(join(runDir, 'lease.tmp'), foreign);
   renameSync(join(runDir, 'lease.tmp'), join(runDir, 'lease'));
   const ckptsAtTakeover = listCheckpoints(runDir).length;

@@ -3,6 +3,7 @@
 //   - 12 runs over 3 workers: every run finishes once, results complete, report written;
 //   - a worker SIGKILLed (with its training process) mid-run: another worker resumes the run from its
 //     checkpoint and the run's metrics equal an uninterrupted run's;
+//   - a worker's queue process SIGKILLed alone: its child checkpoints and stops, the run resumes elsewhere;
 //   - SIGTERM: the worker checkpoints, hands the run back, exits; another worker ends it identically;
 //   - Redis restarted mid-sweep: the sweep completes, nothing trained twice, metrics identical;
 //   - two workers racing for one re-delivered run: one trains, the other backs off;
@@ -143,6 +144,31 @@ test('a worker SIGKILLed mid-run: another worker resumes the run and ends with t
     assert.notEqual(ev[1].owner, ev[0].owner);
     assert.match(second.out(), /harvest-a2c-s0: resumed at/);
     assert.deepEqual(metricsSansTiming(runDir), metricsSansTiming(join(reference, 'runs', 'harvest-a2c-s0')), 'metrics identical to the uninterrupted run');
+  } finally {
+    await cleanup([first, ...(second ? [second] : [])]);
+  }
+});
+
+test('a worker\'s queue process SIGKILLed alone: its training child checkpoints and stops; another worker resumes it', { skip }, async () => {
+  const store = join(work, 'store-b2');
+  mkdirSync(store);
+  const spec = writeSpec(work, 'orphan', { ...DET, seeds: [3] });
+  const runDir = join(store, 'orphan', 'runs', 'harvest-a2c-s3');
+  submit(spec, store, 'orphan');
+  const first = startWorkerProc(['--queue', redis.url, '--store', store, '--queue-name', 'orphan', '--concurrency', '1', ...FAST_FAILOVER]);
+  let second: WorkerProc | null = null;
+  try {
+    await waitFor('a first checkpoint', () => existsSync(join(runDir, 'checkpoints', 'latest.json')), 60_000, 10);
+    process.kill(first.proc.pid!, 'SIGKILL');
+    await first.exited;
+    // the child sees its channel close: it saves a checkpoint, releases the lease and exits
+    await waitFor('the orphaned child to stop', () => events(runDir).some((e) => e.event === 'stop'), 30_000, 20);
+    await waitFor('the lease to be released', () => !existsSync(join(runDir, 'lease')), 10_000, 20);
+    const stoppedAt = events(runDir).find((e) => e.event === 'stop')!.env_steps!;
+    second = startWorkerProc(['--queue', redis.url, '--store', store, '--queue-name', 'orphan', '--concurrency', '1', ...FAST_FAILOVER]);
+    await waitFor('the job to complete on the second worker', () => jobsDone('orphan', ['harvest-a2c-s3']), 120_000, 300);
+    assert.deepEqual(events(runDir).map((e) => [e.event, e.env_steps]), [['start', 0], ['stop', stoppedAt], ['resume', stoppedAt], ['done', 400]]);
+    assert.deepEqual(metricsSansTiming(runDir), metricsSansTiming(join(reference, 'runs', 'harvest-a2c-s3')));
   } finally {
     await cleanup([first, ...(second ? [second] : [])]);
   }

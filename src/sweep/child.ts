@@ -70,7 +70,12 @@ export async function runChild(req: RunRequest): Promise<EndOutcome> {
   let lost = false;
   const beat = () => {
     if (lost) return;
-    if (!lease.renew({ via: req.via, ...progress })) lost = true;
+    try {
+      if (!lease.renew({ via: req.via, ...progress })) lost = true;
+    } catch (e) {
+      // The store hiccuped (NFS): try again at the next beat; a checkpoint that cannot check the lease fails on its own.
+      process.stderr.write(`sweep child: lease heartbeat failed: ${(e as Error).message}\n`);
+    }
     lastBeat = Date.now();
   };
   // Between updates the trainer's hooks renew; this timer covers the long stretches without updates

@@ -3,7 +3,7 @@
 //   SWEEP/sweep.json            the spec as given and every planned run with its resolved configuration
 //   SWEEP/runs/ID/              one run directory per run (config.json, metrics.jsonl, checkpoints/,
 //                               summary.json: the trainer's), plus the host's files:
-//                 lease         who trains it now (./lease.ts), with its latest progress
+//                 lease         who trains it now (./lease.ts); lease-ID.beat: its heartbeat and progress
 //                 events.jsonl  one line per start, stop, end, failure: who and at which step
 //                 failed.json   the run's own error, when it failed
 //   SWEEP/report/               what `commons sweep report` writes
