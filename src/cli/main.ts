@@ -13,6 +13,9 @@ import { benchCommand, BENCH } from './bench.ts';
 import { serveCommand, SERVE } from './serve.ts';
 import { HelpRequested, UsageError, type CommandSpec } from './args.ts';
 import { out, watchStdout } from './io.ts';
+import { sweepCommand, SWEEP } from './sweep.ts';
+import { workerCommand, WORKER } from './worker.ts';
+import { sweepChildCommand } from '../sweep/child.ts';
 import { InputError } from '../util/errors.ts';
 import { versionLine } from '../util/code-version.ts';
 import { fsReason } from '../util/node-paths.ts';
@@ -37,6 +40,13 @@ export const COMMANDS: Record<string, Command> = {
   rollout: { spec: ROLLOUT, run: rolloutCommand },
   bench: { spec: BENCH, run: benchCommand },
   serve: { spec: SERVE, run: serveCommand },
+  sweep: { spec: SWEEP, run: sweepCommand },
+  worker: { spec: WORKER, run: workerCommand },
+};
+
+/** Internal commands, not listed: the child process of a sweep run (src/sweep/child.ts). */
+const INTERNAL: Record<string, Command> = {
+  '__sweep-child': { spec: { name: '__sweep-child', summary: '', usage: [], flags: {} }, run: sweepChildCommand },
 };
 
 export function topHelp(): string {
@@ -66,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     out(`commons ${versionLine()}`);
     return 0;
   }
-  const command = COMMANDS[cmd];
+  const command = COMMANDS[cmd] ?? INTERNAL[cmd];
   try {
     if (!command) throw new UsageError(`unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')} (see commons --help)`);
     return (await command.run(rest, out)) ?? 0;

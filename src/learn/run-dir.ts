@@ -2,7 +2,7 @@
 // checkpoints/, summary.json. Node only: the trainer itself is platform-neutral and writes through the
 // RunStore made here.
 
-import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.ts';
 import { ensureDir, fsReason, isEmptyDir } from '../util/node-paths.ts';
@@ -47,7 +47,7 @@ function writeRunConfig(runDir: string, cfg: TrainConfig): void {
 
 /** Writes a run's files into runDir, keeping the newest `keep` checkpoints (and marked ones). */
 export class DirStore implements RunStore {
-  constructor(readonly dir: string, readonly keep = 0) {}
+  constructor(readonly dir: string, public keep = 0) {}
   appendMetrics(row: object): void {
     appendFileSync(join(this.dir, 'metrics.jsonl'), JSON.stringify(row) + '\n');
   }
@@ -71,12 +71,12 @@ async function shardsFor(cfg: TrainConfig): Promise<ShardGroup | undefined> {
 
 /** Makes `runDir` ready for a new run: created if missing; refused if it is a file, holds a run already, or
  * holds other files. `flag` names the option, for errors. */
-function prepareNewRunDir(runDir: string, flag: string): void {
+function prepareNewRunDir(runDir: string, flag: string, allow: (name: string) => boolean = () => false): void {
   if (existsSync(join(runDir, 'config.json'))) {
     throw new InputError(`${flag}: ${runDir} already holds a run; continue it with --resume ${runDir} or choose another directory`);
   }
   ensureDir(flag, runDir);
-  if (!isEmptyDir(runDir)) throw new InputError(`${flag}: ${runDir} is not empty and holds no run; choose a new or empty directory`);
+  if (readdirSync(runDir).some((f) => !allow(f))) throw new InputError(`${flag}: ${runDir} is not empty and holds no run; choose a new or empty directory`);
   try {
     writeFileSync(join(runDir, 'metrics.jsonl'), '');
   } catch (e) {
@@ -85,11 +85,11 @@ function prepareNewRunDir(runDir: string, flag: string): void {
 }
 
 /** A new run. With `runDir`, writes config.json there (the directory must be new or empty). */
-export async function createTrainer(partial: Partial<TrainConfig>, runDir?: string): Promise<Trainer> {
+export async function createTrainer(partial: Partial<TrainConfig>, runDir?: string, opts: { allowFiles?: (name: string) => boolean } = {}): Promise<Trainer> {
   const cfg = resolveTrainConfig(partial);
   if (runDir === undefined) return Trainer.start(cfg, { group: await shardsFor(cfg) });
   const existed = existsSync(runDir);
-  prepareNewRunDir(runDir, '--out');
+  prepareNewRunDir(runDir, '--out', opts.allowFiles);
   writeRunConfig(runDir, cfg);
   try {
     return await Trainer.start(cfg, { store: new DirStore(runDir, cfg.keep), group: await shardsFor(cfg) });

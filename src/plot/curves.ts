@@ -408,7 +408,11 @@ export function curvesSpec(runs: Run[], opts: RenderOptions = {}): { spec: Recor
 
 /** Draws the learning curves: the SVG text and its PNG (scale x the SVG's size, white background). */
 export async function renderCurves(runs: Run[], opts: RenderOptions = {}): Promise<{ svg: string; png: Uint8Array }> {
-  const { spec } = curvesSpec(runs, opts);
+  return renderVegaLite(curvesSpec(runs, opts).spec, opts.scale);
+}
+
+/** Any Vega-Lite spec drawn as SVG (headless) and rasterised to PNG at `scale` with the shipped DejaVu fonts. */
+export async function renderVegaLite(spec: Record<string, unknown>, scale = 2): Promise<{ svg: string; png: Uint8Array }> {
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
   // resvg is a native addon: required at run time from node_modules, so that bundlers (esbuild for
   // dist/cli.js) leave it alone rather than trying to inline its .node binary.
@@ -423,7 +427,7 @@ export async function renderCurves(runs: Run[], opts: RenderOptions = {}): Promi
     view.finalize();
   }
   const resvg = new Resvg(svg, {
-    fitTo: { mode: 'zoom', value: opts.scale ?? 2 },
+    fitTo: { mode: 'zoom', value: scale },
     background: 'white',
     font: { loadSystemFonts: false, fontFiles: fontFiles(), defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
     logLevel: 'off',

@@ -1,0 +1,192 @@
+// commons sweep plan|run|submit|status|report: sweeps of training runs (docs/sweeps.md). The work lives in
+// src/sweep/; this file parses flags and prints. The queue code (BullMQ, ioredis) is imported only by the
+// subcommands that use it: every run's child process starts from the same bundle and need not load it.
+
+import { availableParallelism } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '../util/errors.ts';
+import { HelpRequested, helpText, type CommandSpec } from './args.ts';
+import { parseFlags, intOf, numOf, required, onePositional } from '../sweep/flags.ts';
+import { planSweep, readSpec, type SweepPlan } from '../sweep/spec.ts';
+import { readSweep, writeSweep } from '../sweep/store.ts';
+import { runPool } from '../sweep/pool.ts';
+import { formatStatus, sweepStatus, fmtDuration } from '../sweep/status.ts';
+import { buildReport, readReferences, reportMarkdown, writeReport } from '../sweep/report.ts';
+
+export const SWEEP_HELP = `commons sweep plan SPEC [--json]
+commons sweep run SPEC --out DIR [--jobs K]
+commons sweep submit SPEC --queue redis://HOST:PORT --store DIR [--queue-name commons] [--retry-failed]
+commons sweep status DIR [--queue redis://HOST:PORT] [--queue-name commons] [--json]
+commons sweep report DIR [--baseline MODEL] [--window F] [--out DIR] [--reference FILE]
+  Sweeps of training runs from a JSON spec (games, models, seeds, steps, config, grid; docs/sweeps.md).
+  plan prints the runs. run trains them on this machine, K processes at a time (default: one per core);
+  running it again continues (finished runs are skipped, stopped ones resume from their checkpoints).
+  submit enqueues every run on Redis for \`commons worker\`s that share the store DIR (the sweep lives in
+  DIR/NAME). status shows each run's state, steps, throughput and the ETA. report writes DIR/report/
+  (Markdown, CSV, JSON, PNG): per game and model the final collective return and other social outcome
+  metrics, mean over seeds with 99.5% Student-t intervals, and Welch's t-test against --baseline.`;
+
+const SUB_HELP: Record<string, string> = {
+  plan: `commons sweep plan SPEC [--json]
+  Expands the spec into its runs and prints them (id, game, model, seed, env steps, grid settings);
+  --json prints the planned runs with their resolved configurations. Checks every setting; trains nothing.`,
+  run: `commons sweep run SPEC --out DIR [--jobs K]
+  Trains every run of the spec on this machine, K child processes at a time (default ${availableParallelism()}, one per core),
+  into DIR/runs/ID. Running the same command again continues the sweep: finished runs are skipped, stopped or
+  crashed ones resume from their latest checkpoint. Ctrl-C (or SIGTERM) checkpoints every run and exits.`,
+  submit: `commons sweep submit SPEC --queue redis://HOST:PORT --store DIR [--queue-name commons] [--retry-failed]
+  Writes DIR/NAME/sweep.json and enqueues one job per run (submitting again adds only new runs; --retry-failed
+  queues failed runs again). Start \`commons worker --queue ... --store DIR\` on every machine that mounts DIR.`,
+  status: `commons sweep status DIR [--queue redis://HOST:PORT] [--queue-name commons] [--json]
+  Each run's state (done, running, paused, pending, failed with its error), env steps, throughput, and the
+  sweep's ETA, read from the sweep directory DIR; with --queue, each job's state and attempts too.`,
+  report: `commons sweep report DIR [--baseline MODEL] [--window F] [--out DIR/report] [--reference FILE]
+  Per game and model (and grid point): the final collective return, efficiency, equality, sustainability and
+  peace of each finished run (mean over the last F of its env steps, default the spec's report.window or 0.1),
+  mean over seeds with a 99.5% Student-t interval and the number of seeds; with --baseline, Welch's t-test of
+  each against it. Prints the Markdown and writes report.md, report.csv, report.json and GAME-collective_return.png.
+  --reference FILE adds published numbers beside ours: { "cleanup": { "a2c": { "collective_return": X, "steps": N, "source": "..." } } }.`,
+};
+
+/** The command's entry in `commons --help`; `commons sweep --help` prints its usage and every subcommand's. */
+export const SWEEP: CommandSpec = {
+  name: 'sweep',
+  summary: 'sweeps of runs from a JSON spec: plan, run on this machine, submit to a Redis queue, status, report',
+  usage: SWEEP_HELP.split('\n').filter((l) => l.startsWith('commons sweep')).map((l) => l.slice('commons '.length)),
+  about: `${SWEEP_HELP.split('\n').filter((l) => !l.startsWith('commons sweep')).map((l) => l.trim()).join('\n')}
+
+Each subcommand's flags: commons sweep SUBCOMMAND --help. Details: docs/sweeps.md.`,
+  flags: {},
+};
+
+function help(sub: string | undefined): string {
+  return sub && SUB_HELP[sub] ? SUB_HELP[sub] : helpText(SWEEP);
+}
+
+function planOf(specPath: string): SweepPlan {
+  return planSweep(readSpec(specPath));
+}
+
+async function planCmd(argv: string[], out: (s: string) => void) {
+  const { values, positionals } = parseFlags('sweep plan', argv, { json: { type: 'boolean' } });
+  if (values.help) return out(help('plan'));
+  const plan = planOf(onePositional(positionals, 'SPEC', 'commons sweep plan SPEC'));
+  if (values.json) return out(JSON.stringify({ name: plan.spec.name, runs: plan.runs }, null, 2));
+  const gridKeys = Object.keys(plan.spec.grid);
+  const head = ['id', 'game', 'model', 'seed', 'env steps', ...gridKeys];
+  const rows = plan.runs.map((r) => [r.id, r.game, r.model, String(r.seed), r.config.steps.toLocaleString('en-US'), ...gridKeys.map((k) => JSON.stringify(r.point[k]))]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) out(r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd());
+  const agentSteps = plan.runs.reduce((a, r) => a + r.config.steps * r.config.agents, 0);
+  out(`sweep ${plan.spec.name}: ${plan.runs.length} runs (${plan.spec.games.length} game(s) x ${plan.spec.models.length} model(s) x ` +
+    `${plan.runs.length / (plan.spec.games.length * plan.spec.models.length * plan.spec.seeds.length)} grid point(s) x ${plan.spec.seeds.length} seed(s)), ` +
+    `${agentSteps.toLocaleString('en-US')} agent-steps in all`);
+}
+
+async function runCmd(argv: string[], out: (s: string) => void) {
+  const { values, positionals } = parseFlags('sweep run', argv, { out: { type: 'string' }, jobs: { type: 'string' } });
+  if (values.help) return out(help('run'));
+  const spec = onePositional(positionals, 'SPEC', 'commons sweep run SPEC --out DIR');
+  const dir = required('out', values.out, 'runs/my-sweep');
+  const jobs = intOf('jobs', values.jobs, availableParallelism(), 1, 1024);
+  const file = writeSweep(dir, planOf(spec));
+  const ac = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals > 1) process.exit(130);
+    out('stopping: every run saves a checkpoint (Ctrl-C again to quit at once; runs then stop on their own)');
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const r = await runPool(dir, file, { jobs, log: out, signal: ac.signal });
+    const parts = [`${r.done.length + r.skipped} of ${file.runs.length} done`, `${r.failed.length} failed`];
+    if (r.stopped.length) parts.push(`${r.stopped.length} stopped`);
+    if (r.busy.length) parts.push(`${r.busy.length} held by other processes`);
+    out(`sweep ${file.name}: ${parts.join(', ')} (${fmtDuration(r.seconds)})`);
+    if (ac.signal.aborted || r.stopped.length) out(`continue with: commons sweep run ${spec} --out ${dir}`);
+    else if (r.failed.length === 0 && r.busy.length === 0) out(`report: commons sweep report ${dir}`);
+    if (r.failed.length) {
+      throw Object.assign(new InputError(`${r.failed.length} run(s) failed: ${r.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`), { exitCode: 1 });
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function submitCmd(argv: string[], out: (s: string) => void) {
+  const { values, positionals } = parseFlags('sweep submit', argv, {
+    queue: { type: 'string' }, store: { type: 'string' }, 'queue-name': { type: 'string' }, 'retry-failed': { type: 'boolean' },
+  });
+  if (values.help) return out(help('submit'));
+  const spec = onePositional(positionals, 'SPEC', 'commons sweep submit SPEC --queue redis://HOST:PORT --store DIR');
+  const { checkRedisUrl, probeRedis, submitSweep, shownUrl, DEFAULT_QUEUE } = await import('../sweep/queue.ts');
+  const url = checkRedisUrl(required('queue', values.queue, 'redis://127.0.0.1:6379'));
+  const store = required('store', values.store, '/mnt/sweeps');
+  const queueName = values['queue-name'] ?? DEFAULT_QUEUE;
+  // Everything that can be checked here is checked before anything is written or enqueued.
+  if (!existsSync(store) || !statSync(store).isDirectory()) throw new InputError(`--store: ${store} is not a directory (mount the shared store first)`);
+  const plan = planOf(spec);
+  await probeRedis(url);
+  const dir = join(store, plan.spec.name);
+  const file = writeSweep(dir, plan);
+  const r = await submitSweep(url, queueName, file, { retryFailed: values['retry-failed'] });
+  out(`sweep ${file.name}: ${r.added.length} run(s) enqueued, ${r.existing.length} already queued${r.retried.length ? `, ${r.retried.length} failed run(s) queued again` : ''} ` +
+    `on ${shownUrl(url)} (queue ${queueName}); store ${resolve(dir)}`);
+  out(`workers: commons worker --queue ${shownUrl(url)} --store ${store}${queueName !== DEFAULT_QUEUE ? ` --queue-name ${queueName}` : ''}`);
+  out(`progress: commons sweep status ${dir} --queue ${shownUrl(url)}`);
+}
+
+async function statusCmd(argv: string[], out: (s: string) => void) {
+  const { values, positionals } = parseFlags('sweep status', argv, { queue: { type: 'string' }, 'queue-name': { type: 'string' }, json: { type: 'boolean' } });
+  if (values.help) return out(help('status'));
+  const dir = onePositional(positionals, 'DIR', 'commons sweep status DIR [--queue redis://HOST:PORT]');
+  const file = readSweep(dir);
+  let queue;
+  if (values.queue !== undefined) {
+    const { checkRedisUrl, probeRedis, queueStates, DEFAULT_QUEUE } = await import('../sweep/queue.ts');
+    const url = checkRedisUrl(values.queue);
+    await probeRedis(url);
+    queue = await queueStates(url, values['queue-name'] ?? DEFAULT_QUEUE, file);
+  }
+  const st = sweepStatus(dir, file, queue);
+  if (values.json) return out(JSON.stringify(st, null, 2));
+  out(formatStatus(st, queue !== undefined));
+}
+
+async function reportCmd(argv: string[], out: (s: string) => void) {
+  const { values, positionals } = parseFlags('sweep report', argv, {
+    baseline: { type: 'string' }, window: { type: 'string' }, out: { type: 'string' }, reference: { type: 'string' },
+  });
+  if (values.help) return out(help('report'));
+  const dir = onePositional(positionals, 'DIR', 'commons sweep report DIR');
+  const file = readSweep(dir);
+  const window = numOf('window', values.window, file.spec.report?.window ?? 0.1, 0, 1);
+  const references = values.reference !== undefined ? readReferences(values.reference) : undefined;
+  const rep = buildReport(dir, file, { window, baseline: values.baseline ?? file.spec.report?.baseline, references });
+  if (rep.games.every((g) => g.groups.every((x) => x.runs.length === 0))) {
+    throw new InputError(`DIR: no run of sweep ${file.name} has finished yet (see commons sweep status ${dir})`);
+  }
+  const outDir = values.out ?? join(dir, 'report');
+  const written = await writeReport(dir, rep, outDir);
+  out(reportMarkdown(rep).trimEnd());
+  out(`\nwrote ${written.join(', ')}`);
+}
+
+const SUBCOMMANDS: Record<string, (argv: string[], out: (s: string) => void) => Promise<void>> = {
+  plan: planCmd, run: runCmd, submit: submitCmd, status: statusCmd, report: reportCmd,
+};
+
+export async function sweepCommand(argv: string[], out: (s: string) => void): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined) throw new InputError('a subcommand is required: plan, run, submit, status or report (see commons sweep --help)');
+  if (sub === '--help' || sub === '-h' || (sub === 'help' && !rest[0])) throw new HelpRequested(helpText(SWEEP));
+  if (sub === 'help') return out(help(rest[0]));
+  const run = SUBCOMMANDS[sub];
+  if (!run) throw new InputError(`unknown subcommand '${sub}'; subcommands: ${Object.keys(SUBCOMMANDS).join(', ')} (see commons sweep --help)`);
+  await run(rest, out);
+}

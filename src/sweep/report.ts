@@ -1,0 +1,291 @@
+// `commons sweep report`: per game, one row per group of runs that differ only by seed (a model, or a
+// model at one grid point): each finished run's final value of every social outcome metric (the mean of
+// its metrics lines over the last `window` of its env steps), then the mean over seeds with a 99.5%
+// Student-t interval (the paper's Table 4 reports 99.5% intervals over 5 seeds) and the number of seeds;
+// with a baseline named, Welch's t-test of each group's final collective return against the baseline's.
+// Written as Markdown, CSV and JSON, with learning curves (mean over seeds, 99.5% band) as PNG and SVG.
+//
+// A reference column (published numbers beside ours, with their budget) appears when references are
+// given: a JSON file { "cleanup": { "a2c": { "collective_return": 100, "steps": 5e8, "source": "..." } } }.
+
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../util/errors.ts';
+import { loadRun, renderVegaLite, type Run } from '../plot/curves.ts';
+import { mean, meanCI, welchTest, PAPER_LEVEL, type MeanCI, type WelchResult } from './stats.ts';
+import { runDirOf, runState, type SweepFile } from './store.ts';
+import type { PlannedRun } from './spec.ts';
+
+export const REPORT_METRICS = ['collective_return', 'efficiency', 'equality', 'sustainability', 'peace'] as const;
+export type ReportMetric = (typeof REPORT_METRICS)[number];
+
+export interface Reference { collective_return: number; steps?: number; source?: string }
+export type References = Record<string, Record<string, Reference>>;
+
+export interface ReportOptions {
+  /** Fraction of each run's env steps, at its end, averaged into its final value. */
+  window: number;
+  /** A model name or group id to test the others against. */
+  baseline?: string;
+  level?: number;
+  references?: References;
+}
+
+export interface RunFinal {
+  id: string;
+  seed: number;
+  env_steps: number;
+  /** metric -> final value (null if no line of the window has one) */
+  values: Record<ReportMetric, number | null>;
+}
+
+export interface GroupReport {
+  group: string;
+  game: string;
+  model: string;
+  /** the grid settings of this group (empty without a grid) */
+  point: Record<string, unknown>;
+  steps: number;
+  planned: number;
+  runs: RunFinal[];
+  stats: Record<ReportMetric, MeanCI>;
+  /** Welch's test of collective_return against the baseline group (null: no baseline, or too few seeds) */
+  vsBaseline: (WelchResult & { baseline: string }) | null;
+  /** the best mean collective return among the groups of this game and model (grid searches) */
+  best: boolean;
+  reference: Reference | null;
+}
+
+export interface SweepReport {
+  name: string;
+  window: number;
+  level: number;
+  baseline: string | null;
+  games: { game: string; groups: GroupReport[]; /** this game's baseline group */ baseline: string | null }[];
+  /** runs not finished yet (left out of every figure) */
+  unfinished: string[];
+}
+
+/** A run's final value of each metric: the mean over its lines in the last `window` of its env steps (at least its last line with a value). */
+export function finalValues(run: Run, steps: number, window: number): Record<ReportMetric, number | null> {
+  const last = run.rows.length ? run.rows[run.rows.length - 1].env_steps : 0;
+  const from = Math.max(last, steps) - window * steps;
+  const out = {} as Record<ReportMetric, number | null>;
+  for (const m of REPORT_METRICS) {
+    const withValue = run.rows.filter((r) => typeof r[m] === 'number');
+    const inWindow = withValue.filter((r) => r.env_steps > from);
+    const used = inWindow.length ? inWindow : withValue.slice(-1);
+    out[m] = used.length ? mean(used.map((r) => r[m] as number)) : null;
+  }
+  return out;
+}
+
+function groupsOf(file: SweepFile): Map<string, PlannedRun[]> {
+  const g = new Map<string, PlannedRun[]>();
+  for (const r of file.runs) {
+    if (!g.has(r.group)) g.set(r.group, []);
+    g.get(r.group)!.push(r);
+  }
+  return g;
+}
+
+/** The group a baseline name means in one game: a group id, or a model with one group there. */
+function baselineGroup(name: string, game: string, groups: GroupReport[]): GroupReport | null {
+  const exact = groups.find((g) => g.group === name);
+  if (exact) return exact;
+  const byModel = groups.filter((g) => g.model === name);
+  if (byModel.length === 0) return null;
+  if (byModel.length > 1) {
+    throw new InputError(`--baseline: model ${name} has ${byModel.length} grid points in ${game}; name one: ${byModel.map((g) => g.group).join(', ')}`);
+  }
+  return byModel[0];
+}
+
+/** Reads every finished run of a sweep and computes the report. */
+export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptions): SweepReport {
+  const level = opts.level ?? PAPER_LEVEL;
+  const unfinished: string[] = [];
+  const groups: GroupReport[] = [];
+  for (const [group, planned] of groupsOf(file)) {
+    const first = planned[0];
+    const runs: RunFinal[] = [];
+    for (const p of planned) {
+      if (runState(sweepDir, p).state !== 'done') {
+        unfinished.push(p.id);
+        continue;
+      }
+      const run = loadRun(runDirOf(sweepDir, p.id));
+      runs.push({ id: p.id, seed: p.seed, env_steps: run.rows.at(-1)?.env_steps ?? 0, values: finalValues(run, p.config.steps, opts.window) });
+    }
+    const stats = Object.fromEntries(REPORT_METRICS.map((m) => [m, meanCI(runs.map((r) => r.values[m]).filter((v): v is number => v !== null), level)])) as Record<ReportMetric, MeanCI>;
+    const ref = opts.references?.[first.game]?.[first.model] ?? null;
+    groups.push({
+      group, game: first.game, model: first.model, point: first.point, steps: first.config.steps, planned: planned.length,
+      runs, stats, vsBaseline: null, best: false, reference: ref,
+    });
+  }
+  const games = file.spec.games.map((game) => ({ game: game as string, groups: groups.filter((g) => g.game === game), baseline: null as string | null }));
+  let anyBaseline = false;
+  for (const entry of games) {
+    const { game, groups: gs } = entry;
+    for (const model of new Set(gs.map((g) => g.model))) {
+      const same = gs.filter((g) => g.model === model && g.stats.collective_return.n > 0);
+      if (same.length > 1) same.reduce((a, b) => (b.stats.collective_return.mean > a.stats.collective_return.mean ? b : a)).best = true;
+    }
+    if (!opts.baseline) continue;
+    const base = baselineGroup(opts.baseline, game, gs);
+    if (!base) continue;
+    anyBaseline = true;
+    entry.baseline = base.group;
+    const bv = base.runs.map((r) => r.values.collective_return).filter((v): v is number => v !== null);
+    for (const g of gs) {
+      if (g === base) continue;
+      const w = welchTest(g.runs.map((r) => r.values.collective_return).filter((v): v is number => v !== null), bv);
+      g.vsBaseline = w ? { ...w, baseline: base.group } : null;
+    }
+  }
+  if (opts.baseline && !anyBaseline) {
+    throw new InputError(`--baseline: ${opts.baseline} is neither a model nor a group of sweep ${file.name}; groups: ${groups.map((g) => g.group).join(', ')}`);
+  }
+  return { name: file.name, window: opts.window, level, baseline: opts.baseline ?? null, games, unfinished };
+}
+
+const fmt = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
+const fmtCI = (s: MeanCI, d = 2) => (s.n === 0 ? 'n/a' : s.half === null ? `${fmt(s.mean, d)}` : `${fmt(s.mean, d)} ± ${fmt(s.half, d)}`);
+const fmtP = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+const pointLabel = (p: Record<string, unknown>) => Object.entries(p).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ');
+
+/** The report as Markdown: a table per game, then how the figures were computed. */
+export function reportMarkdown(rep: SweepReport): string {
+  const pct = `${(rep.level * 100).toFixed(1).replace(/\.0$/, '')}%`;
+  const anyRef = rep.games.some((g) => g.groups.some((x) => x.reference));
+  const anyGrid = rep.games.some((g) => g.groups.some((x) => Object.keys(x.point).length > 0));
+  const lines = [`# Sweep ${rep.name}`, ''];
+  for (const { game, groups, baseline } of rep.games) {
+    lines.push(`## ${game}`, '');
+    const head = ['model', ...(anyGrid ? ['settings'] : []), 'seeds', `collective return (${pct} CI)`, ...(anyRef ? ['reference'] : []),
+      'efficiency', 'equality', 'sustainability', 'peace', ...(rep.baseline ? [`vs ${rep.baseline}: Welch t, p`] : []), 'env steps'];
+    lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
+    for (const g of groups) {
+      const s = g.stats;
+      const cr = s.collective_return;
+      const ref = g.reference
+        ? `${fmt(g.reference.collective_return, 1)}${g.reference.steps ? ` at ${g.reference.steps.toExponential(1)} steps` : ''}` +
+          `${g.reference.steps && g.steps < g.reference.steps ? ` (our budget: ${((100 * g.steps) / g.reference.steps).toPrecision(2)}% of it)` : ''}`
+        : '';
+      lines.push(`| ${[
+        `${g.model}${g.best ? ' (best)' : ''}`, ...(anyGrid ? [pointLabel(g.point) || '-'] : []), `${cr.n}${g.planned !== cr.n ? ` of ${g.planned}` : ''}`,
+        cr.n ? `${fmtCI(cr)}${cr.low !== null ? ` [${fmt(cr.low)}, ${fmt(cr.high)}]` : ''}` : 'n/a', ...(anyRef ? [ref || '-'] : []),
+        ...([['efficiency', 3], ['equality', 3], ['sustainability', 1], ['peace', 1]] as const).map(([m, d]) =>
+          `${fmtCI(s[m], d)}${s[m].n > 0 && s[m].n < cr.n ? ` (${s[m].n} seed${s[m].n === 1 ? '' : 's'})` : ''}`),
+        ...(rep.baseline ? [g.vsBaseline ? `t = ${fmt(g.vsBaseline.t)}, p = ${fmtP(g.vsBaseline.p)}` : g.group === baseline ? '(baseline)' : '-'] : []),
+        g.steps.toLocaleString('en-US'),
+      ].join(' | ')} |`);
+    }
+    lines.push('', `![${game} curves](${game}-collective_return.png)`, '');
+  }
+  lines.push(`Each run's value is the mean of its metrics lines over the last ${(rep.window * 100).toFixed(0)}% of its env steps (at least its last line); ` +
+    `the table gives the mean over seeds ± the half-width of the ${pct} Student-t interval, [low, high] for the collective return. ` +
+    'n/a: no finished run has that metric; one seed gives no interval; (k seeds): only k runs had a value (equality is undefined when the returns sum to 0 or less, docs/metrics.md).' +
+    (rep.baseline ? ` Welch's unequal-variance t-test of each group's per-seed collective return against ${rep.baseline}, two-sided p.` : ''));
+  if (rep.unfinished.length) lines.push('', `Not finished, left out: ${rep.unfinished.length} run(s): ${rep.unfinished.slice(0, 10).join(', ')}${rep.unfinished.length > 10 ? ', ...' : ''}.`);
+  return lines.join('\n') + '\n';
+}
+
+const csvCell = (v: unknown) => {
+  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** One CSV row per group: every metric's mean, interval and n, and the test against the baseline. */
+export function reportCsv(rep: SweepReport): string {
+  const head = ['game', 'group', 'model', 'settings', 'env_steps', 'seeds_planned',
+    ...REPORT_METRICS.flatMap((m) => [`${m}_n`, `${m}_mean`, `${m}_sd`, `${m}_ci_low`, `${m}_ci_high`]),
+    'baseline', 'welch_t', 'welch_df', 'welch_p', 'reference_collective_return', 'reference_steps', 'reference_source'];
+  const rows = rep.games.flatMap(({ groups }) => groups.map((g) => [
+    g.game, g.group, g.model, pointLabel(g.point), g.steps, g.planned,
+    ...REPORT_METRICS.flatMap((m) => { const s = g.stats[m]; return [s.n, s.n ? s.mean : null, s.sd, s.low, s.high]; }),
+    g.vsBaseline?.baseline ?? null, g.vsBaseline?.t ?? null, g.vsBaseline?.df ?? null, g.vsBaseline?.p ?? null,
+    g.reference?.collective_return ?? null, g.reference?.steps ?? null, g.reference?.source ?? null,
+  ]));
+  return [head, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+}
+
+/** The Vega-Lite spec of one game's learning curves: per group, the mean over seeds and its Student-t band. */
+export function curvesSpecFor(sweepDir: string, game: string, groups: GroupReport[], level: number, metric: ReportMetric = 'collective_return'): Record<string, unknown> | null {
+  const lineRows: Record<string, unknown>[] = [];
+  const bandRows: Record<string, unknown>[] = [];
+  const labels: string[] = [];
+  for (const g of groups) {
+    if (g.runs.length === 0) continue;
+    const series = g.runs.map((r) => loadRun(runDirOf(sweepDir, r.id)).rows);
+    const label = `${g.group.replace(`${game}-`, '')} (${g.runs.length} seed${g.runs.length === 1 ? '' : 's'})`;
+    // The runs of a group share their reporting steps (same settings but the seed): average where all have a value.
+    const xs = [...new Set(series.flatMap((rows) => rows.map((r) => r.env_steps)))].sort((a, b) => a - b);
+    let any = false;
+    for (const x of xs) {
+      const vs = series.map((rows) => rows.find((r) => r.env_steps === x)?.[metric]).filter((v): v is number => typeof v === 'number');
+      if (vs.length !== series.length) continue;
+      any = true;
+      const ci = meanCI(vs, level);
+      lineRows.push({ group: label, x, y: ci.mean });
+      if (ci.low !== null) bandRows.push({ group: label, x, low: ci.low, high: ci.high });
+    }
+    if (any) labels.push(label);
+  }
+  if (lineRows.length === 0) return null;
+  const pct = `${(level * 100).toFixed(1).replace(/\.0$/, '')}%`;
+  const color = { field: 'group', type: 'nominal', title: null, scale: { domain: labels }, legend: { orient: 'bottom', direction: 'vertical', symbolType: 'stroke', symbolStrokeWidth: 3 } };
+  const x = { field: 'x', type: 'quantitative', title: 'environment steps', axis: { labelExpr: "format(datum.value, '~s')" } };
+  const title = metric.replace(/_/g, ' ');
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 720, height: 420, autosize: { type: 'fit', contains: 'padding' }, padding: 12, background: 'white',
+    title: { text: `${game}: ${title} over training`, subtitle: `line: mean over seeds; band: ${pct} Student-t interval (where 2+ seeds)`, anchor: 'start' },
+    config: { font: 'DejaVu Sans', title: { fontSize: 16, subtitleFontSize: 12, subtitleColor: '#555' }, axis: { gridColor: '#e6e6e6' }, legend: { labelLimit: 400 }, view: { stroke: '#ccc' } },
+    layer: [
+      ...(bandRows.length ? [{ data: { values: bandRows }, mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { ...color, legend: null } } }] : []),
+      { data: { values: lineRows }, mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y: { field: 'y', type: 'quantitative', title, scale: { zero: false } }, color } },
+    ],
+    resolve: { legend: { color: 'independent' } },
+  };
+}
+
+/** Writes report.md, report.csv, report.json and GAME-collective_return.{png,svg} into outDir; returns the paths. */
+export async function writeReport(sweepDir: string, rep: SweepReport, outDir: string): Promise<string[]> {
+  mkdirSync(outDir, { recursive: true });
+  const written: string[] = [];
+  const put = (name: string, data: string | Uint8Array) => { writeFileSync(join(outDir, name), data); written.push(join(outDir, name)); };
+  put('report.md', reportMarkdown(rep));
+  put('report.csv', reportCsv(rep));
+  put('report.json', JSON.stringify(rep, null, 2) + '\n');
+  for (const { game, groups } of rep.games) {
+    const spec = curvesSpecFor(sweepDir, game, groups, rep.level);
+    if (!spec) continue;
+    const { svg, png } = await renderVegaLite(spec);
+    put(`${game}-collective_return.svg`, svg);
+    put(`${game}-collective_return.png`, png);
+  }
+  return written;
+}
+
+/** Reads a references file (see the header); `flag` names the option for errors. */
+export function readReferences(path: string, flag = '--reference'): References {
+  if (!existsSync(path)) throw new InputError(`${flag}: no such file ${path}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(`${flag}: ${path} is not valid JSON (${(e as Error).message})`);
+  }
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObj(raw)) throw new InputError(`${flag}: ${path}: expected { game: { model: { collective_return, steps, source } } }`);
+  for (const [game, models] of Object.entries(raw)) {
+    if (!isObj(models)) throw new InputError(`${flag}: ${path}: ${game}: expected an object of models`);
+    for (const [model, ref] of Object.entries(models)) {
+      if (!isObj(ref) || typeof ref.collective_return !== 'number') throw new InputError(`${flag}: ${path}: ${game}.${model}.collective_return: expected a number`);
+      if (ref.steps !== undefined && typeof ref.steps !== 'number') throw new InputError(`${flag}: ${path}: ${game}.${model}.steps: expected a number`);
+    }
+  }
+  return raw as References;
+}
