@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createTrainer } from '../src/learn/run-dir.ts';
+import { createTrainer } from '../src/hosting/run-dir.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

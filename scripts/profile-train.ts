@@ -4,7 +4,7 @@
 //   node --import tsx scripts/profile-train.ts [--model a2c] [--algo a2c] [--envs 16] [--updates 5] [--backend wasm]
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { createTrainer } from '../src/learn/run-dir.ts';
+import { createTrainer } from '../src/hosting/run-dir.ts';
 import type { TrainConfig } from '../src/learn/config.ts';
 
 const { values } = parseArgs({ options: {

@@ -1,7 +1,7 @@
 // The library entry for Node: everything of ./index.ts, with a train() that also writes run directories
 // and splits the environments over worker threads (config.workers).
 
-import { createTrainer } from './learn/run-dir.ts';
+import { createTrainer } from './hosting/run-dir.ts';
 import { runTrainer, type TrainOptions } from './learn/train.ts';
 import type { TrainConfig } from './learn/config.ts';
 import type { TrainSummary } from './learn/trainer.ts';

@@ -15,7 +15,7 @@ import {
   encodeCheckpoint, decodeCheckpoint, packArchive, unpackArchive, readCheckpointFiles, checkpointId,
   type CheckpointData,
 } from '../src/learn/checkpoint-format.ts';
-import { saveCheckpoint, loadCheckpoint, exportCheckpointArchive, listCheckpoints } from '../src/learn/checkpoint.ts';
+import { saveCheckpoint, loadCheckpoint, exportCheckpointArchive, listCheckpoints } from '../src/hosting/checkpoint.ts';
 import { InputError } from '../src/util/errors.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'commons-ckfmt-'));

@@ -104,7 +104,7 @@ test('every setting reaches the run: flags, a --config file that flags override,
 });
 
 test('tagTimeout reaches the environment: a FIRE hit removes an agent and peace drops below N', async () => {
-  const { createTrainer } = await import('../src/learn/run-dir.ts');
+  const { createTrainer } = await import('../src/hosting/run-dir.ts');
   const t = await createTrainer({ game: 'harvest', agents: 2, envs: 1, episodeLength: 20, viewRadius: 2, tagTimeout: 9, steps: 20, rolloutSteps: 20 });
   try {
     assert.equal(t.env.spec.tagTimeout, 9);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exportCheckpointArchive } from '../src/learn/checkpoint.ts';
+import { exportCheckpointArchive } from '../src/hosting/checkpoint.ts';
 import { progressLine } from '../src/cli/train.ts';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));

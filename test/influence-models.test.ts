@@ -12,7 +12,7 @@ import { initBackend } from '../src/learn/tfjs/backend.ts';
 import { Policy } from '../src/learn/policy/policy.ts';
 import { resolveTrainConfig, MODELS } from '../src/learn/config.ts';
 import { createInfluenceKernel } from '../src/core/influence.ts';
-import { createTrainer, resumeTrainer } from '../src/learn/run-dir.ts';
+import { createTrainer, resumeTrainer } from '../src/hosting/run-dir.ts';
 import { evaluateWithMeasures } from '../src/learn/evaluate.ts';
 import { loadRun, renderCurves } from '../src/plot/curves.ts';
 import { Rng } from '../src/util/rng.ts';

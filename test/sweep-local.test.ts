@@ -12,7 +12,7 @@ import { CLI, commons, events, metricsSansTiming, tmp, waitFor, writeSpec, TINY 
 import { meanCI, welchTest } from '../src/sweep/stats.ts';
 import { startRun } from '../src/sweep/runner.ts';
 import { resolveTrainConfig } from '../src/learn/config.ts';
-import { listCheckpoints } from '../src/learn/checkpoint.ts';
+import { listCheckpoints } from '../src/hosting/checkpoint.ts';
 
 test('a local sweep trains every run once, skips them when run again, and is reported', () => {
   const dir = tmp();

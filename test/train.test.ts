@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync, cpSync, truncateSync, existsS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createTrainer, resumeTrainer } from '../src/learn/run-dir.ts';
+import { createTrainer, resumeTrainer } from '../src/hosting/run-dir.ts';
 import { evaluate } from '../src/learn/evaluate.ts';
-import { loadCheckpoint, listCheckpoints } from '../src/learn/checkpoint.ts';
+import { loadCheckpoint, listCheckpoints } from '../src/hosting/checkpoint.ts';
 import { createVecEnv } from '../src/env/vec-env.ts';
 import { randomEpisode } from '../src/env/random-rollout.ts';
 import type { TrainConfig } from '../src/learn/config.ts';

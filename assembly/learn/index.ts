@@ -6,3 +6,4 @@ export { gemmBatch, transpose } from './gemm';
 export { lstmForward, lstmForwardScratch, lstmBackward, lstmBackwardScratch } from './lstm';
 export { convForward, convBackward, convScratch } from './conv';
 export { sexp } from './vmath';
+export { rmsprop, adam } from './optim';

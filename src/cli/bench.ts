@@ -81,7 +81,7 @@ export async function benchCommand(argv: string[], out: (s: string) => void): Pr
 
 async function benchTrain(argv: string[], out: (s: string) => void): Promise<void> {
   const { values } = parseCommand(argv, BENCH_TRAIN);
-  const { createTrainer } = await import('../learn/run-dir.ts');
+  const { createTrainer } = await import('../hosting/run-dir.ts');
   const updates = intFlag('updates', str(values, 'updates'), 30, 1, 100_000);
   const trainer = await createTrainer({ ...settingsFromFlags(values), steps: Number.MAX_SAFE_INTEGER });
   const cfg = trainer.cfg;

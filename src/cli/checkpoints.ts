@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
   listCheckpoints, latestId, markedCheckpoints, markCheckpoint, checkpointBytes, loadCheckpoint, cleanStaleTemp,
-} from '../learn/checkpoint.ts';
-import { readRunConfig } from '../learn/run-dir.ts';
+} from '../hosting/checkpoint.ts';
+import { readRunConfig } from '../hosting/run-dir.ts';
 import { InputError } from '../util/errors.ts';
 import { parseCommand, UsageError, type CommandSpec } from './args.ts';
 

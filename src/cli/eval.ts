@@ -1,7 +1,8 @@
 // commons eval: a trained run's policy plays episodes; prints per-episode returns and social outcomes, and
 // every statistic's mean with its spread over the episodes.
 
-import { loadPolicy, evaluateWithMeasures } from '../learn/evaluate.ts';
+import { evaluateWithMeasures } from '../learn/evaluate.ts';
+import { loadPolicy } from '../hosting/run-dir.ts';
 import { episodeJson } from '../env/random-rollout.ts';
 import { summarize } from '../util/stats.ts';
 import { parseCommand, str, intFlag, UsageError, type CommandSpec } from './args.ts';

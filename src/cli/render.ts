@@ -112,7 +112,8 @@ async function renderRun(values: Record<string, unknown>, out: (s: string) => vo
   const scale = intFlag('scale', str(values, 'scale'), 8, 1, 64);
   const fps = intFlag('fps', str(values, 'fps'), 10, 1, 100);
   ensureFileDir('--out', file);
-  const { loadPolicy, evaluate } = await import('../learn/evaluate.ts');
+  const { evaluate } = await import('../learn/evaluate.ts');
+  const { loadPolicy } = await import('../hosting/run-dir.ts');
   const { cfg, agents, checkpoint } = await loadPolicy(str(values, 'run')!, { checkpoint: str(values, 'checkpoint'), batch: 1, log: (l) => warn('render', l) });
   const frames: Uint8Array[] = [];
   try {

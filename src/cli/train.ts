@@ -3,9 +3,9 @@
 // checkpoint and stop (exit status 130, 143, 129); --resume continues a run from its newest intact checkpoint.
 
 import type { Trainer, MetricsRow, Progress } from '../learn/trainer.ts';
-import { createTrainer, openRun, resumeOpened, adoptArchive, type OpenRun } from '../learn/run-dir.ts';
+import { createTrainer, openRun, resumeOpened, adoptArchive, type OpenRun } from '../hosting/run-dir.ts';
 import { resolveTrainConfig, finalSteps, stepsPerUpdate, type TrainConfig } from '../learn/config.ts';
-import { isArchivePath } from '../learn/checkpoint.ts';
+import { isArchivePath } from '../hosting/checkpoint.ts';
 import { parseCommand, str, UsageError, type CommandSpec } from './args.ts';
 import { configFlags, settingsFromFlags, settingsFromFile, settingValue, commandLineWarnings } from './config-flags.ts';
 import { onStdoutClosed, stdoutClosed, warn, write, EXIT_PIPE } from './io.ts';

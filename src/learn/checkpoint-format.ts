@@ -2,7 +2,7 @@
 // checkpoints as the command line: encoding a checkpoint into its three files, decoding and verifying them,
 // and carrying them as one POSIX tar archive (a browser hands out and takes in single files; `tar -xf`
 // turns the archive back into a checkpoint directory and `tar -cf` makes one from it). No node: imports
-// here; src/learn/checkpoint.ts adds the atomic on-disk layout for Node.
+// here; src/hosting/checkpoint.ts adds the atomic on-disk layout for Node.
 //
 // The files: manifest.json (format, game, agents, counters, generator states, tensor index, file digests),
 // tensors.bin (float32 weights, optimiser slots, recurrent state), env.bin (the environment batch).
@@ -61,7 +61,7 @@ export interface LoadedCheckpoint {
 }
 
 /** A hook for tests: called between the steps of a save (by whatever stores the files; the Node store in
- * ./checkpoint.ts calls all four); throwing from it simulates a crash there. */
+ * src/hosting/checkpoint.ts calls all four); throwing from it simulates a crash there. */
 export type SaveHook = (stage: 'tensors' | 'env' | 'manifest' | 'renamed') => void;
 
 /** The id (and directory name) of the checkpoint taken after `envSteps` environment steps. */

@@ -2,15 +2,11 @@
 // `commons render --run` and the learning tests.
 
 import { createVecEnv, type EpisodeStats } from '../env/vec-env.ts';
-import { gameInfo } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
 import { envSettings, type TrainConfig } from './config.ts';
 import { Policy } from './policy/policy.ts';
 import { Play } from './play.ts';
 import { modelSpec } from './models.ts';
-import { loadWeights } from './learner.ts';
-import { initBackend } from './tfjs/backend.ts';
-import { policySource } from './run-dir.ts';
 import { createInfluenceKernel } from '../core/influence.ts';
 import { commMetrics, type CommMetrics } from './comm-metrics.ts';
 
@@ -99,14 +95,4 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
     ...(agents.vocab ? { numSymbols: agents.vocab, symbols } : {}),
   }, { seed: opts.seed ?? 0 });
   return { episodes: out, seeds, influence, comm };
-}
-
-/** Loads a run's configuration and the weights of one checkpoint (default: the newest that loads) for
- * evaluation; `runDir` may also be a checkpoint archive (.tar). */
-export async function loadPolicy(runDir: string, opts: { checkpoint?: string; batch: number; log?: (line: string) => void }) {
-  const { cfg, ckpt } = policySource(runDir, opts);
-  await initBackend(cfg.backend);
-  const agents = new Policy(cfg, gameInfo(cfg.game).actionNames.length, opts.batch, cfg.agents);
-  loadWeights(agents, ckpt);
-  return { cfg, agents, checkpoint: ckpt.manifest.id, envSteps: ckpt.manifest.envSteps };
 }

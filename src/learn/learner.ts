@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config.ts';
 import type { Policy, NamedTensor } from './policy/policy.ts';
 import { clipPerNetwork } from './losses.ts';
+import { Optimizer } from './optim.ts';
 import { read, readAndDispose } from './tfjs/read.ts';
 
 /** Statistics of one update (means over networks and minibatches). */
@@ -30,18 +31,8 @@ export interface LossOut {
   report: Record<string, tf.Tensor>;
 }
 
-/**
- * Adam's running powers beta^t. tfjs's Adam.setWeights recomputes them as pow(beta, t + 1), which differs
- * in the last float32 bits from the product accumulated step by step; saving and restoring them keeps a
- * resumed run identical to an uninterrupted one.
- */
-function adamPowers(opt: tf.Optimizer): [string, tf.Variable][] {
-  const o = opt as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
-  return o.accBeta1 && o.accBeta2 ? [['adam_beta1_power', o.accBeta1], ['adam_beta2_power', o.accBeta2]] : [];
-}
-
 export class Learner {
-  readonly optimizer: tf.Optimizer;
+  readonly optimizer: Optimizer;
   readonly variables: tf.Variable[];
   /**
    * Data-parallel training: called with this worker's gradients (every variable's, flattened in `variables`
@@ -52,7 +43,7 @@ export class Learner {
 
   constructor(readonly cfg: TrainConfig, readonly policy: Policy) {
     this.variables = [...policy.net.variables, ...(policy.moa ? policy.moa.net.variables : [])];
-    this.optimizer = cfg.algo === 'ppo' ? tf.train.adam(cfg.lr, 0.9, 0.999, 1e-5) : tf.train.rmsprop(cfg.lr, 0.99, 0, 1e-5);
+    this.optimizer = new Optimizer(cfg.algo === 'ppo' ? 'adam' : 'rmsprop', this.variables);
   }
 
   /**
@@ -74,7 +65,7 @@ export class Learner {
     const report = Object.fromEntries(names.map((k, i) => [k, means[i]!.reduce((a, x) => a + x, 0) / means[i]!.length]));
     if (this.reducer) gs = await this.exchange(gs);
     const { grads: clipped, norms } = await clipPerNetwork(gs, this.cfg.maxGradNorm);
-    this.optimizer.applyGradients(Object.fromEntries(this.variables.map((v, k) => [v.name, clipped[k]])));
+    this.optimizer.step(clipped, this.cfg.lr);
     tf.dispose(clipped);
     return { report, gradNorm: norms.reduce((a, x) => a + x, 0) / norms.length };
   }
@@ -98,8 +89,7 @@ export class Learner {
   async getState(): Promise<NamedTensor[]> {
     const out: NamedTensor[] = [];
     for (const [k, v] of this.variables.entries()) out.push({ name: `w/${k}`, data: await read(v), shape: v.shape });
-    for (const [k, s] of (await this.optimizer.getWeights()).entries()) out.push({ name: `opt/${k}`, data: await read(s.tensor), shape: s.tensor.shape });
-    for (const [key, v] of adamPowers(this.optimizer)) out.push({ name: `opt/${key}`, data: await read(v), shape: [] });
+    out.push(...await this.optimizer.getState());
     return out;
   }
 
@@ -107,16 +97,7 @@ export class Learner {
   async setState(byName: Map<string, NamedTensor>, weightsOnly = false): Promise<void> {
     assignWeights(this.variables, byName);
     if (weightsOnly) return;
-    const slots: { name: string; tensor: tf.Tensor }[] = [];
-    for (let k = 0; byName.has(`opt/${k}`); k++) {
-      const x = byName.get(`opt/${k}`)!;
-      slots.push({ name: `slot${k}`, tensor: tf.tensor(x.data, x.shape) });
-    }
-    if (slots.length) await this.optimizer.setWeights(slots);
-    for (const [key, v] of adamPowers(this.optimizer)) {
-      const x = byName.get(`opt/${key}`);
-      if (x) v.assign(tf.scalar(x.data[0]));
-    }
+    this.optimizer.setState(byName);
   }
 
   dispose(): void {

@@ -5,7 +5,7 @@
 // checkpoint writes the same metrics as one that never stopped.
 //
 // Platform-neutral: files (config.json, metrics.jsonl, checkpoints) go through a RunStore, which Node
-// provides (./run-dir.ts); in a browser the caller asks for checkpointData() instead.
+// provides (src/hosting/run-dir.ts); in a browser the caller asks for checkpointData() instead.
 
 import { gameInfo } from '../env/games.ts';
 import type { VecEnv } from '../env/vec-env.ts';

@@ -10,8 +10,8 @@
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTrainer, readRunConfig, resumeTrainer, DirStore } from '../learn/run-dir.ts';
-import { listCheckpoints } from '../learn/checkpoint.ts';
+import { createTrainer, readRunConfig, resumeTrainer, DirStore } from '../hosting/run-dir.ts';
+import { listCheckpoints } from '../hosting/checkpoint.ts';
 import type { Trainer, TrainSummary } from '../learn/trainer.ts';
 import { InputError } from '../util/errors.ts';
 import { Lease } from './lease.ts';

@@ -13,7 +13,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.ts';
-import { listCheckpoints } from '../learn/checkpoint.ts';
+import { listCheckpoints } from '../hosting/checkpoint.ts';
 import { readLease, type LeaseInfo } from './lease.ts';
 import type { PlannedRun, SweepPlan, SweepSpec } from './spec.ts';
 

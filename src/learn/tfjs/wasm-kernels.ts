@@ -12,6 +12,8 @@
  *   and its filter and bias gradients.
  * - CommonsLstm / CommonsLstmGrad: a population's LSTM over a whole sequence, forward (keeping its gates
  *   and cells) and backward in one call each, instead of ~40 small kernels per time step.
+ * - CommonsRmsprop / CommonsAdam: one optimiser step of one variable in one call (tfjs's optimisers run
+ *   about seven kernels per variable).
  * - Identity (replacing tfjs's): shares the input's memory (a reference count) instead of copying it, as
  *   tfjs's cpu backend does. tf.clone and every tensor an op saves for its gradient go through it; tensors
  *   are immutable, so sharing is safe.
@@ -39,6 +41,9 @@ interface LearnExports {
   convBackward(G: number, M: number, V: number, C: number, F: number, obs: number, obsStride: number, y: number, dy: number,
     dw: number, db: number, scratch: number): void;
   convScratch(V: number, C: number): number;
+  rmsprop(n: number, w: number, g: number, ms: number, lr: number, decay: number, eps: number, outW: number, outMs: number): void;
+  adam(n: number, w: number, g: number, m: number, v: number, lr: number, b1: number, b2: number, eps: number, p1: number, p2: number,
+    outW: number, outM: number, outV: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
@@ -52,6 +57,8 @@ export const CONV = 'CommonsConv';
 export const CONV_GRAD = 'CommonsConvGrad';
 export const LSTM = 'CommonsLstm';
 export const LSTM_GRAD = 'CommonsLstmGrad';
+export const RMSPROP = 'CommonsRmsprop';
+export const ADAM = 'CommonsAdam';
 
 const compile = embeddedModule(learnWasmBase64);
 let ex: LearnExports | undefined;
@@ -181,6 +188,29 @@ function lstmGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: tf.Kerne
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// optimisers: inputs w, g and the slots; attrs the constants -> the new w and slots
+
+type KArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+
+function rmspropKernel(args: KArgs): tf.TensorInfo[] {
+  const b = args.backend as WasmBackend;
+  const { w, g, ms } = args.inputs as Record<string, tf.TensorInfo>;
+  const { lr, decay, eps } = args.attrs as { lr: number; decay: number; eps: number };
+  const ow = b.makeOutput(w.shape, 'float32'), oms = b.makeOutput(w.shape, 'float32');
+  ex!.rmsprop(tf.util.sizeFromShape(w.shape), addr(b, w), addr(b, g), addr(b, ms), lr, decay, eps, addr(b, ow), addr(b, oms));
+  return [ow, oms];
+}
+
+function adamKernel(args: KArgs): tf.TensorInfo[] {
+  const b = args.backend as WasmBackend;
+  const { w, g, m, v } = args.inputs as Record<string, tf.TensorInfo>;
+  const { lr, b1, b2, eps, p1, p2 } = args.attrs as Record<string, number>;
+  const ow = b.makeOutput(w.shape, 'float32'), om = b.makeOutput(w.shape, 'float32'), ov = b.makeOutput(w.shape, 'float32');
+  ex!.adam(tf.util.sizeFromShape(w.shape), addr(b, w), addr(b, g), addr(b, m), addr(b, v), lr, b1, b2, eps, p1, p2, addr(b, ow), addr(b, om), addr(b, ov));
+  return [ow, om, ov];
+}
+
+// ---------------------------------------------------------------------------------------------------------
 
 /**
  * Instantiates the kernels on the current wasm backend's memory and registers them. Returns false (and
@@ -209,7 +239,7 @@ export async function installLearnKernels(): Promise<boolean> {
     tf.unregisterKernel(tf.Identity, 'wasm');
     tf.registerKernel(identityConfig);
   }
-  for (const [kernelName, kernelFunc] of [[CONV, convKernel], [CONV_GRAD, convGradKernel], [LSTM, lstmKernel], [LSTM_GRAD, lstmGradKernel]] as const) {
+  for (const [kernelName, kernelFunc] of [[CONV, convKernel], [CONV_GRAD, convGradKernel], [LSTM, lstmKernel], [LSTM_GRAD, lstmGradKernel], [RMSPROP, rmspropKernel], [ADAM, adamKernel]] as const) {
     if (tf.getKernel(kernelName, 'wasm') == null) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
   return true;

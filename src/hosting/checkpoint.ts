@@ -13,12 +13,12 @@ import { InputError } from '../util/errors.ts';
 import {
   CHECKPOINT_FILES, decodeCheckpoint, encodeCheckpoint, packArchive, readCheckpointFiles,
   type CheckpointData, type LoadedCheckpoint, type SaveHook,
-} from './checkpoint-format.ts';
+} from '../learn/checkpoint-format.ts';
 
 export {
   CHECKPOINT_FORMAT, CHECKPOINT_VERSION, checkCompatible,
   type TensorEntry, type CheckpointManifest, type CheckpointData, type LoadedCheckpoint, type SaveHook,
-} from './checkpoint-format.ts';
+} from '../learn/checkpoint-format.ts';
 
 export function writeFileDurable(path: string, data: Uint8Array | string): void {
   const fd = openSync(path, 'w');

@@ -8,14 +8,17 @@ import { InputError } from '../util/errors.ts';
 import { ensureDir, fsReason, isEmptyDir } from '../util/node-paths.ts';
 import { codeVersion } from '../util/code-version.ts';
 import { gameInfo } from '../env/games.ts';
-import { resolveTrainConfig, type TrainConfig } from './config.ts';
+import { resolveTrainConfig, type TrainConfig } from '../learn/config.ts';
 import {
   saveCheckpoint, loadCheckpoint, checkCompatible, pruneCheckpoints, cleanStaleTemp, loadNewestIntact, loadCheckpointArchive,
   writeFileDurable, isArchivePath,
 } from './checkpoint.ts';
-import type { LoadedCheckpoint } from './checkpoint-format.ts';
-import { Trainer, type RunStore, type ShardGroup } from './trainer.ts';
+import type { LoadedCheckpoint } from '../learn/checkpoint-format.ts';
+import { Trainer, type RunStore, type ShardGroup } from '../learn/trainer.ts';
 import { WorkerGroup } from '../parallel/group.ts';
+import { Policy } from '../learn/policy/policy.ts';
+import { loadWeights } from '../learn/learner.ts';
+import { initBackend } from '../learn/tfjs/backend.ts';
 import { spawnNodeWorkers } from '../parallel/node.ts';
 
 /** Fields of config.json that describe the run's provenance rather than settings. */
@@ -221,4 +224,14 @@ export function policySource(path: string, opts: { checkpoint?: string; flag?: s
     : loadNewestIntact(path, (id, why) => opts.log?.(`checkpoint ${id} cannot be used (${why}); trying the one before it`));
   checkCompatible(ckpt.manifest, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, ckpt.dir);
   return { cfg, ckpt };
+}
+
+/** Loads a run's configuration and the weights of one checkpoint (default: the newest that loads) for
+ * evaluation; `runDir` may also be a checkpoint archive (.tar). */
+export async function loadPolicy(runDir: string, opts: { checkpoint?: string; batch: number; log?: (line: string) => void }) {
+  const { cfg, ckpt } = policySource(runDir, opts);
+  await initBackend(cfg.backend);
+  const agents = new Policy(cfg, gameInfo(cfg.game).actionNames.length, opts.batch, cfg.agents);
+  loadWeights(agents, ckpt);
+  return { cfg, agents, checkpoint: ckpt.manifest.id, envSteps: ckpt.manifest.envSteps };
 }

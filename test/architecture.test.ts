@@ -1,0 +1,47 @@
+// The layers' arrows point one way: core (WASM) <- environment host <- learning <- run hosting, workers,
+// sweeps <- command line, web app. A module may import from its own layer and the layers below it only;
+// learning stays platform-neutral (no Node built-ins), so browsers and workers run the same learner.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+/** Layer of each top-level folder of src/ (files directly in src/ are entry points: layer 5). */
+const LAYER: Record<string, number> = { types: 0, util: 0, core: 0, env: 1, learn: 2, parallel: 3, hosting: 4, sweep: 4, plot: 4, cli: 5, web: 5 };
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+const layerOf = (path: string) => {
+  const top = relative(SRC, path).split('/')[0];
+  return top.endsWith('.ts') ? 5 : LAYER[top];
+};
+
+test('every src/ folder has a layer', () => {
+  for (const f of readdirSync(SRC)) if (statSync(join(SRC, f)).isDirectory()) assert.ok(f in LAYER, `src/${f} has no layer in this test`);
+});
+
+test('imports point down the layers only, and the learning wing uses no Node built-ins', () => {
+  const bad: string[] = [];
+  for (const file of files(SRC)) {
+    const from = layerOf(file), text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const spec = m[1] ?? m[2];
+      const neutral = from <= 2 && !relative(SRC, file).startsWith('util/');
+      if (spec.startsWith('node:') && neutral) bad.push(`${relative(SRC, file)} imports ${spec}`);
+      if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(file), spec);
+      if (!target.startsWith(SRC)) continue;
+      if (neutral && /from ['"]node:/.test(readFileSync(target, 'utf8'))) bad.push(`${relative(SRC, file)} imports ${relative(SRC, target)}, which needs Node`);
+      const to = layerOf(target);
+      if (to > from) bad.push(`${relative(SRC, file)} (layer ${from}) imports ${relative(SRC, target)} (layer ${to})`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
