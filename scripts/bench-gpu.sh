@@ -42,13 +42,15 @@ echo "|---|---|---|---|---|"
 run() { # backend envs updates
   local left=$((budget - (SECONDS - start)))
   if [ "$left" -lt 20 ]; then echo "| $1 | $2 x 5 | skipped (budget spent) | | |"; return; fi
-  local out
-  if out=$(timeout "$left" node dist/cli.js bench train --game cleanup --model "$model" --agents 5 --envs "$2" --backend "$1" --updates "$3" --json 2>/dev/null | tail -n 1); then
+  local out err; err=$(mktemp)
+  if out=$(timeout "$left" node dist/cli.js bench train --game cleanup --model "$model" --agents 5 --envs "$2" --backend "$1" --updates "$3" --json 2>"$err" | tail -n 1) && [ -n "$out" ]; then
     echo "$out" | node -e "const r = JSON.parse(require('fs').readFileSync(0, 'utf8'));
       console.log('| ' + r.backend + ' | ' + r.envs + ' x ' + r.agents + ' | ' + r.agent_steps_per_s.toLocaleString('en-US') + ' | $3 | ' + r.seconds + ' |')"
   else
-    echo "| $1 | $2 x 5 | failed or timed out | | |"
+    local why; why=$(grep -v '^\s*$' "$err" | tail -n 1 | cut -c1-120)
+    echo "| $1 | $2 x 5 | failed or timed out${why:+: $why} | | |"
   fi
+  rm -f "$err"
 }
 for n in 16 64 256; do run wasm "$n" 5; done
 if [ "${adapter%% *}" = none ]; then echo; echo "no WebGPU adapter here: $adapter"; exit 0; fi

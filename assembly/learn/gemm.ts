@@ -7,7 +7,12 @@
 // The inner block keeps 2 rows x 16 columns of C in eight 4-lane accumulators and walks k once, loading
 // four vectors of B's row k and one scalar of each A row; with 16 vector registers on x86-64 this was the
 // fastest shape measured (2x16 against 4x8, 6x8, 4x12, 8x8, 3x16 and 5x8). The sum over k runs in
-// increasing k for every element, whatever the block, so results do not depend on the matrix size.
+// increasing k for every element, whatever the block, so results do not depend on the number of rows or
+// columns; K is summed in chunks of KC (partial sums added to C), which keeps B's panel in the L1 cache.
+
+/** Columns of K summed in one pass over B (see gemm). */
+// @ts-ignore: decorator
+@inline const KC = 256;
 
 // @ts-ignore: decorator
 @inline
@@ -81,6 +86,15 @@ function columns(vecs: i32, M: i32, a: usize, aRs: usize, aKs: usize, b: usize, 
  */
 export function gemm(M: i32, N: i32, K: i32, a: usize, aRs: usize, aKs: usize, b: usize, ldb: usize, c: usize, ldc: usize,
   accumulate: bool): void {
+  // K in chunks of KC: a chunk of B's panel (KC x 16 floats, 16 KB) stays in the L1 cache while every row
+  // block passes over it; each chunk's sums are added to C (for K <= KC, one pass as without chunks).
+  if (K > KC) {
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = min(KC, K - k0);
+      gemm(M, N, kc, a + ((<usize>k0 * aKs) << 2), aRs, aKs, b + ((<usize>k0 * ldb) << 2), ldb, c, ldc, accumulate || k0 > 0);
+    }
+    return;
+  }
   let j: usize = 0;
   const n = <usize>N;
   for (; j + 16 <= n; j += 16) columns(4, M, a, aRs, aKs, b, ldb, c, ldc, K, accumulate, j);
