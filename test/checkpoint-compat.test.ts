@@ -84,3 +84,24 @@ test('resuming a format-1 checkpoint is refused with a message that names the fo
   await assert.rejects(Trainer.restore(cfg, ckpt), /has format version 1 .*resumes format 2 only.*eval, render/);
   assert.equal(tf.memory().numTensors >= 0, true);
 });
+
+test('a player checkpoint (weights only, float16) plays like its run, is a quarter of the size, and cannot be resumed', async () => {
+  const { execFileSync, spawnSync } = await import('node:child_process');
+  const { statSync } = await import('node:fs');
+  const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
+  const dir = mkdtempSync(join(tmpdir(), 'commons-player-'));
+  const run = join(dir, 'run');
+  execFileSync(process.execPath, [cli, 'train', '--game', 'harvest', '--model', 'influence-moa', '--agents', '3', '--envs', '2', '--steps', '400',
+    '--episode-length', '50', '--view-radius', '3', '--out', run], { stdio: 'ignore' });
+  const player = join(dir, 'player.tar'), full = join(dir, 'full.tar');
+  execFileSync(process.execPath, [cli, 'checkpoints', run, '--export', player, '--player']);
+  execFileSync(process.execPath, [cli, 'checkpoints', run, '--export', full]);
+  assert.ok(statSync(player).size < statSync(full).size / 3, `${statSync(player).size} vs ${statSync(full).size} bytes`);
+  const evalOf = (src: string) => JSON.parse(execFileSync(process.execPath, [cli, 'eval', '--run', src, '--episodes', '2', '--greedy', '--json'], { encoding: 'utf8' }));
+  const a = evalOf(run), b = evalOf(player);
+  assert.deepEqual(b.episodes.map((e: { returns: number[] }) => e.returns), a.episodes.map((e: { returns: number[] }) => e.returns));
+  assert.ok(Math.abs(b.influence.total - a.influence.total) <= 1e-3 * Math.max(1e-6, a.influence.total) + 1e-6, `${b.influence.total} vs ${a.influence.total}`);
+  const resume = spawnSync(process.execPath, [cli, 'train', '--resume', player, '--out', join(dir, 'again'), '--steps', '800'], { encoding: 'utf8' });
+  assert.equal(resume.status, 2);
+  assert.match(resume.stderr, /is a player checkpoint \(weights only.*cannot be resumed/);
+});

@@ -8,14 +8,22 @@ import {
 } from '../hosting/checkpoint.ts';
 import { readRunConfig } from '../hosting/run-dir.ts';
 import { InputError } from '../util/errors.ts';
-import { parseCommand, UsageError, type CommandSpec } from './args.ts';
+import { parseCommand, str, UsageError, type CommandSpec } from './args.ts';
+import { exportCheckpointArchive } from '../hosting/checkpoint.ts';
+import { packArchive, playerCheckpoint } from '../learn/checkpoint-format.ts';
+import { writeFileSync } from 'node:fs';
+import { ensureFileDir } from '../util/node-paths.ts';
 
 export const CHECKPOINTS: CommandSpec = {
   name: 'checkpoints',
   summary: 'list a run\'s checkpoints; mark some to keep (pruning by --keep spares them)',
-  usage: ['checkpoints RUN [--mark step-...] [--unmark step-...] [--verify] [--clean] [--json]'],
+  usage: ['checkpoints RUN [--mark step-...] [--unmark step-...] [--verify] [--clean] [--json]',
+    'checkpoints RUN --export FILE.tar [--checkpoint step-...] [--player]'],
   about: `A run keeps its newest --keep checkpoints (default 5), the one latest.json names and every marked one; older
-ones are deleted after each save. --verify loads every checkpoint and checks its SHA-256 digests.`,
+ones are deleted after each save. --verify loads every checkpoint and checks its SHA-256 digests.
+--export writes one checkpoint as a single archive (what the web app downloads; train --resume FILE.tar
+--out DIR continues it); with --player, only the weights the policy plays with, in half precision: a file
+about a quarter of the size for eval, render and the web app's player, which cannot be resumed.`,
   positionals: true,
   flags: {
     mark: { arg: 'ID', multiple: true, help: 'keep this checkpoint whatever --keep says (repeatable; "latest" for the newest)' },
@@ -23,6 +31,9 @@ ones are deleted after each save. --verify loads every checkpoint and checks its
     verify: { type: 'boolean', help: 'load every checkpoint and say whether it is intact' },
     clean: { type: 'boolean', help: 'remove what interrupted saves left behind (.tmp-* directories)' },
     json: { type: 'boolean', help: 'print JSON' },
+    export: { arg: 'FILE.tar', help: 'write a checkpoint (default: the latest) as one archive' },
+    checkpoint: { arg: 'ID', help: 'the checkpoint --export writes', default: 'the latest' },
+    player: { type: 'boolean', help: 'with --export: the policy\'s weights only, float16 (for playing, not resuming)' },
   },
 };
 
@@ -33,6 +44,16 @@ export async function checkpointsCommand(argv: string[], out: (s: string) => voi
   const cfg = readRunConfig(run, 'checkpoints');
   if (!existsSync(join(run, 'checkpoints'))) throw new InputError(`checkpoints: ${run} has no checkpoints yet`);
   const latest = latestId(run);
+  const target = str(values, 'export');
+  if (values.player && !target) throw new UsageError('--player goes with --export FILE.tar');
+  if (target) {
+    const id = str(values, 'checkpoint');
+    const bytes = values.player ? packArchive(playerCheckpoint(loadCheckpoint(run, id)).files) : exportCheckpointArchive(run, id);
+    ensureFileDir('--export', target);
+    writeFileSync(target, bytes);
+    out(`wrote ${target} (${bytes.length.toLocaleString('en-US')} bytes${values.player ? ', weights only, float16' : ''})`);
+    return;
+  }
   const resolveId = (id: string) => (id === 'latest' ? latest ?? id : id);
   for (const id of (values.mark as string[] | undefined) ?? []) {
     markCheckpoint(run, resolveId(id), true);

@@ -188,6 +188,7 @@ export async function resumeTrainer(runDir: string, opts: ResumeOptions = {}): P
 export function adoptArchive(archive: string, runDir: string, opts: Omit<ResumeOptions, 'checkpoint'> = {}): OpenRun {
   const ckpt = loadCheckpointArchive(archive);
   const m = ckpt.manifest;
+  if (m.weightsOnly) throw new InputError(`--resume: ${archive} is a player checkpoint (weights only, for eval, render and the web app's player); it cannot be resumed`);
   const saved = { ...(m.config as Record<string, unknown>) };
   for (const k of PROVENANCE) delete saved[k];
   const cfg = resolveTrainConfig({

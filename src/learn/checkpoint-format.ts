@@ -9,6 +9,7 @@
 
 import { InputError } from '../util/errors.ts';
 import { sha256Hex } from '../util/sha256.ts';
+import { toHalf, fromHalf } from '../util/half.ts';
 
 export const CHECKPOINT_FORMAT = 'commons-checkpoint';
 /** 2: one stacked tensor per layer for all networks (the batched population, commons 0.2). 1: one set of
@@ -43,10 +44,14 @@ export interface CheckpointManifest {
   config: Record<string, unknown>;
   tensors: TensorEntry[];
   files: Record<string, { bytes: number; sha256: string }>;
+  /** A player checkpoint (playerCheckpoint()): the policy's weights only, nothing to resume from. */
+  weightsOnly?: boolean;
+  /** 'float16': tensors.bin holds IEEE half-precision values (offsets and lengths count them); else float32. */
+  tensorEncoding?: 'float16';
 }
 
 export interface CheckpointData {
-  manifest: Omit<CheckpointManifest, 'format' | 'formatVersion' | 'tensors' | 'files' | 'id' | 'createdAt'>;
+  manifest: Omit<CheckpointManifest, 'format' | 'formatVersion' | 'tensors' | 'files' | 'id' | 'createdAt' | 'tensorEncoding'>;
   tensors: { name: string; data: Float32Array; shape: number[] }[];
   env: Uint8Array;
 }
@@ -64,13 +69,30 @@ export interface LoadedCheckpoint {
  * src/hosting/checkpoint.ts calls all four); throwing from it simulates a crash there. */
 export type SaveHook = (stage: 'tensors' | 'env' | 'manifest' | 'renamed') => void;
 
+/**
+ * A player checkpoint: the weights a policy plays with (shard 0's, the population's and its Models of Other
+ * Agents', 'w/k'), stored as float16, without optimiser state, recurrent state or environments: a small file
+ * to watch trained agents (the web app's gallery, eval, render), never to resume. Half precision changes
+ * the policies' probabilities by about 1e-3 relative.
+ */
+export function playerCheckpoint(from: LoadedCheckpoint): { id: string; files: Record<CheckpointFileName, Uint8Array>; manifest: CheckpointManifest } {
+  const m = from.manifest;
+  if (m.formatVersion !== CHECKPOINT_VERSION) throw new InputError(`checkpoint: ${from.dir} has format version ${m.formatVersion}; a player checkpoint is made from format ${CHECKPOINT_VERSION}`);
+  const { format: _f, formatVersion: _v, tensors: _t, files: _files, id: _id, createdAt: _c, tensorEncoding: _e, ...rest } = m;
+  return encodeCheckpoint({
+    manifest: { ...rest, weightsOnly: true, trainer: {} },
+    tensors: from.tensors.filter((t) => /^w\/\d+$/.test(t.name)),
+    env: new Uint8Array(0),
+  }, { float16: true });
+}
+
 /** The id (and directory name) of the checkpoint taken after `envSteps` environment steps. */
 export const checkpointId = (envSteps: number) => `step-${String(envSteps).padStart(12, '0')}`;
 
 const utf8 = new TextEncoder();
 
 /** The three files of a checkpoint, byte for byte what the command line writes into checkpoints/<id>/. */
-export function encodeCheckpoint(data: CheckpointData): {
+export function encodeCheckpoint(data: CheckpointData, opts: { float16?: boolean } = {}): {
   id: string; files: Record<CheckpointFileName, Uint8Array>; manifest: CheckpointManifest;
 } {
   const id = checkpointId(data.manifest.envSteps);
@@ -80,12 +102,19 @@ export function encodeCheckpoint(data: CheckpointData): {
     offset += t.data.length;
     return e;
   });
-  const all = new Float32Array(offset);
-  data.tensors.forEach((t, k) => all.set(t.data, entries[k].offset));
-  const tensorBytes = new Uint8Array(all.buffer);
+  let tensorBytes: Uint8Array;
+  if (opts.float16) {
+    const halves = new Uint16Array(offset);
+    data.tensors.forEach((t, k) => { for (let i = 0; i < t.data.length; i++) halves[entries[k].offset + i] = toHalf(t.data[i]); });
+    tensorBytes = new Uint8Array(halves.buffer);
+  } else {
+    const all = new Float32Array(offset);
+    data.tensors.forEach((t, k) => all.set(t.data, entries[k].offset));
+    tensorBytes = new Uint8Array(all.buffer);
+  }
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT, formatVersion: CHECKPOINT_VERSION, id, createdAt: new Date().toISOString(),
-    ...data.manifest, tensors: entries,
+    ...data.manifest, ...(opts.float16 ? { tensorEncoding: 'float16' as const } : {}), tensors: entries,
     files: {
       'tensors.bin': { bytes: tensorBytes.length, sha256: sha256Hex(tensorBytes) },
       'env.bin': { bytes: data.env.length, sha256: sha256Hex(data.env) },
@@ -137,9 +166,12 @@ export function decodeCheckpoint(files: Record<string, Uint8Array>, where: strin
     verified[name] = bytes;
   }
   const tb = verified['tensors.bin'];
-  if (tb.length % 4 !== 0) throw bad(`tensors.bin holds ${tb.length} bytes, not a whole number of float32 values`);
+  const half = manifest.tensorEncoding === 'float16';
+  if (manifest.tensorEncoding !== undefined && !half) throw bad(`unknown tensorEncoding ${JSON.stringify(manifest.tensorEncoding)}`);
+  const width = half ? 2 : 4;
+  if (tb.length % width !== 0) throw bad(`tensors.bin holds ${tb.length} bytes, not a whole number of ${half ? 'float16' : 'float32'} values`);
   // A copy: aligned for Float32Array whatever the offset of the input view, and independent of it.
-  const all = new Float32Array(tb.slice().buffer);
+  const all = half ? Float32Array.from(new Uint16Array(tb.slice().buffer), fromHalf) : new Float32Array(tb.slice().buffer);
   const tensors = manifest.tensors.map((e, k) => {
     if (!isObject(e) || typeof e.name !== 'string' || !Array.isArray(e.shape) || !isCount(e.offset) || !isCount(e.length)
       || e.offset + e.length > all.length) {

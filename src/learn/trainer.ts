@@ -122,6 +122,9 @@ export class Trainer {
 
   /** Continues a run from a checkpoint; the group must be built for the checkpoint's configuration. */
   static async restore(cfg: TrainConfig, ckpt: LoadedCheckpoint, opts: TrainerOptions = {}): Promise<Trainer> {
+    if (ckpt.manifest.weightsOnly) {
+      throw new InputError(`checkpoint: ${ckpt.dir} is a player checkpoint (weights only, for eval, render and the web app's player); it cannot be resumed`);
+    }
     if (ckpt.manifest.formatVersion !== CHECKPOINT_VERSION) {
       throw new InputError(`checkpoint: ${ckpt.dir} has format version ${ckpt.manifest.formatVersion} (one network per agent, commons 0.1); ` +
         `this version resumes format ${CHECKPOINT_VERSION} only. Its weights still load: eval, render and the web app's player accept it`);
