@@ -241,6 +241,14 @@ function copyAssets() {
   const web = join(root, 'src', 'web');
   const statics = existsSync(web) ? readdirSync(web).filter((f) => /\.(html|css|svg|png)$/.test(f)) : [];
   for (const f of statics) copyFileSync(join(web, f), join(dist, 'web', f));
+  // The gallery: player checkpoints of trained agents (gallery/, made by scripts/make-gallery.sh) and its index.
+  // Without a gallery folder the page still finds an (empty) index rather than a 404.
+  const gallery = join(root, 'gallery');
+  mkdirSync(join(dist, 'web', 'gallery'), { recursive: true });
+  if (existsSync(gallery)) {
+    for (const f of readdirSync(gallery)) if (/\.(tar|json)$/.test(f)) copyFileSync(join(gallery, f), join(dist, 'web', 'gallery', f));
+  }
+  if (!existsSync(join(dist, 'web', 'gallery', 'gallery.json'))) writeFileSync(join(dist, 'web', 'gallery', 'gallery.json'), '{ "entries": [] }\n');
   if (!statics.includes('index.html')) console.log('skip dist/web/index.html: src/web/index.html does not exist yet');
 }
 

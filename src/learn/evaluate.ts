@@ -9,6 +9,7 @@ import { Play } from './play.ts';
 import { modelSpec } from './models.ts';
 import { createInfluenceKernel } from '../core/influence.ts';
 import { commMetrics, type CommMetrics } from './comm-metrics.ts';
+import { InfluenceMeter } from './window.ts';
 
 export interface EvalOptions {
   episodes: number;
@@ -45,8 +46,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
   const out: EpisodeStats[] = [];
   const seeds: number[] = [];
   const kernel = modelSpec(cfg.model).influence !== 'none' ? await createInfluenceKernel() : undefined;
-  const influenceSum = new Float64Array(N * N);
-  let influenceSteps = 0;
+  const meter = new InfluenceMeter(N);
   // Actions of every played episode, one stream of T*N per env, concatenated episode by episode.
   const logged: number[] = [];
   const symbols: number[] = [];
@@ -65,10 +65,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
       const waveSymbols = agents.vocab ? new Uint8Array(cfg.episodeLength * B * N) : undefined;
       for (let t = 0; t < cfg.episodeLength; t++) {
         await play.step(rng, { greedy: opts.greedy });
-        if (kernel) {
-          for (let b = 0; b < B; b++) for (let k = 0; k < N * N; k++) influenceSum[k] += play.ckj[b * N * N + k];
-          influenceSteps += B;
-        }
+        if (kernel) meter.add(play.ckj, B);
         waveActions.set(env.actions, t * B * N);
         waveSymbols?.set(agents.symbols, t * B * N);
         if (opts.onFrame) opts.onFrame(env.renderWorld(0));
@@ -86,10 +83,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
   } finally {
     env.close();
   }
-  const influence = kernel ? {
-    matrix: Array.from({ length: N }, (_, k) => Array.from({ length: N }, (_, j) => influenceSum[k * N + j] / influenceSteps)),
-    total: influenceSum.reduce((a, x) => a + x, 0) / influenceSteps,
-  } : null;
+  const influence = kernel ? { matrix: meter.matrix(), total: meter.total() } : null;
   const comm = commMetrics({
     T: starts.length, N, numActions: agents.numActions, actions: logged, episodeStart: starts,
     ...(agents.vocab ? { numSymbols: agents.vocab, symbols } : {}),

@@ -37,6 +37,40 @@ export interface MetricsRow {
   timing: { agent_steps_per_s: number; env_s: number; inference_s: number; update_s: number; wall_s: number };
 }
 
+/** Influence measured over env-steps: sums of c_kj per ordered pair [k, j] and the env-steps counted; the
+ * matrix of means, and their total per env-step. Training windows, evaluation and playback all average it
+ * this way. */
+export class InfluenceMeter {
+  readonly sum: number[];
+  steps = 0;
+  constructor(readonly agents: number) {
+    this.sum = new Array(agents * agents).fill(0);
+  }
+
+  /** Adds one step of ckj [B, N, N] over B envs. */
+  add(ckj: ArrayLike<number>, B: number): void {
+    const NN = this.agents * this.agents;
+    for (let b = 0; b < B; b++) for (let k = 0; k < NN; k++) this.sum[k] += ckj[b * NN + k];
+    this.steps += B;
+  }
+
+  /** Mean c_kj [k][j] per env-step (zeros before any step). */
+  matrix(): number[][] {
+    const N = this.agents;
+    return Array.from({ length: N }, (_, k) => Array.from({ length: N }, (_, j) => (this.steps ? this.sum[k * N + j] / this.steps : 0)));
+  }
+
+  /** Mean over env-steps of the sum over all pairs (0 before any step). */
+  total(): number {
+    return this.steps ? this.sum.reduce((a, x) => a + x, 0) / this.steps : 0;
+  }
+
+  reset(): void {
+    this.sum.fill(0);
+    this.steps = 0;
+  }
+}
+
 export class Window {
   episodes = 0;
   sums = { collective: 0, efficiency: 0, peace: 0, apples: 0, fires: 0, cleans: 0, hits: 0, equality: 0, sustainability: 0 };
@@ -46,20 +80,17 @@ export class Window {
   loss = { policy: 0, value: 0, entropy: 0, grad: 0 };
   time = { env: 0, inference: 0, update: 0 };
   agentSteps = 0;
-  influence: number[];
-  influenceSteps = 0;
+  readonly meter: InfluenceMeter;
   moa = { loss: 0, correct: 0, counted: 0 };
 
   constructor(readonly agents: number) {
     this.returns = new Array(agents).fill(0);
-    this.influence = new Array(agents * agents).fill(0);
+    this.meter = new InfluenceMeter(agents);
   }
 
   /** Adds one step of pairwise influence ckj [B, N, N] over B envs. */
   addInfluence(ckj: Float32Array, B: number) {
-    const NN = this.agents * this.agents;
-    for (let b = 0; b < B; b++) for (let k = 0; k < NN; k++) this.influence[k] += ckj[b * NN + k];
-    this.influenceSteps += B;
+    this.meter.add(ckj, B);
   }
 
   addEpisode(s: EpisodeStats) {
@@ -106,12 +137,11 @@ export class Window {
       peace: per(this.sums.peace), apples_eaten: per(this.sums.apples), fire_actions: per(this.sums.fires),
       clean_actions: per(this.sums.cleans), hits: per(this.sums.hits),
       policy_loss: this.loss.policy / u, value_loss: this.loss.value / u, entropy: this.loss.entropy / u, grad_norm: this.loss.grad / u,
-      influence_total: extra.beta !== undefined && this.influenceSteps ? this.influence.reduce((a, x) => a + x, 0) / this.influenceSteps : null,
+      influence_total: extra.beta !== undefined && this.meter.steps ? this.meter.total() : null,
       ...(extra.beta !== undefined ? {
         influence: {
-          matrix: Array.from({ length: this.agents }, (_, k) => Array.from({ length: this.agents }, (_, j) =>
-            this.influenceSteps ? this.influence[k * this.agents + j] / this.influenceSteps : 0)),
-          total: this.influenceSteps ? this.influence.reduce((a, x) => a + x, 0) / this.influenceSteps : 0,
+          matrix: this.meter.matrix(),
+          total: this.meter.total(),
           beta: extra.beta,
         },
       } : {}),
@@ -132,7 +162,7 @@ export class Window {
   toJSON(): WindowState {
     return {
       episodes: this.episodes, sums: { ...this.sums }, counts: { ...this.counts }, returns: [...this.returns], updates: this.updates,
-      loss: { ...this.loss }, influence: [...this.influence], influenceSteps: this.influenceSteps, moa: { ...this.moa },
+      loss: { ...this.loss }, influence: [...this.meter.sum], influenceSteps: this.meter.steps, moa: { ...this.moa },
       time: { ...this.time }, agentSteps: this.agentSteps,
     };
   }
@@ -152,8 +182,8 @@ export class Window {
     o.returns.forEach((r, i) => (this.returns[i] += r));
     this.updates += o.updates;
     for (const k of Object.keys(this.loss) as (keyof Window['loss'])[]) this.loss[k] += o.loss[k];
-    o.influence.forEach((x, k) => (this.influence[k] += x));
-    this.influenceSteps += o.influenceSteps;
+    o.influence.forEach((x, k) => (this.meter.sum[k] += x));
+    this.meter.steps += o.influenceSteps;
     this.moa.loss += o.moa.loss;
     this.moa.correct += o.moa.correct;
     this.moa.counted += o.moa.counted;

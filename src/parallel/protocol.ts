@@ -41,6 +41,8 @@ export interface Frame {
 export interface PlayStep extends Frame {
   /** Returns of each agent so far this episode. */
   returns: number[];
+  /** Models that measure influence: mean c_kj [k][j] per step so far this episode (null for the others). */
+  influence: number[][] | null;
 }
 
 export interface WorkerInit {

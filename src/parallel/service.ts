@@ -6,6 +6,9 @@ import { Shard } from '../learn/shard.ts';
 import { Policy } from '../learn/policy/policy.ts';
 import { Play } from '../learn/play.ts';
 import { loadWeights } from '../learn/learner.ts';
+import { modelSpec } from '../learn/models.ts';
+import { InfluenceMeter } from '../learn/window.ts';
+import { createInfluenceKernel } from '../core/influence.ts';
 import { resolveTrainConfig, envSettings, type TrainConfig } from '../learn/config.ts';
 import { readCheckpointFiles, checkCompatible, type CheckpointManifest } from '../learn/checkpoint-format.ts';
 import { initBackend } from '../learn/tfjs/backend.ts';
@@ -33,7 +36,7 @@ function frameOf(env: VecEnv, agent: number, cfg: TrainConfig): Frame {
   }, [world.buffer, view.buffer]);
 }
 
-interface Playback { cfg: TrainConfig; play: Play; rng: Rng; returns: number[] }
+interface Playback { cfg: TrainConfig; play: Play; rng: Rng; returns: number[]; meter?: InfluenceMeter }
 
 export class ShardService implements ShardApi {
   private shard?: Shard;
@@ -120,7 +123,11 @@ export class ShardService implements ShardApi {
     const env = await createVecEnv({ ...envSettings(cfg), numEnvs: 1, seed: opts.seed ?? 0 });
     const agents = new Policy(cfg, gameInfo(cfg.game).actionNames.length, 1, cfg.agents);
     loadWeights(agents, ckpt);
-    this.play = { cfg, play: new Play(env, agents), rng: new Rng(opts.seed ?? 0, 2), returns: new Array(cfg.agents).fill(0) };
+    const kernel = modelSpec(cfg.model).influence !== 'none' ? await createInfluenceKernel() : undefined;
+    this.play = {
+      cfg, play: new Play(env, agents, kernel), rng: new Rng(opts.seed ?? 0, 2), returns: new Array(cfg.agents).fill(0),
+      meter: kernel ? new InfluenceMeter(cfg.agents) : undefined,
+    };
     return m;
   }
 
@@ -130,14 +137,16 @@ export class ShardService implements ShardApi {
     if (!Number.isInteger(n) || n < 0 || n > 10_000) throw new InputError(`steps: expected an integer from 0 to 10000, got ${n}`);
     for (let k = 0; k < n; k++) {
       const r = await p.play.step(p.rng);
+      p.meter?.add(p.play.ckj, 1);
       if (r.dones[0]) {
         p.returns.fill(0);
+        p.meter?.reset();
         p.play.policy.resetState();
       } else {
         for (let i = 0; i < p.cfg.agents; i++) p.returns[i] += r.rewards[i];
       }
     }
-    return { ...frameOf(p.play.env, agent, p.cfg), returns: [...p.returns] };
+    return { ...frameOf(p.play.env, agent, p.cfg), returns: [...p.returns], influence: p.meter?.steps ? p.meter.matrix() : null };
   }
 
   fault(kind: 'throw' | 'exit'): void {

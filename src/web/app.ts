@@ -95,6 +95,7 @@ const playback = new Playback({
   speed: $<HTMLInputElement>('play-speed'), speedOut: $<HTMLOutputElement>('play-speed-out'), agent: $<HTMLSelectElement>('play-agent'),
   steps: $('play-steps'), episodeStep: $('play-episode-step'), returns: $<HTMLTableSectionElement>('play-returns'),
   world: $<HTMLCanvasElement>('play-world'), view: $<HTMLCanvasElement>('play-view'),
+  heatmap: new Heatmap($<HTMLCanvasElement>('play-heatmap'), $('play-heatmap-note'), $<HTMLTableElement>('play-heatmap-table')),
 }, showError);
 
 let phase: Phase = 'idle';
@@ -360,6 +361,49 @@ async function download(): Promise<void> {
   }
 }
 
+/** An entry of gallery/gallery.json: trained agents shipped with the page (player checkpoints). */
+interface GalleryEntry { title: string; file: string; about?: string }
+
+/** Lists the gallery's entries; choosing one fetches its checkpoint and plays it at once. */
+async function showGallery(): Promise<void> {
+  const list = $<HTMLUListElement>('gallery');
+  let entries: GalleryEntry[] = [];
+  try {
+    const res = await fetch(new URL('gallery/gallery.json', location.href));
+    if (res.ok) entries = ((await res.json()) as { entries?: GalleryEntry[] }).entries ?? [];
+  } catch { /* no gallery shipped with this build */ }
+  if (entries.length === 0) {
+    $('gallery-note').textContent = 'No trained agents are shipped with this build: load a checkpoint below.';
+    return;
+  }
+  list.replaceChildren(...entries.map((e) => {
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = e.title;
+    b.dataset.file = e.file;
+    if (e.about) b.title = e.about;
+    b.addEventListener('click', () => void watch(e, b));
+    li.append(b);
+    if (e.about) li.append(Object.assign(document.createElement('span'), { className: 'hint', textContent: ` ${e.about}` }));
+    return li;
+  }));
+}
+
+async function watch(e: GalleryEntry, button: HTMLButtonElement): Promise<void> {
+  button.disabled = true;
+  try {
+    const res = await fetch(new URL(`gallery/${e.file}`, location.href));
+    if (!res.ok) throw new Error(`${e.file}: HTTP ${res.status}`);
+    await playback.loadBytes([{ name: e.file, bytes: new Uint8Array(await res.arrayBuffer()) }]);
+    $('player').scrollIntoView({ block: 'nearest' });
+  } catch (err) {
+    showError(`Could not play "${e.title}": ${messageOf(err)}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 async function loadFiles(): Promise<void> {
   const files = [...(ui.load.files ?? [])];
   try {
@@ -373,6 +417,7 @@ async function loadFiles(): Promise<void> {
 
 function init(): void {
   fillSetup();
+  void showGallery();
   ui.setup.addEventListener('submit', (e) => { e.preventDefault(); void start(); });
   ui.pause.addEventListener('click', togglePause);
   ui.stop.addEventListener('click', endSession);

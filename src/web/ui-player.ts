@@ -4,6 +4,7 @@
 
 import { loadPlayer, type Player, type PlayStep } from './session.ts';
 import { FrameView } from './ui-world.ts';
+import { Heatmap } from './ui-heatmap.ts';
 
 export interface PlaybackElements {
   panel: HTMLElement;
@@ -18,6 +19,7 @@ export interface PlaybackElements {
   returns: HTMLTableSectionElement;
   world: HTMLCanvasElement;
   view: HTMLCanvasElement;
+  heatmap: Heatmap;
 }
 
 /** Steps asked for in one call at most, so a high speed never queues a long burst. */
@@ -50,7 +52,11 @@ export class Playback {
   /** Reads the chosen files and starts playing them; on failure the current player (if any) keeps playing. */
   async load(files: File[]): Promise<void> {
     if (files.length === 0) return;
-    const list = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+    await this.loadBytes(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
+  }
+
+  /** Starts playing a checkpoint given as files (a .tar, or a checkpoint directory's files). */
+  async loadBytes(list: { name: string; bytes: Uint8Array }[]): Promise<void> {
     const player = await loadPlayer(list);
     this.player?.dispose();
     this.player = player;
@@ -64,6 +70,8 @@ export class Playback {
     this.el.returns.replaceChildren();
     this.el.steps.textContent = '0';
     this.el.episodeStep.textContent = '0';
+    this.el.heatmap.unavailable(m.model === 'a2c' || m.model === 'inequity-aversion'
+      ? `n/a: model ${m.model} has no influence measure` : 'The matrix appears after the first step.');
     this.el.panel.hidden = false;
     this.setPlaying(true);
     this.request(1);
@@ -126,6 +134,7 @@ export class Playback {
 
   private show(f: PlayStep): void {
     this.frames.draw(f);
+    if (f.influence) this.el.heatmap.show(f.influence);
     this.el.steps.textContent = String(this.steps);
     this.el.episodeStep.textContent = String(f.episodeStep);
     const rows = f.returns.map((r, i) => {
