@@ -11,8 +11,9 @@ export { InputError } from './util/errors.ts';
 
 // Training: the configuration and what a run reports.
 export {
-  MODELS, ALGOS, resolveTrainConfig, configWarnings, finalSteps, type TrainConfig, type ModelName, type AlgoName, type HostFacts,
+  MODELS, ALGOS, resolveTrainConfig, configWarnings, finalSteps, type TrainConfig, type PresetName, type ModelName, type AlgoName, type HostFacts,
 } from './learn/config.ts';
+export { PRESETS, PAPER, presetSettings } from './learn/presets.ts';
 export type { MetricsRow, TrainSummary, Progress, RunHooks } from './learn/trainer.ts';
 export type { BackendName } from './learn/tfjs/backend.ts';
 // train() here runs in the calling thread; the Node build (src/node.ts) adds run directories and workers.

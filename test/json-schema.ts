@@ -1,5 +1,5 @@
 // A small JSON Schema (draft 2020-12) validator for the schemas in schemas/: the keywords they use (type,
-// enum, const, properties, required, additionalProperties, items, minItems, minimum, maximum,
+// enum, const, properties, required, additionalProperties, items, minItems, maxItems, minimum, maximum,
 // exclusiveMinimum, pattern, anyOf, $ref to "#/$defs/..." or to another schema file by name). Unknown
 // keywords are refused, so a schema cannot silently ask for more than this checks.
 
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 type Schema = Record<string, unknown>;
 const KNOWN = new Set(['$schema', '$id', 'title', 'description', '$defs', 'type', 'enum', 'const', 'properties', 'required',
-  'additionalProperties', 'items', 'minItems', 'minimum', 'maximum', 'exclusiveMinimum', 'pattern', 'anyOf', '$ref']);
+  'additionalProperties', 'items', 'minItems', 'maxItems', 'minimum', 'maximum', 'exclusiveMinimum', 'pattern', 'anyOf', '$ref']);
 
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 const isType = (v: unknown, t: string) => (t === 'integer' ? Number.isInteger(v) : t === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeOf(v) === t);
@@ -54,6 +54,7 @@ export function validate(dir: string, name: string, value: unknown): string[] {
     if (typeof v === 'string' && s.pattern && !new RegExp(s.pattern as string).test(v)) errors.push(`${at}: '${v}' does not match ${s.pattern}`);
     if (Array.isArray(v)) {
       if (s.minItems !== undefined && v.length < (s.minItems as number)) errors.push(`${at}: fewer than ${s.minItems} items`);
+      if (s.maxItems !== undefined && v.length > (s.maxItems as number)) errors.push(`${at}: more than ${s.maxItems} items`);
       if (s.items) v.forEach((x, i) => check(s.items as Schema, x, `${at}[${i}]`, root));
     }
     if (typeOf(v) === 'object') {

@@ -67,7 +67,7 @@ const bad: [string, unknown, RegExp][] = [
   ['bad setting value in the grid', { ...base, grid: { lr: [0.001, 7] } }, /^spec\.grid\.lr: expected a number > 0 and <= 1, got 7 \(run cleanup-a2c-lr7-s0\)/],
   ['unknown setting in config', { ...base, config: { lrate: 1 } }, /^spec\.config\.lrate: unknown setting; settings: game, model, /],
   ['bad budget', { ...base, steps: 0 }, /^spec\.steps: expected an integer >= 1, got 0/],
-  ['unknown preset', { ...base, preset: 'paper' }, /^spec\.preset: unknown preset "paper"; no presets are defined yet/],
+  ['unknown preset', { ...base, preset: 'nope' }, /^spec\.preset: unknown preset "nope"; presets: paper/],
   ['bad name', { ...base, name: '../up' }, /^spec\.name: expected letters/],
   ['bad report window', { ...base, report: { window: 2 } }, /^spec\.report\.window: expected a fraction in \(0, 1\]/],
 ];

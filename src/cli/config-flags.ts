@@ -77,6 +77,13 @@ export function settingValue(k: Key, raw: unknown, label: string): unknown {
     case 'map':
       if (typeof raw === 'string' && label.startsWith('--')) v = readMapFile(label, raw);
       break;
+    case 'schedule':
+      // STEP:X,STEP:X,... (numbers as --steps takes them: 1e7, 10_000_000)
+      if (typeof raw === 'string') {
+        v = raw.split(',').map((p) => p.split(':').map((x) => (x.trim() === '' ? NaN : Number(x.replace(/_/g, '')))));
+        if ((v as number[][]).some((p) => p.length !== 2 || p.some(Number.isNaN))) throw bad();
+      }
+      break;
   }
   try {
     checkField(k, v, label);

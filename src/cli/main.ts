@@ -15,6 +15,7 @@ import { HelpRequested, UsageError, type CommandSpec } from './args.ts';
 import { out, watchStdout } from './io.ts';
 import { sweepCommand, SWEEP } from './sweep.ts';
 import { workerCommand, WORKER } from './worker.ts';
+import { presetsCommand, PRESETS_COMMAND } from './presets.ts';
 import { sweepChildCommand } from '../sweep/child.ts';
 import { InputError } from '../util/errors.ts';
 import { versionLine } from '../util/code-version.ts';
@@ -35,6 +36,7 @@ export const COMMANDS: Record<string, Command> = {
   eval: { spec: EVAL, run: evalCommand },
   plot: { spec: PLOT, run: plotCommand },
   compare: { spec: COMPARE, run: compareCommand },
+  presets: { spec: PRESETS_COMMAND, run: presetsCommand },
   checkpoints: { spec: CHECKPOINTS, run: checkpointsCommand },
   render: { spec: RENDER, run: renderCommand },
   rollout: { spec: ROLLOUT, run: rolloutCommand },

@@ -11,6 +11,10 @@ function fieldSchema(f: FieldSpec<unknown>): Record<string, unknown> {
     case 'bool': return { type: 'boolean', description };
     case 'string': return { type: 'string', description };
     case 'strings': return { type: 'array', items: { type: 'string' }, description };
+    case 'schedule': return {
+      type: 'array', minItems: 1, description,
+      items: { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 2, maxItems: 2 },
+    };
     case 'map': return { type: 'array', items: { type: 'string' }, minItems: 1, description };
     default: return {
       type: f.kind === 'int' ? 'integer' : 'number',

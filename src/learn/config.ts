@@ -13,6 +13,8 @@ import { GAMES, type GameName } from '../env/games.ts';
 import type { BackendName } from './tfjs/backend.ts';
 
 import { MODELS, MODEL_TABLE, modelSpec, type ModelName } from './models.ts';
+import { presetSettings } from './presets.ts';
+import { scheduleAt } from './schedule.ts';
 
 export { MODELS, type ModelName };
 export const ALGOS = ['a2c', 'ppo'] as const;
@@ -27,6 +29,9 @@ export interface TrainConfig {
    * ('visible-actions', 'influence'), model II ('comm', 'influence-comm') or model III ('moa',
    * 'influence-moa'), each influence model beside its ablation. Default 'a2c'. */
   model: ModelName;
+  /** A preset of settings filled in before the defaults (settings given beside it win): 'paper' sets every value
+   * of Jaques et al. 2019's Tables 1-3 for the game and model (src/learn/presets.ts, `commons presets`). Default 'none'. */
+  preset: PresetName;
   /** Algorithm: 'a2c' (synchronous A3C) or 'ppo'. Default 'a2c'. */
   algo: AlgoName;
   /** Agents per environment. Default 5. */
@@ -57,6 +62,11 @@ export interface TrainConfig {
   gamma: number;
   /** Learning rate. Default 7e-4 for A2C (RMSprop, as in A3C/OpenAI baselines' A2C), 2.5e-4 for PPO (Adam, cleanrl). */
   lr: number;
+  /** The learning rate at lrAnnealSteps: it falls linearly from lr at step 0 to lrEnd there, and stays. Default lr
+   * (constant). */
+  lrEnd: number;
+  /** Env steps over which the learning rate anneals from lr to lrEnd. Default 2e7 (the SSD repo's lr_schedule). */
+  lrAnnealSteps: number;
   /** Entropy bonus weight. Default 0.01 (Mnih et al. 2016). */
   entropyCoef: number;
   /** Value loss weight. Default 0.5 (SSD repo's vf_loss_coeff, cleanrl). */
@@ -88,11 +98,17 @@ export interface TrainConfig {
   moaLossWeight: number;
   /** Influence models (influence, influence-comm, influence-moa): the influence reward weight beta at the end of the curriculum. Default 1 (SSD repo's MOA scripts). */
   influenceBeta: number;
+  /** Extrinsic reward weight alpha of r = alpha * e + beta * c, for the stream the influence reward trains (model
+   * II's messages; the actions otherwise). Default 1; the paper's model II in Cleanup uses 0. */
+  extrinsicWeight: number;
   /** Influence curriculum: beta is 0 until this env step, then ramps linearly... Default 2% of steps
    * (the SSD repo's MOA schedule, 10M of 500M, scaled to the run). */
   influenceStart: number;
   /** ...reaching influenceBeta at this env step. Default 20% of steps (SSD: 100M of 500M). */
   influenceEnd: number;
+  /** The curriculum as points [env step, multiplier of influenceBeta], linear between points, held after the
+   * last (the SSD repo's influence_reward_schedule). Default [[influenceStart, 0], [influenceEnd, 1]]. */
+  influenceSchedule: [number, number][];
   /** The influence reward c_k is clipped to [0, influenceClip] before weighting. Default 10 (SSD repo). */
   influenceClip: number;
   /** Divergence of the influence reward: 'kl' (default, the paper), 'js' (Jensen-Shannon) or 'pmi' (pointwise
@@ -120,6 +136,8 @@ export interface TrainConfig {
 }
 
 /** Where a setting sits in `commons train --help` and the docs. */
+export type PresetName = 'none' | 'paper';
+
 export type Section = 'what' | 'env' | 'optim' | 'ppo' | 'models' | 'run';
 export const SECTIONS: Record<Section, string> = {
   what: 'What to train',
@@ -135,7 +153,7 @@ export interface HostFacts { cores?: number }
 
 /** One setting: its type and range, default, flag and help. */
 export interface FieldSpec<V> {
-  kind: 'int' | 'num' | 'choice' | 'bool' | 'map' | 'string' | 'strings';
+  kind: 'int' | 'num' | 'choice' | 'bool' | 'map' | 'string' | 'strings' | 'schedule';
   /** Allowed range of numbers; `above` makes `min` exclusive (the value must be greater). */
   min?: number;
   max?: number;
@@ -178,6 +196,10 @@ type Fields = { [K in keyof TrainConfig]-?: FieldSpec<TrainConfig[K]> };
 export const FIELDS: Fields = {
   game: { kind: 'choice', values: GAMES, default: 'cleanup', flag: 'game', section: 'what', help: 'the game' },
   model: { kind: 'choice', values: MODELS, default: 'a2c', flag: 'model', section: 'what', help: 'the agents\' model (docs/training.md, Models)' },
+  preset: {
+    kind: 'choice', values: ['none', 'paper'], default: 'none', flag: 'preset', section: 'what',
+    help: 'settings of a published experiment for --game and --model (commons presets); flags given beside it win',
+  },
   algo: { kind: 'choice', values: ALGOS, default: 'a2c', flag: 'algo', section: 'what', help: 'the learning algorithm' },
   agents: { kind: 'int', min: 1, max: 255, default: 5, flag: 'agents', arg: 'N', section: 'what', help: 'agents per environment (at most the map\'s spawn points)' },
   envs: { kind: 'int', min: 1, max: 4096, default: 16, flag: 'envs', arg: 'N', section: 'what', help: 'environments stepped together' },
@@ -206,6 +228,15 @@ export const FIELDS: Fields = {
     kind: 'num', min: 0, above: true, max: 1, default: (c) => (c.algo === 'ppo' ? 2.5e-4 : 7e-4), defaultText: '7e-4 (a2c), 2.5e-4 (ppo)',
     flag: 'lr', arg: 'X', section: 'optim', help: 'learning rate (RMSprop for a2c, Adam for ppo)',
     suspicious: (v) => (v > 0.01 ? 'high for RMSprop or Adam on this network (the defaults are 7e-4 and 2.5e-4): training is likely to diverge' : undefined),
+  },
+  lrEnd: {
+    kind: 'num', min: 0, max: 1, default: (c) => c.lr, defaultText: '--lr (constant)', flag: 'lr-end', arg: 'X', section: 'optim',
+    help: 'the learning rate anneals linearly from --lr to this over --lr-anneal-steps, then stays',
+    suspicious: (v, c) => (v > c.lr ? `above --lr (${c.lr}): the learning rate rises during the run` : undefined),
+  },
+  lrAnnealSteps: {
+    kind: 'int', min: 1, default: 2e7, flag: 'lr-anneal-steps', arg: 'N', section: 'optim',
+    help: 'env steps over which the learning rate goes from --lr to --lr-end (the SSD repo: 2e7)',
   },
   entropyCoef: {
     kind: 'num', min: 0, default: 0.01, flag: 'entropy', arg: 'X', section: 'optim', help: 'entropy bonus weight',
@@ -251,6 +282,11 @@ export const FIELDS: Fields = {
     appliesWhen: { test: INFLUENCE_REWARD, text: '--model influence, influence-comm or influence-moa' },
     suspicious: (v, c) => (v === 0 ? `no influence reward: ${c.model} trains as its ablation ${ABLATION[c.model] ?? ''} does` : undefined),
   },
+  extrinsicWeight: {
+    kind: 'num', min: 0, default: 1, flag: 'alpha', arg: 'X', section: 'models',
+    help: 'weight alpha of the game\'s reward in alpha * e + beta * c, for the stream the influence trains (model II: the messages)',
+    appliesWhen: { test: INFLUENCE_REWARD, text: '--model influence, influence-comm or influence-moa' },
+  },
   influenceStart: {
     kind: 'int', min: 0, default: (c) => Math.round(0.02 * c.steps), defaultText: '2% of --steps', flag: 'influence-start', arg: 'N', section: 'models',
     help: 'curriculum: beta is 0 before this env step, then ramps linearly',
@@ -260,9 +296,18 @@ export const FIELDS: Fields = {
     kind: 'int', min: 0, default: (c) => Math.max(c.influenceStart, Math.round(0.2 * c.steps)), defaultText: '20% of --steps', flag: 'influence-end', arg: 'N', section: 'models',
     help: 'curriculum: ...reaching --beta at this env step',
     appliesWhen: { test: INFLUENCE_REWARD, text: '--model influence, influence-comm or influence-moa' },
-    suspicious: (v, c) => (v > c.steps && c.influenceBeta > 0
-      ? `after the run's end (${fmt(c.steps)} env steps): beta reaches only ${c.steps <= c.influenceStart ? 0 : +((c.influenceBeta * (c.steps - c.influenceStart)) / (v - c.influenceStart)).toFixed(3)}`
-      : undefined),
+  },
+  influenceSchedule: {
+    kind: 'schedule', default: (c) => [[c.influenceStart, 0], [c.influenceEnd, 1]], defaultText: 'START:0,END:1 (from --influence-start, --influence-end)',
+    flag: 'beta-schedule', arg: 'STEP:X,...', section: 'models',
+    help: 'the curriculum as points env-step:multiplier of --beta, linear between them, held after the last (e.g. 0:0,1e7:0,1e8:1,3e8:0.5)',
+    appliesWhen: { test: INFLUENCE_REWARD, text: '--model influence, influence-comm or influence-moa' },
+    suspicious: (v, c) => {
+      const top = Math.max(...v.map((p) => p[1])), atEnd = scheduleAt(v, finalSteps(c));
+      return c.influenceBeta > 0 && atEnd < top
+        ? `the curriculum is unfinished at the run's end (${fmt(finalSteps(c))} env steps): beta reaches ${+(c.influenceBeta * atEnd).toPrecision(3)} of ${+(c.influenceBeta * top).toPrecision(3)}`
+        : undefined;
+    },
   },
   influenceClip: {
     kind: 'num', min: 0, default: 10, flag: 'influence-clip', arg: 'X', section: 'models', help: 'the influence reward c_k is clipped to [0, X]',
@@ -314,6 +359,7 @@ export function allowedText(f: FieldSpec<unknown>): string {
     case 'map': return 'an array of strings (map rows)';
     case 'string': return 'a string';
     case 'strings': return 'an array of strings';
+    case 'schedule': return 'points [env step, value] with steps >= 0 in non-decreasing order (equal steps make a jump) and values >= 0 (on the command line STEP:X,STEP:X,...)';
     default: {
       const what = f.kind === 'int' ? 'an integer' : 'a number';
       const lo = f.above ? `> ${f.min}` : `>= ${f.min}`;
@@ -344,6 +390,17 @@ export function checkField(key: keyof TrainConfig, v: unknown, label: string = k
     case 'strings':
       if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail();
       return;
+    case 'schedule': {
+      const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+      if (!Array.isArray(v) || v.length === 0) fail();
+      const pts = v as unknown[];
+      for (let i = 0; i < pts.length; i++) {
+        const p = pts[i];
+        if (!Array.isArray(p) || p.length !== 2 || !num(p[0]) || !num(p[1])) fail();
+        if (i > 0 && (p as number[])[0] < (pts[i - 1] as number[])[0]) fail();
+      }
+      return;
+    }
     default: {
       const ok = typeof v === 'number' && Number.isFinite(v) && (f.kind === 'num' || Number.isInteger(v)) &&
         (f.above ? v > f.min! : v >= f.min!) && (f.max === undefined || v <= f.max);
@@ -358,14 +415,20 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   for (const key of Object.keys(partial)) {
     if (!(key in FIELDS)) throw new InputError(`config: unknown setting '${key}'; settings: ${CONFIG_KEYS.join(', ')}`);
   }
-  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
+  let defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
+  if (defined.preset !== undefined && defined.preset !== 'none') {
+    checkField('preset', defined.preset);
+    for (const key of ['game', 'model'] as const) if (defined[key] !== undefined) checkField(key, defined[key]);
+    // The preset's values sit under the settings given beside it.
+    defined = { ...presetSettings(defined.preset, defined.game ?? (FIELDS.game.default as GameName), defined.model ?? (FIELDS.model.default as ModelName)), ...defined };
+  }
   const c = {} as Record<string, unknown>;
   // In table order, so that a computed default sees the settings it depends on (lr sees algo; influenceEnd
   // sees influenceStart), checked before use.
   for (const key of CONFIG_KEYS) {
     const f = FIELDS[key] as FieldSpec<unknown>;
     let v = key in defined ? defined[key] : typeof f.default === 'function' ? (f.default as (c: TrainConfig) => unknown)(c as unknown as TrainConfig) : f.default;
-    if (Array.isArray(v)) v = [...v];
+    if (Array.isArray(v)) v = v.map((x) => (Array.isArray(x) ? [...x] : x));
     if (v !== undefined) c[key] = v;
   }
   for (const key of CONFIG_KEYS) checkField(key, c[key]);

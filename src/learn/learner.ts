@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config.ts';
 import type { Policy, NamedTensor } from './policy/policy.ts';
 import { clipPerNetwork } from './losses.ts';
+import { lrAt } from './rewards.ts';
 import { Optimizer } from './optim.ts';
 import { read, readAndDispose } from './tfjs/read.ts';
 
@@ -40,6 +41,8 @@ export class Learner {
    * gradients are applied as computed.
    */
   reducer?: (grads: Float32Array) => Promise<Float32Array>;
+  /** Env steps of the whole run before this update, for the learning-rate schedule (set by the shard). */
+  envSteps = 0;
 
   constructor(readonly cfg: TrainConfig, readonly policy: Policy) {
     this.variables = [...policy.net.variables, ...(policy.moa ? policy.moa.net.variables : [])];
@@ -65,7 +68,7 @@ export class Learner {
     const report = Object.fromEntries(names.map((k, i) => [k, means[i]!.reduce((a, x) => a + x, 0) / means[i]!.length]));
     if (this.reducer) gs = await this.exchange(gs);
     const { grads: clipped, norms } = await clipPerNetwork(gs, this.cfg.maxGradNorm);
-    this.optimizer.step(clipped, this.cfg.lr);
+    this.optimizer.step(clipped, lrAt(this.cfg, this.envSteps));
     tf.dispose(clipped);
     return { report, gradNorm: norms.reduce((a, x) => a + x, 0) / norms.length };
   }

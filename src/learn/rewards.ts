@@ -5,6 +5,9 @@
 
 import type { TrainConfig } from './config.ts';
 import { modelSpec } from './models.ts';
+import { scheduleAt } from './schedule.ts';
+
+export { scheduleAt };
 import { InequityAversion } from './shaping.ts';
 
 /** One step, as a reward term sees it: the environment's rewards [B * N] and done flags [B], the influence
@@ -31,17 +34,22 @@ export interface RewardTerm {
   setState(s: number[]): void;
 }
 
-/** The influence reward weight in force at `envSteps` (steps of the whole run): 0 until influenceStart, then
- * a linear ramp to influenceBeta at influenceEnd; always 0 for models without an influence reward. */
+/** The influence reward weight in force at `envSteps` (steps of the whole run): influenceBeta times the
+ * curriculum's multiplier (influenceSchedule; by default 0 until influenceStart, then a linear ramp to 1 at
+ * influenceEnd); always 0 for models without an influence reward. */
 export function betaAt(c: TrainConfig, envSteps: number): number {
   if (!modelSpec(c.model).influenceReward) return 0;
-  if (envSteps < c.influenceStart) return 0;
-  if (envSteps >= c.influenceEnd || c.influenceEnd === c.influenceStart) return c.influenceBeta;
-  return (c.influenceBeta * (envSteps - c.influenceStart)) / (c.influenceEnd - c.influenceStart);
+  return c.influenceBeta * scheduleAt(c.influenceSchedule, envSteps);
+}
+
+/** The learning rate in force at `envSteps`: linear from lr at 0 to lrEnd at lrAnnealSteps, then lrEnd. */
+export function lrAt(c: Pick<TrainConfig, 'lr' | 'lrEnd' | 'lrAnnealSteps'>, envSteps: number): number {
+  if (c.lrEnd === c.lr) return c.lr;
+  return scheduleAt([[0, c.lr], [c.lrAnnealSteps, c.lrEnd]], envSteps);
 }
 
 /**
- * The influence reward beta * c_k, with c_k clipped to [0, influenceClip] (Jaques et al. 2019). Model II's
+ * The influence reward alpha * e + beta * c_k, with c_k clipped to [0, influenceClip] (Jaques et al. 2019). Model II's
  * influence belongs to the symbols of the previous step and rewards the message stream only; influence
  * measured a step late (PMI with a MOA) goes to the previous step's actions; otherwise this step's actions.
  */
@@ -49,6 +57,12 @@ export class InfluenceBonus implements RewardTerm {
   readonly name = 'influence';
   constructor(readonly cfg: TrainConfig, readonly target: 'actions' | 'previousActions' | 'previousMessages') {}
   apply(step: StepRewardsIn, out: RewardsOut): void {
+    // alpha weighs the game's reward of the stream the influence trains (model II: the messages)
+    const alpha = this.cfg.extrinsicWeight;
+    if (alpha !== 1) {
+      const ext = this.target === 'previousMessages' ? out.messages : out.actions;
+      for (let k = 0; k < ext.length; k++) ext[k] *= alpha;
+    }
     const beta = betaAt(this.cfg, step.envSteps);
     if (beta <= 0 || !step.ck) return;
     const to = out[this.target], clip = this.cfg.influenceClip;

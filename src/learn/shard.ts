@@ -86,6 +86,7 @@ export class Shard {
     const t3 = now();
     const boot = await policy.bootstrap(env.internals.views.obs, play.resets);
     const t4 = now();
+    this.learner.envSteps = envSteps;
     const stats = cfg.algo === 'ppo' ? await ppoUpdate(policy, this.learner, rollout, boot, this.rng) : await a2cUpdate(policy, this.learner, rollout, boot);
     this.add('inference', play.time.inference - before.inference + (t4 - t3));
     this.add('env', play.time.env - before.env);

@@ -11,12 +11,13 @@
 //     "steps": 2000000,                      budget in environment steps (sugar for config.steps)
 //     "config": { "envs": 16 },              TrainConfig settings for every run
 //     "grid": { "lr": [7e-4, 1e-3] },        settings searched: one run per combination
+//     "preset": "paper",                     settings of a published experiment per (game, model)
 //     "report": { "window": 0.1, "baseline": "a2c" },
 //     "checkpointMinutes": 10, "keepCheckpoints": 2
 //   }
 //
-// A run's settings are layered, later wins: TrainConfig defaults, the preset (reserved: "preset" names an
-// entry of PRESETS, empty until the paper's presets land), "config", the model's own settings, the grid
+// A run's settings are layered, later wins: TrainConfig defaults, the preset ("preset": "paper" gives each
+// (game, model) the paper's Tables 1-3, src/learn/presets.ts), "config", the model's own settings, the grid
 // point, then game, model, seed. Every error names the field: `spec.grid.lr: ...`.
 
 import { createHash } from 'node:crypto';
@@ -24,10 +25,9 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { InputError } from '../util/errors.ts';
 import { GAMES, type GameName } from '../env/games.ts';
-import { MODELS, resolveTrainConfig, type ModelName, type TrainConfig } from '../learn/config.ts';
+import { MODELS, resolveTrainConfig, type ModelName, type PresetName, type TrainConfig } from '../learn/config.ts';
+import { PRESETS, presetSettings } from '../learn/presets.ts';
 
-/** Named sets of settings per (game, model), e.g. the paper's Tables 1-3. Empty for now (issue 13 adds "paper"). */
-export const PRESETS: Record<string, (game: GameName, model: ModelName) => Partial<TrainConfig>> = {};
 
 export interface ReportDefaults {
   /** Fraction of a run's env steps, at its end, whose metrics lines are averaged into its final value. Default 0.1. */
@@ -46,7 +46,7 @@ export interface SweepSpec {
   config: Partial<TrainConfig>;
   /** Setting -> the values searched, in the order given. */
   grid: Record<string, unknown[]>;
-  preset?: string;
+  preset?: Exclude<PresetName, 'none'>;
   report: ReportDefaults;
   /** Hosting: a checkpoint at least this often (wall clock) besides the run's checkpointEvery. Default 10. */
   checkpointMinutes: number;
@@ -162,13 +162,13 @@ export function parseSpec(raw: unknown, fallbackName = 'sweep'): SweepSpec {
       grid[key] = vals as unknown[];
     }
   }
-  let preset: string | undefined;
+  let preset: Exclude<PresetName, 'none'> | undefined;
   if (r.preset !== undefined) {
     const known = Object.keys(PRESETS);
     if (typeof r.preset !== 'string' || !(r.preset in PRESETS)) {
       fail('spec.preset', `unknown preset ${JSON.stringify(r.preset)}; ${known.length ? `presets: ${known.join(', ')}` : 'no presets are defined yet'}`);
     }
-    preset = r.preset as string;
+    preset = r.preset as Exclude<PresetName, 'none'>;
   }
   const report: ReportDefaults = { window: 0.1 };
   if (r.report !== undefined) {
@@ -248,7 +248,7 @@ export function planSweep(spec: SweepSpec): SweepPlan {
         for (const seed of spec.seeds) {
           const id = `${group}-s${seed}`;
           const partial = {
-            ...(spec.preset ? PRESETS[spec.preset](game, model) : {}), ...spec.config, ...(spec.modelConfig[model] ?? {}), ...point, game, model, seed,
+            ...(spec.preset ? presetSettings(spec.preset, game, model) : {}), ...spec.config, ...(spec.modelConfig[model] ?? {}), ...point, game, model, seed,
           } as Partial<TrainConfig>;
           let config: TrainConfig;
           try {
