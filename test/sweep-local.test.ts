@@ -76,7 +76,13 @@ test('a local sweep trains every run once, skips them when run again, and is rep
   assert.equal(csv.length, 3);
   assert.match(csv[0], /^game,group,model,settings,env_steps,seeds_planned,collective_return_n,collective_return_mean,/);
 
-  // published numbers beside ours (issue 13 brings the paper's Table 4), with the budgets compared
+  // by default the paper's Table 4 stands beside ours, with the budgets compared
+  assert.match(rep.stdout, /\| a2c \| 3 \| [^|]+ \| 485\.0 at ≥ 2\.3e\+8 steps \(our budget: at most 0\.000053% of it\) \|/);
+  assert.match(rep.stdout, /Our budget \(at most 120 env steps per run\) is at most 0\.000053% of the reference's \(at least 2\.26e\+8 env steps, Jaques et al\. 2019, Table 4/);
+  const noRef = commons(['sweep', 'report', out, '--reference', 'none', '--out', join(dir, 'report-none')]);
+  assert.equal(noRef.code, 0, noRef.stderr);
+  assert.doesNotMatch(noRef.stdout, /reference/);
+  // published numbers from a file, with the budgets compared
   const refs = join(dir, 'refs.json');
   writeFileSync(refs, JSON.stringify({ harvest: { a2c: { collective_return: 5, steps: 1000, source: 'a test' } } }));
   const withRef = commons(['sweep', 'report', out, '--reference', refs, '--out', join(dir, 'report-ref')]);

@@ -12,13 +12,13 @@ import { planSweep, readSpec, type SweepPlan } from '../sweep/spec.ts';
 import { readSweep, writeSweep } from '../sweep/store.ts';
 import { runPool } from '../sweep/pool.ts';
 import { formatStatus, sweepStatus, fmtDuration } from '../sweep/status.ts';
-import { buildReport, readReferences, reportMarkdown, writeReport } from '../sweep/report.ts';
+import { buildReport, readReferences, reportMarkdown, writeReport, PAPER_REFERENCES } from '../sweep/report.ts';
 
 export const SWEEP_HELP = `commons sweep plan SPEC [--json]
 commons sweep run SPEC --out DIR [--jobs K]
 commons sweep submit SPEC --queue redis://HOST:PORT --store DIR [--queue-name commons] [--retry-failed]
 commons sweep status DIR [--queue redis://HOST:PORT] [--queue-name commons] [--json]
-commons sweep report DIR [--baseline MODEL] [--window F] [--out DIR] [--reference FILE]
+commons sweep report DIR [--baseline MODEL] [--window F] [--out DIR] [--reference paper|none|FILE]
   Sweeps of training runs from a JSON spec (games, models, seeds, steps, config, grid; docs/sweeps.md).
   plan prints the runs. run trains them on this machine, K processes at a time (default: one per core);
   running it again continues (finished runs are skipped, stopped ones resume from their checkpoints).
@@ -41,12 +41,14 @@ const SUB_HELP: Record<string, string> = {
   status: `commons sweep status DIR [--queue redis://HOST:PORT] [--queue-name commons] [--json]
   Each run's state (done, running, paused, pending, failed with its error), env steps, throughput, and the
   sweep's ETA, read from the sweep directory DIR; with --queue, each job's state and attempts too.`,
-  report: `commons sweep report DIR [--baseline MODEL] [--window F] [--out DIR/report] [--reference FILE]
+  report: `commons sweep report DIR [--baseline MODEL] [--window F] [--out DIR/report] [--reference paper|none|FILE]
   Per game and model (and grid point): the final collective return, efficiency, equality, sustainability and
   peace of each finished run (mean over the last F of its env steps, default the spec's report.window or 0.1),
   mean over seeds with a 99.5% Student-t interval and the number of seeds; with --baseline, Welch's t-test of
   each against it. Prints the Markdown and writes report.md, report.csv, report.json and GAME-collective_return.png.
-  --reference FILE adds published numbers beside ours: { "cleanup": { "a2c": { "collective_return": X, "steps": N, "source": "..." } } }.`,
+  Beside ours, published numbers with their budget: by default the paper's Table 4 (--reference paper), saying
+  what fraction of its budget ours is; --reference none leaves them out; --reference FILE reads them from
+  { "cleanup": { "a2c": { "collective_return": X, "steps": N, "source": "..." } } }.`,
 };
 
 /** The command's entry in `commons --help`; `commons sweep --help` prints its usage and every subcommand's. */
@@ -166,7 +168,9 @@ async function reportCmd(argv: string[], out: (s: string) => void) {
   const dir = onePositional(positionals, 'DIR', 'commons sweep report DIR');
   const file = readSweep(dir);
   const window = numOf('window', values.window, file.spec.report?.window ?? 0.1, 0, 1);
-  const references = values.reference !== undefined ? readReferences(values.reference) : undefined;
+  // the paper's Table 4 unless a file, or none, is named
+  const ref = values.reference ?? 'paper';
+  const references = ref === 'none' ? undefined : ref === 'paper' ? PAPER_REFERENCES : readReferences(ref);
   const rep = buildReport(dir, file, { window, baseline: values.baseline ?? file.spec.report?.baseline, references });
   if (rep.games.every((g) => g.groups.every((x) => x.runs.length === 0))) {
     throw new InputError(`DIR: no run of sweep ${file.name} has finished yet (see commons sweep status ${dir})`);

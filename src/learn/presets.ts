@@ -78,3 +78,13 @@ export function presetSettings(name: PresetName, game: GameName, model: ModelNam
   const row = PAPER[game][model];
   return { ...PAPER_COMMON, preset: name, game, model, entropyCoef: row.entropy, lr: row.lrInit, lrEnd: row.lrEnd, ...row.extra };
 }
+
+/** Jaques et al. 2019, Table 4: final collective reward (best hyper-parameters, 5 seeds) per game and model. The
+ * paper gives no numbers for visible-actions, comm and moa (figures only). */
+export const PAPER_TABLE4: Record<GameName, Partial<Record<ModelName, number>>> = {
+  cleanup: { 'a2c': 89, 'inequity-aversion': 275, 'influence': 190, 'influence-comm': 166, 'influence-moa': 392 },
+  harvest: { 'a2c': 485, 'inequity-aversion': 750, 'influence': 1073, 'influence-comm': 951, 'influence-moa': 588 },
+};
+/** The paper does not state its runs' length; its longest curriculum (C = 226, read as 2.26e8 env steps) is a
+ * lower bound, and the SSD repo's scripts run 5e8. */
+export const PAPER_BUDGET_AT_LEAST = 2.26e8;

@@ -5,8 +5,9 @@
 // with a baseline named, Welch's t-test of each group's final collective return against the baseline's.
 // Written as Markdown, CSV and JSON, with learning curves (mean over seeds, 99.5% band) as PNG and SVG.
 //
-// A reference column (published numbers beside ours, with their budget) appears when references are
-// given: a JSON file { "cleanup": { "a2c": { "collective_return": 100, "steps": 5e8, "source": "..." } } }.
+// A reference column puts published numbers beside ours, with their budget: by default the paper's Table 4
+// (PAPER_REFERENCES), or a JSON file { "cleanup": { "a2c": { "collective_return": 100, "steps": 5e8,
+// "source": "..." } } }. When our budget is a fraction of the reference's, the report says so.
 
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,11 +16,19 @@ import { loadRun, renderVegaLite, type Run } from '../plot/curves.ts';
 import { mean, meanCI, welchTest, PAPER_LEVEL, type MeanCI, type WelchResult } from './stats.ts';
 import { runDirOf, runState, type SweepFile } from './store.ts';
 import type { PlannedRun } from './spec.ts';
+import { PAPER_TABLE4, PAPER_BUDGET_AT_LEAST } from '../learn/presets.ts';
+
+/** The paper's Table 4 as references: budget not stated, at least its longest curriculum. */
+export const PAPER_REFERENCES: References = Object.fromEntries(Object.entries(PAPER_TABLE4).map(([game, models]) => [game,
+  Object.fromEntries(Object.entries(models).map(([model, cr]) => [model, {
+    collective_return: cr, steps: PAPER_BUDGET_AT_LEAST, stepsAtLeast: true, source: 'Jaques et al. 2019, Table 4 (best hyper-parameters, 5 seeds)',
+  }]))]));
 
 export const REPORT_METRICS = ['collective_return', 'efficiency', 'equality', 'sustainability', 'peace'] as const;
 export type ReportMetric = (typeof REPORT_METRICS)[number];
 
-export interface Reference { collective_return: number; steps?: number; source?: string }
+/** A published figure: its collective return, its budget in env steps (a lower bound when stepsAtLeast) and its source. */
+export interface Reference { collective_return: number; steps?: number; stepsAtLeast?: boolean; source?: string }
 export type References = Record<string, Record<string, Reference>>;
 
 export interface ReportOptions {
@@ -169,9 +178,10 @@ export function reportMarkdown(rep: SweepReport): string {
     for (const g of groups) {
       const s = g.stats;
       const cr = s.collective_return;
-      const ref = g.reference
-        ? `${fmt(g.reference.collective_return, 1)}${g.reference.steps ? ` at ${g.reference.steps.toExponential(1)} steps` : ''}` +
-          `${g.reference.steps && g.steps < g.reference.steps ? ` (our budget: ${((100 * g.steps) / g.reference.steps).toPrecision(2)}% of it)` : ''}`
+      const r = g.reference, ge = r?.stepsAtLeast ? '≥ ' : '';
+      const ref = r
+        ? `${fmt(r.collective_return, 1)}${r.steps ? ` at ${ge}${r.steps.toExponential(1)} steps` : ''}` +
+          `${r.steps && g.steps < r.steps ? ` (our budget: ${r.stepsAtLeast ? 'at most ' : ''}${((100 * g.steps) / r.steps).toPrecision(2)}% of it)` : ''}`
         : '';
       lines.push(`| ${[
         `${g.model}${g.best ? ' (best)' : ''}`, ...(anyGrid ? [pointLabel(g.point) || '-'] : []), `${cr.n}${g.planned !== cr.n ? ` of ${g.planned}` : ''}`,
@@ -181,6 +191,13 @@ export function reportMarkdown(rep: SweepReport): string {
         ...(rep.baseline ? [g.vsBaseline ? `t = ${fmt(g.vsBaseline.t)}, p = ${fmtP(g.vsBaseline.p)}` : g.group === baseline ? '(baseline)' : '-'] : []),
         g.steps.toLocaleString('en-US'),
       ].join(' | ')} |`);
+    }
+    const short = groups.filter((g) => g.reference?.steps && g.steps < g.reference.steps);
+    if (short.length) {
+      const r = short[0].reference!, most = Math.max(...short.map((g) => g.steps));
+      lines.push('', `Our budget (at most ${most.toLocaleString('en-US')} env steps per run) is ${r.stepsAtLeast ? 'at most ' : ''}` +
+        `${((100 * most) / r.steps!).toPrecision(2)}% of the reference's (${r.stepsAtLeast ? 'at least ' : ''}${r.steps!.toExponential(2)} env steps` +
+        `${r.source ? `, ${r.source}` : ''}): the published numbers stand beside ours for orientation; they are not a like-for-like comparison.`);
     }
     lines.push('', `![${game} curves](${game}-collective_return.png)`, '');
   }
