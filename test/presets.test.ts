@@ -74,6 +74,11 @@ test('--preset paper sets the values of the paper\'s Tables 1-3 for all 16 (game
         if (at('vocabulary')) assert.equal(c.vocab, num(at('vocabulary')![0]), `${where}: vocabulary`);
         if (at('extrinsic weight alpha') && influence) assert.equal(c.extrinsicWeight, num(at('extrinsic weight alpha')![0]), `${where}: alpha`);
         if (at('MOA loss weight')) assert.equal(c.moaLossWeight, num(at('MOA loss weight')![ci - 1]), `${where}: MOA loss weight`);
+        if (at('train MOA only when visible')) {
+          assert.equal(c.moaVisibleOnly, at('train MOA only when visible')![ci - 1] === 'True', `${where}: train MOA only when visible`);
+          assert.equal(c.moaLossNorm, 'all', `${where}: the SSD repo's MOA loss normalisation`);
+        }
+        if (at('influencee reward') && model === 'influence') assert.equal(c.influenceeReward, at('influencee reward')![0] === '1', `${where}: influencee reward`);
       });
     });
   }

@@ -21,6 +21,7 @@ export const ALGOS = ['a2c', 'ppo'] as const;
 export type AlgoName = (typeof ALGOS)[number];
 export const BACKENDS = ['wasm', 'webgpu', 'cpu'] as const;
 export const DIVERGENCES = ['kl', 'js', 'pmi'] as const;
+export const MOA_LOSS_NORMS = ['visible', 'all'] as const;
 
 export interface TrainConfig {
   /** Game: 'harvest' or 'cleanup'. Default 'cleanup'. */
@@ -109,14 +110,27 @@ export interface TrainConfig {
   /** The curriculum as points [env step, multiplier of influenceBeta], linear between points, held after the
    * last (the SSD repo's influence_reward_schedule). Default [[influenceStart, 0], [influenceEnd, 1]]. */
   influenceSchedule: [number, number][];
-  /** The influence reward c_k is clipped to [0, influenceClip] before weighting. Default 10 (SSD repo). */
+  /** The influence reward c_k is clipped to [-influenceClip, influenceClip] before weighting (the SSD repo's
+   * np.clip; only PMI can be negative: KL and JS are not). Default 10 (SSD repo). */
   influenceClip: number;
   /** Divergence of the influence reward: 'kl' (default, the paper), 'js' (Jensen-Shannon) or 'pmi' (pointwise
    * mutual information at the action the influencee took; with a MOA that action comes one step later, so
    * the reward is settled then and credited to the step that earned it). */
   divergence: 'kl' | 'js' | 'pmi';
-  /** Sum c_kj only over the agents k can see (and train the MOA only on them). Default true (SSD repo). */
+  /** Sum c_kj only over the agents k can see at the step of k's action (or symbol). Default true for model III
+   * (the paper: a MOA predicts well only the agents in view; SSD repo), false for models I and II (their
+   * influence is computed from the influencees' own policies, and model II's channel is broadcast). */
   influenceVisibleOnly: boolean;
+  /** MOA models: train the MOA only on the agents it sees when they take the predicted action (the paper's
+   * "train MOA only when visible": False for the MOA baseline, True for influence-MOA). Default true. */
+  moaVisibleOnly: boolean;
+  /** MOA models: the MOA loss is the mean cross-entropy over the predictions trained on ('visible'), or over
+   * all predictions with the masked ones counting 0 ('all', the SSD repo's, with which the paper's MOA loss
+   * weights were tuned). Default 'visible'. */
+  moaLossNorm: 'visible' | 'all';
+  /** Model I: influencees also learn from the influence they receive, beta * clip(sum_k c_kj) (our reading
+   * of the paper's "influencee reward", Table 1: 1 in Cleanup, 0 in Harvest). Default false. */
+  influenceeReward: boolean;
   /** Write a metrics line every this many environment steps. Default envs x episodeLength: one line per
    * wave of finished episodes (all envs start together, so their episodes end together). */
   reportEvery: number;
@@ -310,7 +324,7 @@ export const FIELDS: Fields = {
     },
   },
   influenceClip: {
-    kind: 'num', min: 0, default: 10, flag: 'influence-clip', arg: 'X', section: 'models', help: 'the influence reward c_k is clipped to [0, X]',
+    kind: 'num', min: 0, default: 10, flag: 'influence-clip', arg: 'X', section: 'models', help: 'the influence reward c_k is clipped to [-X, X] (only PMI can be negative)',
     appliesWhen: { test: INFLUENCE_REWARD, text: '--model influence, influence-comm or influence-moa' },
     suspicious: (v, c) => (v === 0 ? `the influence reward is always 0: ${c.model} trains as its ablation ${ABLATION[c.model] ?? ''} does` : undefined),
   },
@@ -319,9 +333,25 @@ export const FIELDS: Fields = {
     appliesWhen: { test: MEASURES_INFLUENCE, text: 'models that measure influence' },
   },
   influenceVisibleOnly: {
-    kind: 'bool', default: true, flag: 'influence-all', flagSets: false, section: 'models', defaultText: 'off',
-    help: 'reward influence on (and train the MOA on) all agents, not only the visible ones',
+    kind: 'bool', default: (c) => MOA(c), flag: 'influence-all', flagSets: false, section: 'models',
+    defaultText: 'off (model III); on for models I and II',
+    help: 'reward influence on all agents, not only those the influencer sees at its action\'s step',
     appliesWhen: { test: MEASURES_INFLUENCE, text: 'models that measure influence' },
+  },
+  moaVisibleOnly: {
+    kind: 'bool', default: true, flag: 'moa-train-all', flagSets: false, section: 'models', defaultText: 'off',
+    help: 'train the MOA on every other agent, not only those it sees when they act (the paper\'s MOA baseline)',
+    appliesWhen: { test: MOA, text: '--model moa or influence-moa' },
+  },
+  moaLossNorm: {
+    kind: 'choice', values: MOA_LOSS_NORMS, default: 'visible', flag: 'moa-loss-norm', section: 'models',
+    help: 'MOA loss: mean over the predictions trained on (visible) or over all, masked ones as 0 (all: the SSD repo)',
+    appliesWhen: { test: MOA, text: '--model moa or influence-moa' },
+  },
+  influenceeReward: {
+    kind: 'bool', default: false, flag: 'influencee-reward', section: 'models',
+    help: 'model I: influencees also get beta x the influence they receive (the paper\'s "influencee reward")',
+    appliesWhen: { test: (c) => c.model === 'influence', text: '--model influence' },
   },
   reportEvery: {
     kind: 'int', min: 1, default: (c) => c.envs * c.episodeLength, defaultText: 'envs x episode length', flag: 'report-every', arg: 'N', section: 'run',

@@ -16,6 +16,8 @@ export interface StepRewardsIn {
   extrinsic: Float32Array;
   dones: Uint8Array;
   ck?: Float32Array;
+  /** c_kj [B, N, N] (for the influence an agent receives). */
+  ckj?: Float32Array;
   envSteps: number;
 }
 
@@ -49,7 +51,10 @@ export function lrAt(c: Pick<TrainConfig, 'lr' | 'lrEnd' | 'lrAnnealSteps'>, env
 }
 
 /**
- * The influence reward alpha * e + beta * c_k, with c_k clipped to [0, influenceClip] (Jaques et al. 2019). Model II's
+ * The influence reward alpha * e + beta * c_k (and, for model I with influenceeReward, each influencee's received
+ * beta * sum_k c_kj), with c_k clipped to [-influenceClip, influenceClip] as the SSD repo
+ * does (np.clip): KL and JS are never negative, but PMI is, and its expectation is the KL (the mutual
+ * information) only if the negative values are kept. Model II's
  * influence belongs to the symbols of the previous step and rewards the message stream only; influence
  * measured a step late (PMI with a MOA) goes to the previous step's actions; otherwise this step's actions.
  */
@@ -66,7 +71,18 @@ export class InfluenceBonus implements RewardTerm {
     const beta = betaAt(this.cfg, step.envSteps);
     if (beta <= 0 || !step.ck) return;
     const to = out[this.target], clip = this.cfg.influenceClip;
-    for (let k = 0; k < to.length; k++) to[k] += beta * Math.min(Math.max(step.ck[k], 0), clip);
+    const clipped = (x: number) => Math.min(Math.max(x, -clip), clip);
+    for (let k = 0; k < to.length; k++) to[k] += beta * clipped(step.ck[k]);
+    if (this.cfg.influenceeReward && this.cfg.model === 'influence' && step.ckj) {
+      // Model I's influencee reward: each agent j also gets beta * clip(sum_k c_kj), the influence it received.
+      const N = this.cfg.agents;
+      for (let e = 0; e < to.length; e++) {
+        const b = Math.floor(e / N), j = e % N;
+        let got = 0;
+        for (let k = 0; k < N; k++) got += step.ckj[(b * N + k) * N + j];
+        to[e] += beta * clipped(got);
+      }
+    }
   }
   getState(): number[] { return []; }
   setState(): void {}

@@ -2,7 +2,9 @@
 // moved every listener's action of this step. For every alternative symbol the listener's policy is
 // re-evaluated from its LSTM output of this step with the speaker's symbol replaced (only the heads run
 // again). The speaker's prior is its message policy of the previous step. Envs whose episode started at
-// this step heard nothing: their influence is 0.
+// this step heard nothing: their influence is 0. With influenceVisibleOnly, a listener counts when the
+// speaker saw it at the step the symbol was emitted (the speaker's view when it chose the symbol, as the
+// SSD repo's fixed MOA masks by the influencer's view at the step of its action), not at the step heard.
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { InfluenceKernel } from '../../core/influence.ts';
@@ -13,10 +15,19 @@ import { softmaxInto, scatterInfluence, othersOf } from '../counterfactual.ts';
 /** Writes c_k [B * N] (env order, owed to each speaker's symbol of the previous step) and c_kj [B, N, N]. */
 export async function measureMessages(p: Policy, actions: Uint8Array, visible: Uint8Array, kernel: InfluenceKernel,
   ck: Float32Array, ckj: Float32Array): Promise<void> {
-  const { B, N, numActions: A, vocab: Vm, S, G } = p;
+  const { B, N } = p;
   ck.fill(0);
   ckj.fill(0);
-  if (!p.prevMsgLogits) return; // nothing was said before the first step
+  try {
+    if (p.prevMsgLogits) await measure(p, actions, kernel, ck, ckj); // else nothing was said before the first step
+  } finally {
+    p.symbolVisible.set(visible.subarray(0, B * N * N)); // the view at this step's symbols, for the next step
+  }
+}
+
+async function measure(p: Policy, actions: Uint8Array, kernel: InfluenceKernel, ck: Float32Array, ckj: Float32Array): Promise<void> {
+  const { B, N, numActions: A, vocab: Vm, S } = p;
+  const visible = p.symbolVisible;
   const width = N * Vm, J = N - 1;
   const alts = new Float32Array(Vm * S * width), rows = new Float32Array(B * width);
   for (let k = 0; k < N; k++) {
@@ -35,14 +46,13 @@ export async function measureMessages(p: Policy, actions: Uint8Array, visible: U
           v.cond.set(probs.subarray(from, from + A), ((b * Vm + alt) * J + q) * A);
         });
       }
-      softmaxInto(p.prevMsgLogits, k * S + b, Vm, v.prior, b * Vm);
+      softmaxInto(p.prevMsgLogits!, k * S + b, Vm, v.prior, b * Vm);
       v.taken[b] = p.prevSymbols[b * N + k];
       listeners.forEach((j, q) => {
         v.jTaken[b * J + q] = actions[b * N + j];
         v.mask[b * J + q] = p.lastResets[b] ? 0 : p.cfg.influenceVisibleOnly ? visible[(b * N + k) * N + j] : 1;
       });
     }
-    void G;
     scatterInfluence(kernel.run(p.cfg.divergence), k, listeners, B, N, ck, ckj);
   }
 }

@@ -40,11 +40,17 @@ interface Pending { cond: Float32Array; prior: Float32Array; taken: Int32Array; 
 export class MoaInfluence {
   h: tf.Tensor3D;
   c: tf.Tensor3D;
+  /** The last measure()'s predictions, softmax [N, A, B, N - 1, A]: agent i's, with its own action replaced by
+   * a~, of the others' next actions in env b (kept for tests and tools; replaced every step). */
+  lastPredictions?: Float32Array;
   private pending?: Pending[];
   private hasPending = false;
   private readonly onehot: Float32Array;
 
-  constructor(readonly net: MoaPopulation, readonly B: number, readonly N: number, readonly A: number) {
+  /** opts.visibleOnly: train on the agents seen when they act (moaVisibleOnly); opts.norm: what the loss
+   * averages over (moaLossNorm). */
+  constructor(readonly net: MoaPopulation, readonly B: number, readonly N: number, readonly A: number,
+    readonly opts: { visibleOnly: boolean; norm: 'visible' | 'all' } = { visibleOnly: true, norm: 'visible' }) {
     this.h = tf.zeros([N, B, net.lstmUnits]) as tf.Tensor3D;
     this.c = tf.zeros([N, B, net.lstmUnits]) as tf.Tensor3D;
     this.onehot = new Float32Array(N * A * B * N * A);
@@ -87,6 +93,7 @@ export class MoaInfluence {
     this.h = h;
     this.c = c;
     const [probs] = await readAndDispose([probsT]) as Float32Array[];
+    this.lastPredictions = probs;
     for (let i = 0; i < N; i++) {
       const v = kernel.prepare(B, A, J, A);
       for (let b = 0; b < B; b++) {
@@ -151,11 +158,32 @@ export class MoaInfluence {
 
   /**
    * The MOA loss over a rollout for envs `envs` (all when omitted), per agent [N]: the cross-entropy of the
-   * predicted next actions of the agents it can see at the next step, over steps whose next action is in
-   * the same episode and inside the rollout, averaged over those predictions. conv: the policy's conv
-   * features [N, T * E, C] (time-major over the envs). Accuracy counts go to `stats`.
+   * predicted next actions of the other agents (with opts.visibleOnly, only those it sees at the next step,
+   * when they take that action), over steps whose next action is in the same episode and inside the
+   * rollout. Averaged over the predictions trained on (norm 'visible'), or over all of those steps' pairs
+   * with the masked ones counting 0 (norm 'all', the SSD repo's MOALoss). conv: the policy's conv features
+   * [N, T * E, C] (time-major over the envs). Accuracy counts go to `stats`.
    */
   loss(r: Rollout, conv: tf.Tensor3D, envs: Int32Array | undefined, stats: MoaStats): tf.Tensor1D {
+    const { logits, target, weight, counts, pairs } = this.predict(r, conv, envs);
+    const { N, A } = this, M = target.length / N;
+    const logp = tf.logSoftmax(logits);
+    const ce = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(tf.tensor2d(target, [N, M], 'int32'), A)), 2)); // [N, M]
+    const w = tf.tensor2d(weight, [N, M]);
+    const denom = this.opts.norm === 'all' ? pairs : counts;
+    const loss = tf.div(tf.sum(tf.mul(ce, w), 1), tf.tensor1d(denom.map((x) => Math.max(x, 1)))) as tf.Tensor1D;
+    stats.pending.push({ pred: tf.keep(tf.argMax(logits, 2)), weight, target });
+    stats.counted += counts.reduce((a, x) => a + x, 0);
+    return loss;
+  }
+
+  /**
+   * The training-time predictions over a rollout (as loss() sees them): logits [N, T * E * J, A], row
+   * ((i * T + t) * E + e) * J + q = agent i's prediction at step t of the q-th other agent's action at t+1;
+   * the targets and weights of those rows; per agent, the weights' sum (counts) and the rows with a next
+   * action to predict (pairs).
+   */
+  predict(r: Rollout, conv: tf.Tensor3D, envs?: Int32Array): { logits: tf.Tensor3D; target: Int32Array; weight: Float32Array; counts: Float32Array; pairs: Float32Array } {
     const { N, A, B } = this, T = r.T, J = N - 1;
     const E = envs ? envs.length : B;
     const envAt = (e: number) => (envs ? envs[e] : e);
@@ -163,6 +191,8 @@ export class MoaInfluence {
     const target = new Int32Array(N * T * E * J);
     const weight = new Float32Array(N * T * E * J);
     const keep = new Float32Array(N * T * E);
+    const pairs = new Float32Array(N); // (step, other agent) pairs with a next action to predict
+    const { visibleOnly } = this.opts;
     for (let i = 0; i < N; i++) {
       for (let t = 0; t < T; t++) {
         for (let e = 0; e < E; e++) {
@@ -170,10 +200,11 @@ export class MoaInfluence {
           keep[row] = r.keep[r.at(i, t, b)];
           for (let j = 0; j < N; j++) oh[row * N * A + j * A + r.jointActions![(t * B + b) * N + j]] = 1;
           if (t === T - 1 || r.dones[r.at(i, t, b)]) continue;
+          pairs[i] += J;
           let q = 0;
           for (let j = 0; j < N; j++) {
             if (j === i) continue;
-            if (r.visibleAfter![((t * B + b) * N + i) * N + j]) {
+            if (!visibleOnly || r.visibleAfter![((t * B + b) * N + i) * N + j]) {
               weight[row * J + q] = 1;
               target[row * J + q] = r.jointActions![((t + 1) * B + b) * N + j];
             }
@@ -187,16 +218,10 @@ export class MoaInfluence {
     const c0 = idx ? tf.gather(r.moaC0!, idx, 1) as tf.Tensor3D : r.moaC0!;
     const known = !envs && r.moaRecord?.steps === T ? r.moaRecord.joined() : undefined;
     const { features } = this.net.features(conv, tf.tensor3d(keep, [N, T, E]), h0, c0, undefined, known);
-    const logits = tf.reshape(this.net.predict(features, tf.tensor3d(oh, [N, T * E, N * A])), [N, T * E * J, A]);
-    const logp = tf.logSoftmax(logits);
-    const ce = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(tf.tensor2d(target, [N, T * E * J], 'int32'), A)), 2)); // [N, T*E*J]
-    const w = tf.tensor2d(weight, [N, T * E * J]);
+    const logits = tf.reshape(this.net.predict(features, tf.tensor3d(oh, [N, T * E, N * A])), [N, T * E * J, A]) as tf.Tensor3D;
     const counts = new Float32Array(N);
     for (let i = 0; i < N; i++) for (let k = 0; k < T * E * J; k++) counts[i] += weight[i * T * E * J + k];
-    const loss = tf.div(tf.sum(tf.mul(ce, w), 1), tf.tensor1d(counts.map((x) => Math.max(x, 1)))) as tf.Tensor1D;
-    stats.pending.push({ pred: tf.keep(tf.argMax(logits, 2)), weight, target });
-    stats.counted += counts.reduce((a, x) => a + x, 0);
-    return loss;
+    return { logits, target, weight, counts, pairs };
   }
 
   resetState(): void {

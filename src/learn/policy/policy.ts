@@ -63,6 +63,9 @@ export class Policy {
   msgLogits?: Float32Array;
   prevMsgLogits?: Float32Array;
   readonly lastResets: Uint8Array;
+  /** Model II: who saw whom [B, N, N] at the step the symbols of the last step were emitted (set by the
+   * influence measure, read at the next step: a symbol's influence is masked by its speaker's view then). */
+  readonly symbolVisible: Uint8Array;
   /** The head inputs of the last act() [G * S * condWidth]. */
   readonly lastCond?: Float32Array;
   /** Where the current step's forward passes are being kept (acting into a rollout that reuses them). */
@@ -87,7 +90,7 @@ export class Policy {
     if (this.spec.moa) {
       this.moa = new MoaInfluence(new MoaPopulation({
         G: this.G, numAgents: N, numActions, inputSize: this.net.convOutSize, seedOf: (g) => cfg.seed * 1000 + 500 + g,
-      }), B, N, numActions);
+      }), B, N, numActions, { visibleOnly: cfg.moaVisibleOnly, norm: cfg.moaLossNorm });
     }
     const z = tf.zeros([this.G, this.S, this.net.lstmUnits]) as tf.Tensor3D;
     this.h = z;
@@ -97,6 +100,7 @@ export class Policy {
     this.symbols = new Uint8Array(B * N);
     this.prevSymbols = new Uint8Array(B * N);
     this.lastResets = new Uint8Array(B).fill(1);
+    this.symbolVisible = new Uint8Array(B * N * N);
     if (this.condWidth) this.lastCond = new Float32Array(this.G * this.S * this.condWidth);
     this.bytes = new Uint8Array(this.G * this.S * this.obsSize);
     if (cfg.shareParams) {
@@ -282,6 +286,23 @@ export class Policy {
     }
   }
 
+  /**
+   * Call after the environments step, with their done flags [B]: a MOA's KL or JS influence of this step is
+   * about the others' next actions, which belong to the next episode where this step ended one; it is void
+   * there (ck and ckj zeroed; the SSD repo pads an episode's last step with 0). PMI with a MOA is settled at
+   * the next step and zeroed there; models I and II need nothing here (model I's influence is of this step,
+   * model II's zeroes the symbols heard across an episode's start).
+   */
+  influenceAfterStep(dones: Uint8Array, ck: Float32Array, ckj: Float32Array): void {
+    if (!this.moa || this.cfg.divergence === 'pmi') return;
+    const { B, N } = this;
+    for (let b = 0; b < B; b++) {
+      if (!dones[b]) continue;
+      ck.fill(0, b * N, (b + 1) * N);
+      ckj.fill(0, b * N * N, (b + 1) * N * N);
+    }
+  }
+
   /** Values of env-order views obs under the current state, without advancing it. */
   async bootstrap(obs: Uint8Array, resets: Uint8Array): Promise<Bootstrap> {
     const { G, S, numActions: A, condWidth: W } = this;
@@ -396,6 +417,7 @@ export class Policy {
     this.symbols.fill(0);
     this.prevSymbols.fill(0);
     this.lastResets.fill(1);
+    this.symbolVisible.fill(0);
     this.msgLogits = this.prevMsgLogits = undefined;
   }
 
@@ -410,6 +432,7 @@ export class Policy {
       out.push({ name: 'comm/symbols', data: Float32Array.from(this.symbols), shape: [this.symbols.length] });
       out.push({ name: 'comm/prevSymbols', data: Float32Array.from(this.prevSymbols), shape: [this.prevSymbols.length] });
       out.push({ name: 'comm/resets', data: Float32Array.from(this.lastResets), shape: [this.lastResets.length] });
+      out.push({ name: 'comm/symbolVisible', data: Float32Array.from(this.symbolVisible), shape: [this.symbolVisible.length] });
       for (const [key, arr] of [['msg', this.msgLogits], ['prevMsg', this.prevMsgLogits]] as const) {
         if (arr) out.push({ name: `comm/${key}`, data: Float32Array.from(arr), shape: [arr.length] });
       }
@@ -437,6 +460,7 @@ export class Policy {
       this.symbols.set(get('comm/symbols') ?? []);
       this.prevSymbols.set(get('comm/prevSymbols') ?? []);
       this.lastResets.set(get('comm/resets') ?? []);
+      this.symbolVisible.set(get('comm/symbolVisible') ?? []);
       const m = get('comm/msg'), pm = get('comm/prevMsg');
       this.msgLogits = m ? Float32Array.from(m) : undefined;
       this.prevMsgLogits = pm ? Float32Array.from(pm) : undefined;
