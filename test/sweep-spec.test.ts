@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSpec, planSweep, readSpec } from '../src/sweep/spec.ts';
 import { writeSweep } from '../src/sweep/store.ts';
@@ -139,6 +139,15 @@ test('a sweep directory takes more runs but refuses a changed setting for a run 
   assert.throws(() => writeSweep(dir, planSweep(parseSpec({ ...spec, steps: 80 }, 'grow'))),
     /^InputError: spec: run harvest-a2c-s0 is already in .*sweep\.json with other settings \(.*steps: 80 vs 40/);
   assert.throws(() => writeSweep(dir, planSweep(parseSpec(spec, 'other'))), /--out: .* holds sweep 'grow', not 'other'/);
+  // a model added later, by a commons with a setting the stored runs lack: the stored runs keep their configuration
+  const path = join(dir, 'sweep.json');
+  const stored = JSON.parse(readFileSync(path, 'utf8'));
+  for (const r of stored.runs) delete r.config.lrEnd;
+  writeFileSync(path, JSON.stringify(stored));
+  const grown = writeSweep(dir, planSweep(parseSpec({ ...spec, seeds: [0, 1], models: ['a2c', 'inequity-aversion'] }, 'grow')));
+  assert.equal(grown.runs.length, 4);
+  assert.equal('lrEnd' in grown.runs.find((r) => r.id === 'harvest-a2c-s0')!.config, false, 'the stored run is kept as it was');
+  assert.equal(grown.runs.find((r) => r.id === 'harvest-inequity-aversion-s0')!.config.lrEnd, grown.runs[0].config.lr);
   // a spec without a name is named after its file
   writeFileSync(join(dir, 'my sweep.json'), JSON.stringify({ games: ['harvest'], models: ['a2c'], seeds: [0] }));
   assert.equal(readSpec(join(dir, 'my sweep.json')).name, 'my_sweep');

@@ -61,8 +61,9 @@ export function readSweep(dir: string, flag = 'DIR'): SweepFile {
 
 /**
  * Writes the plan into SWEEP/sweep.json. A directory that already holds a sweep takes the new plan only
- * if every run the two share by id has the same configuration (more seeds, games or grid values may be
- * added to a sweep; a changed setting needs a new sweep).
+ * if every run the two share by id has the same configuration (more seeds, games, models or grid values may
+ * be added to a sweep; a changed setting needs a new sweep). Settings a newer commons added, absent from a
+ * stored run, are not changes: that run keeps its stored configuration and takes their defaults.
  */
 export function writeSweep(dir: string, plan: SweepPlan): SweepFile {
   const path = sweepJson(dir);
@@ -74,14 +75,19 @@ export function writeSweep(dir: string, plan: SweepPlan): SweepFile {
     const before = new Map(old.runs.map((r) => [r.id, r]));
     for (const r of plan.runs) {
       const o = before.get(r.id);
-      if (o && canonical(o.config) !== canonical(r.config)) {
+      // settings a newer commons added (absent from the stored run) take their defaults there: not a change
+      const shared = o && Object.fromEntries(Object.keys(r.config).filter((k) => k in o.config).map((k) => [k, (r.config as unknown as Record<string, unknown>)[k]]));
+      if (o && canonical(o.config) !== canonical(shared)) {
         throw new InputError(`spec: run ${r.id} is already in ${path} with other settings (${configDiff(r.config as never, o.config as never)}); ` +
           'give the sweep another name (spec.name) or directory');
       }
     }
   }
   mkdirSync(join(dir, 'runs'), { recursive: true });
-  const file: SweepFile = { format: SWEEP_FORMAT, version: SWEEP_VERSION, name: plan.spec.name, created: new Date().toISOString(), spec: plan.spec, runs: plan.runs };
+  // runs already planned keep their stored configuration (what their run directories were started with)
+  const stored = existsSync(path) ? new Map(readSweep(dir, '--out').runs.map((r) => [r.id, r])) : new Map<string, PlannedRun>();
+  const runs = plan.runs.map((r) => stored.get(r.id) ?? r);
+  const file: SweepFile = { format: SWEEP_FORMAT, version: SWEEP_VERSION, name: plan.spec.name, created: new Date().toISOString(), spec: plan.spec, runs };
   // written aside and renamed into place: a reader (a worker, status) never sees half a file
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(file, null, 2));
