@@ -283,3 +283,35 @@ test('with a software WebGPU adapter, auto trains on WASM and says why; WebGPU c
     await server.close();
   }
 });
+
+test('the page opens with a gallery of trained agents; choosing one plays it at once, with its influence', { skip: browserSkip(), timeout: 300_000 }, async () => {
+  const index = join(WEB, 'gallery', 'gallery.json');
+  assert.ok(existsSync(index), `${index} is missing: run npm run build`);
+  const entries = (JSON.parse(readFileSync(index, 'utf8')) as { entries: { title: string; file: string }[] }).entries;
+  assert.ok(entries.length >= 2, `the gallery ships trained agents (gallery/gallery.json): ${entries.length} entries`);
+  for (const e of entries) assert.ok(existsSync(join(WEB, 'gallery', e.file)), `${e.file} is shipped`);
+  const server = await startServer({ port: 0, host: '127.0.0.1', dir: WEB });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const consoleErrors = watchConsole(page);
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 30_000 });
+    // every entry is listed by its title; an influence model's entry plays with its heatmap
+    for (const e of entries) assert.equal(await page.textContent(`#gallery button[data-file="${e.file}"]`), e.title);
+    const pick = entries.find((e) => /influence-moa|influence\.tar|influence-comm/.test(e.file)) ?? entries[0];
+    await page.click(`#gallery button[data-file="${pick.file}"]`);
+    const s = await until(page, 's.playSteps > 20', 120_000);
+    assert.ok(s.playSteps > 20, `the trained agents play: ${s.playSteps} steps`);
+    const world = await canvasInfo(page, '#play-world');
+    assert.ok(world.colours > 3, `the world is drawn: ${world.colours} colours`);
+    if (/influence/.test(pick.file)) {
+      const heat = await canvasInfo(page, '#play-heatmap');
+      assert.ok(heat.colours > 1, `the influence heatmap is drawn: ${heat.colours} colours`);
+    }
+    assert.deepEqual(consoleErrors, [], 'console errors');
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
