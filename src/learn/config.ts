@@ -19,6 +19,7 @@ export const ALGOS = ['a2c', 'ppo'] as const;
 export type AlgoName = (typeof ALGOS)[number];
 export const BACKENDS = ['wasm', 'webgpu', 'cpu'] as const;
 export const DIVERGENCES = ['kl', 'js', 'pmi'] as const;
+export const MOA_FORMS = ['head', 'lstm'] as const;
 
 export interface TrainConfig {
   /** Game: 'harvest' or 'cleanup'. Default 'cleanup'. */
@@ -86,6 +87,10 @@ export interface TrainConfig {
   vocab: number;
   /** MOA models: weight of the MOA's cross-entropy in each agent's loss. Default 1 (SSD repo's default). */
   moaLossWeight: number;
+  /** MOA models: where the MOA reads the actions of step t. 'head': with its LSTM's output, in the head after
+   * the LSTM (a counterfactual re-runs only the head). 'lstm': with the conv features, into its LSTM, as
+   * the paper and the SSD repo do (a counterfactual re-runs an LSTM step). Default 'head'. */
+  moaForm: 'head' | 'lstm';
   /** Influence models (influence, influence-comm, influence-moa): the influence reward weight beta at the end of the curriculum. Default 1 (SSD repo's MOA scripts). */
   influenceBeta: number;
   /** Influence curriculum: beta is 0 until this env step, then ramps linearly... Default 2% of steps
@@ -245,6 +250,11 @@ export const FIELDS: Fields = {
     kind: 'num', min: 0, default: 1, flag: 'moa-loss-weight', arg: 'X', section: 'models', help: 'MOA models: weight of the MOA\'s cross-entropy',
     appliesWhen: { test: MOA, text: '--model moa or influence-moa' },
     suspicious: (v) => (v === 0 ? 'the Model of Other Agents is never trained, so its predictions (and any influence from them) stay random' : undefined),
+  },
+  moaForm: {
+    kind: 'choice', values: MOA_FORMS, default: 'head', flag: 'moa-form', section: 'models',
+    help: 'MOA models: where the actions of step t enter the MOA: its head (a counterfactual re-runs the head) or its LSTM (the paper; a counterfactual re-runs an LSTM step)',
+    appliesWhen: { test: MOA, text: '--model moa or influence-moa' },
   },
   influenceBeta: {
     kind: 'num', min: 0, default: 1, flag: 'beta', arg: 'X', section: 'models', help: 'influence reward weight at the end of the curriculum',

@@ -86,7 +86,7 @@ export class Policy {
     });
     if (this.spec.moa) {
       this.moa = new MoaInfluence(new MoaPopulation({
-        G: this.G, numAgents: N, numActions, inputSize: this.net.convOutSize, seedOf: (g) => cfg.seed * 1000 + 500 + g,
+        G: this.G, numAgents: N, numActions, inputSize: this.net.convOutSize, form: cfg.moaForm ?? 'head', seedOf: (g) => cfg.seed * 1000 + 500 + g,
       }), B, N, numActions);
     }
     const z = tf.zeros([this.G, this.S, this.net.lstmUnits]) as tf.Tensor3D;
@@ -319,7 +319,8 @@ export class Policy {
     r.c0 = tf.clone(this.c);
     const keep = this.cfg.algo === 'a2c' && Population.canRecord();
     r.record = keep ? r.record ?? new ForwardRecord() : undefined;
-    r.moaRecord = keep && this.moa ? r.moaRecord ?? new ForwardRecord() : undefined;
+    // The 'lstm' MOA runs counterfactual streams while acting, not the ones the update replays.
+    r.moaRecord = keep && this.moa?.net.form === 'head' ? r.moaRecord ?? new ForwardRecord() : undefined;
     this.moa?.beginRollout(r);
     r.t = 0;
   }
