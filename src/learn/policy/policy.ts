@@ -82,6 +82,7 @@ export class Policy {
     this.condWidth = this.influencers ? this.influencers * numActions : N * this.vocab;
     this.net = new Population({
       G: this.G, numActions, viewSize: V, extraInputs: cfg.shareParams ? N : 0, headInputs: this.condWidth, messages: this.vocab,
+      headEmbedding: this.vocab ? cfg.commEmbedding ?? 0 : 0,
       seedOf: (g) => cfg.seed * 1000 + g,
     });
     if (this.spec.moa) {
