@@ -275,3 +275,66 @@ test('broadcast counterfactual heads equal re-running the heads on copied featur
   net.dispose();
   moa.dispose();
 });
+
+test('model II with a comm embedding: counterfactual logits through the embedding equal separate forward passes', async () => {
+  await initBackend('wasm');
+  const { Population } = await import('../src/learn/policy/population.ts');
+  const G = 3, S = 4, N = 3, V = 5, E = N * V, K = V, H = 128, A = 8;
+  const net = new Population({ G, numActions: A, viewSize: 5, headInputs: E, messages: V, headEmbedding: 16, seedOf: (g) => 30 + g });
+  const plain = new Population({ G, numActions: A, viewSize: 5, headInputs: E, messages: V, seedOf: (g) => 30 + g });
+  assert.equal(net.variables.length, plain.variables.length + 2, 'the embedding adds a weight and a bias');
+  assert.deepEqual(net.variables.at(-2)!.shape, [G, E, 16]);
+  const rng = new Rng(4);
+  const rand = (n: number) => Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
+  // one-hot symbols heard, speaker 1's replaced by each alternative k
+  const heard = Uint8Array.from({ length: S * N }, () => Math.floor(rng.next() * V));
+  const x = new Float32Array(K * S * E);
+  for (let k = 0; k < K; k++) for (let s = 0; s < S; s++) for (let i = 0; i < N; i++) x[(k * S + s) * E + i * V + (i === 1 ? k : heard[s * N + i])] = 1;
+  tf.tidy(() => {
+    const f = tf.tensor3d(rand(G * S * H), [G, S, H]);
+    const cf = net.counterfactualLogits(f, tf.tensor3d(x, [K, S, E])).arraySync();
+    for (let k = 0; k < K; k++) {
+      // reference: a separate forward pass of the heads for alternative k
+      const xk = tf.tile(tf.tensor3d(x.subarray(k * S * E, (k + 1) * S * E), [1, S, E]), [G, 1, 1]) as tf.Tensor3D;
+      const ref = net.heads(f, xk).logits.arraySync();
+      for (let g = 0; g < G; g++) for (let s = 0; s < S; s++) ref[g][s].forEach((v, a) => assert.ok(Math.abs(v - cf[g][k][s][a]) < 1e-5, `g ${g} k ${k} s ${s}: ${v} vs ${cf[g][k][s][a]}`));
+    }
+    // a range of networks gives those networks' rows
+    const last = net.counterfactualLogits(tf.slice(f, [1, 0, 0], [2, S, H]) as tf.Tensor3D, tf.tensor3d(x, [K, S, E]), 1, 3).arraySync();
+    assert.ok(last.every((byK, g) => byK.every((byS, k) => byS.every((row, s) => row.every((v, a) => Math.abs(v - cf[g + 1][k][s][a]) < 1e-6)))));
+    // the embedding is in the path: other embedding weights, other logits
+    const other = new Population({ G, numActions: A, viewSize: 5, headInputs: E, messages: V, headEmbedding: 16, seedOf: (g) => 30 + g });
+    const w = other.variables.at(-2)!;
+    w.assign(tf.mul(w, 2));
+    const moved = other.counterfactualLogits(f, tf.tensor3d(x, [K, S, E])).arraySync();
+    assert.ok(Math.abs(moved[0][0][0][0] - cf[0][0][0][0]) > 1e-6);
+    other.dispose();
+  });
+  net.dispose();
+  plain.dispose();
+});
+
+test('model II knobs: --comm-embedding trains; --comm-loss-weight 0 leaves the message head untouched', async () => {
+  const base = { game: 'harvest' as const, map: FIELD, model: 'influence-comm' as const, agents: 2, envs: 2, viewRadius: 2, rolloutSteps: 5, episodeLength: 20,
+    steps: 40, influenceStart: 0, influenceEnd: 10, vocab: 4 };
+  const a = await createTrainer({ ...base, commEmbedding: 8, commEntropyCoef: 0.05, commLossWeight: 0.1 });
+  assert.equal(a.cfg.commEmbedding, 8);
+  const stats = [await a.iterate(), await a.iterate()];
+  const before = tf.memory().numTensors;
+  stats.push(await a.iterate());
+  for (const s of stats) for (const [key, v] of Object.entries(s)) assert.ok(Number.isFinite(v), `${key} = ${v}`);
+  assert.equal(tf.memory().numTensors, before, 'tensors flat');
+  await a.close();
+  const b = await createTrainer({ ...base, commLossWeight: 0 });
+  const vars = b.agents.net.variables, nv = vars.length; // message head: the last four
+  const w0 = await Promise.all(vars.map((v) => v.data()));
+  await b.iterate();
+  const w1 = await Promise.all(vars.map((v) => v.data()));
+  for (let k = nv - 4; k < nv; k++) assert.deepEqual(Array.from(w1[k]), Array.from(w0[k]), `message head weight ${k} unchanged`);
+  assert.notDeepEqual(Array.from(w1[nv - 8]), Array.from(w0[nv - 8]), 'the action head learns');
+  await b.close();
+  const c = resolveTrainConfig({ model: 'comm', entropyCoef: 0.003 });
+  assert.equal(c.commEntropyCoef, 0.003, 'the message head\'s entropy weight defaults to --entropy');
+  assert.equal(c.commLossWeight, 1);
+  assert.equal(c.commEmbedding, 0);
+});

@@ -72,6 +72,10 @@ test('--preset paper sets the values of the paper\'s Tables 1-3 for all 16 (game
         }
         if (at('number of influencers')) assert.equal(c.influencers, num(at('number of influencers')![ci]), `${where}: influencers`);
         if (at('vocabulary')) assert.equal(c.vocab, num(at('vocabulary')![0]), `${where}: vocabulary`);
+        if (at('comm embedding')) assert.equal(c.commEmbedding, num(at('comm embedding')![0]), `${where}: comm embedding`);
+        if (at('comm entropy')) assert.equal(c.commEntropyCoef, num(at('comm entropy')![0]), `${where}: comm entropy`);
+        if (at('comm loss weight')) assert.equal(c.commLossWeight, num(at('comm loss weight')![0]), `${where}: comm loss weight`);
+        if (model === 'moa' || model === 'influence-moa') assert.equal(c.moaForm, 'lstm', `${where}: the paper's MOA form`);
         if (at('extrinsic weight alpha') && influence) assert.equal(c.extrinsicWeight, num(at('extrinsic weight alpha')![0]), `${where}: alpha`);
         if (at('MOA loss weight')) assert.equal(c.moaLossWeight, num(at('MOA loss weight')![ci - 1]), `${where}: MOA loss weight`);
         if (at('train MOA only when visible')) {

@@ -192,6 +192,17 @@ export function checkCompatible(m: CheckpointManifest, want: { game: string; age
   }
 }
 
+/** Refuses a checkpoint whose Models of Other Agents have the other form (--moa-form): their weights have
+ * other shapes. Checkpoints from before the setting have the 'head' form. */
+export function checkMoaForm(form: string | undefined, manifest: { config?: Record<string, unknown> }, where = 'the checkpoint'): void {
+  if (form === undefined) return;
+  const saved = (manifest.config?.moaForm as string | undefined) ?? 'head';
+  if (saved !== form) {
+    throw new InputError(`checkpoint: ${where} has Models of Other Agents of form '${saved}' (--moa-form ${saved}), this run's are '${form}'; ` +
+      'their weights differ in shape, so it loads only with the same --moa-form');
+  }
+}
+
 // ---- tar (POSIX ustar) ----
 //
 // A 512-byte header per file, the data padded to a multiple of 512, and two zero blocks at the end. Header

@@ -22,6 +22,7 @@ export type AlgoName = (typeof ALGOS)[number];
 export const BACKENDS = ['wasm', 'webgpu', 'cpu'] as const;
 export const DIVERGENCES = ['kl', 'js', 'pmi'] as const;
 export const MOA_LOSS_NORMS = ['visible', 'all'] as const;
+export const MOA_FORMS = ['head', 'lstm'] as const;
 
 export interface TrainConfig {
   /** Game: 'harvest' or 'cleanup'. Default 'cleanup'. */
@@ -97,6 +98,18 @@ export interface TrainConfig {
   vocab: number;
   /** MOA models: weight of the MOA's cross-entropy in each agent's loss. Default 1 (SSD repo's default). */
   moaLossWeight: number;
+  /** MOA models: where the MOA reads the actions of step t. 'head': with its LSTM's output, in the head after
+   * the LSTM (a counterfactual re-runs only the head). 'lstm': with the conv features, into its LSTM, as
+   * the paper and the SSD repo do (a counterfactual re-runs an LSTM step). Default 'head'. */
+  moaForm: 'head' | 'lstm';
+  /** Model II: entropy bonus weight of the message head. Default entropyCoef (the paper searches it apart:
+   * Table 2's comm entropy). */
+  commEntropyCoef: number;
+  /** Model II: weight of the message stream's loss (policy, value, entropy) in each agent's loss. Default 1. */
+  commLossWeight: number;
+  /** Model II: size of a learned embedding (linear) of the heard symbols before they join the heads' input;
+   * 0 feeds the one-hot symbols as they are. Default 0 (the paper's Table 2 uses 16 and 32). */
+  commEmbedding: number;
   /** Influence models (influence, influence-comm, influence-moa): the influence reward weight beta at the end of the curriculum. Default 1 (SSD repo's MOA scripts). */
   influenceBeta: number;
   /** Extrinsic reward weight alpha of r = alpha * e + beta * c, for the stream the influence reward trains (model
@@ -290,6 +303,26 @@ export const FIELDS: Fields = {
     kind: 'num', min: 0, default: 1, flag: 'moa-loss-weight', arg: 'X', section: 'models', help: 'MOA models: weight of the MOA\'s cross-entropy',
     appliesWhen: { test: MOA, text: '--model moa or influence-moa' },
     suspicious: (v) => (v === 0 ? 'the Model of Other Agents is never trained, so its predictions (and any influence from them) stay random' : undefined),
+  },
+  moaForm: {
+    kind: 'choice', values: MOA_FORMS, default: 'head', flag: 'moa-form', section: 'models',
+    help: 'MOA models: where the actions of step t enter the MOA: its head (a counterfactual re-runs the head) or its LSTM (the paper; a counterfactual re-runs an LSTM step)',
+    appliesWhen: { test: MOA, text: '--model moa or influence-moa' },
+  },
+  commEntropyCoef: {
+    kind: 'num', min: 0, default: (c) => c.entropyCoef, defaultText: '--entropy', flag: 'comm-entropy', arg: 'X', section: 'models',
+    help: 'model II: entropy bonus weight of the message head',
+    appliesWhen: { test: MODEL_II, text: '--model comm or influence-comm' },
+  },
+  commLossWeight: {
+    kind: 'num', min: 0, default: 1, flag: 'comm-loss-weight', arg: 'X', section: 'models', help: 'model II: weight of the message stream\'s loss in each agent\'s loss',
+    appliesWhen: { test: MODEL_II, text: '--model comm or influence-comm' },
+    suspicious: (v) => (v === 0 ? 'the message head is never trained, so the symbols stay random' : undefined),
+  },
+  commEmbedding: {
+    kind: 'int', min: 0, max: 1024, default: 0, defaultText: '0 = one-hot', flag: 'comm-embedding', arg: 'E', section: 'models',
+    help: 'model II: the heard symbols pass a learned linear embedding of this size before the heads; 0 feeds them one-hot',
+    appliesWhen: { test: MODEL_II, text: '--model comm or influence-comm' },
   },
   influenceBeta: {
     kind: 'num', min: 0, default: 1, flag: 'beta', arg: 'X', section: 'models', help: 'influence reward weight at the end of the curriculum',

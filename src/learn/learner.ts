@@ -13,6 +13,7 @@ import { clipPerNetwork } from './losses.ts';
 import { lrAt } from './rewards.ts';
 import { Optimizer } from './optim.ts';
 import { read, readAndDispose } from './tfjs/read.ts';
+import { checkMoaForm } from './checkpoint-format.ts';
 
 /** Statistics of one update (means over networks and minibatches). */
 export interface UpdateStats {
@@ -111,7 +112,8 @@ export class Learner {
 /** The weights of the population's variables (and its MOA's) from a checkpoint of either format: version 2
  * stores them stacked ('w/k'), version 1 one set per network ('net{g}/w{k}', 'moa{i}/w{k}'), stacked here. A
  * run trained with workers stores every replica; shard 0's (no prefix) are used. */
-export function weightsOf(policy: Policy, ckpt: { manifest: { formatVersion: number }; tensors: NamedTensor[] }): Map<string, NamedTensor> {
+export function weightsOf(policy: Policy, ckpt: { manifest: { formatVersion: number; config?: Record<string, unknown> }; tensors: NamedTensor[] }): Map<string, NamedTensor> {
+  checkMoaForm(policy.moa?.net.form, ckpt.manifest);
   const own = ckpt.tensors.filter((t) => !/^shard\d+\//.test(t.name));
   const byName = new Map(own.map((t) => [t.name, t]));
   if (ckpt.manifest.formatVersion !== 1) return byName;
@@ -147,6 +149,6 @@ export function assignWeights(vars: tf.Variable[], byName: Map<string, NamedTens
 }
 
 /** Loads a checkpoint's weights (either format) into a policy, for playing it. */
-export function loadWeights(policy: Policy, ckpt: { manifest: { formatVersion: number }; tensors: NamedTensor[] }): void {
+export function loadWeights(policy: Policy, ckpt: { manifest: { formatVersion: number; config?: Record<string, unknown> }; tensors: NamedTensor[] }): void {
   assignWeights([...policy.net.variables, ...(policy.moa ? policy.moa.net.variables : [])], weightsOf(policy, ckpt));
 }

@@ -19,6 +19,12 @@ export interface LossCoefs {
   entropyCoef: number;
 }
 
+/** Model II's message stream: its own entropy weight (commEntropyCoef; the action head's when unset). Its
+ * loss is weighted by commLossWeight in the algorithms. */
+export function msgCoefs(c: LossCoefs & { commEntropyCoef?: number }): LossCoefs {
+  return { valueCoef: c.valueCoef, entropyCoef: c.commEntropyCoef ?? c.entropyCoef };
+}
+
 function logProbsOf(logits: tf.Tensor, actions: tf.Tensor): { logp: tf.Tensor; taken: tf.Tensor } {
   const A = logits.shape[logits.rank - 1];
   const logp = tf.logSoftmax(logits);

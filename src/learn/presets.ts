@@ -28,10 +28,16 @@ const curriculum = (c: number, beta: number): Partial<TrainConfig> => ({
   influenceBeta: beta, influenceStart: 0, influenceEnd: c * CURRICULUM_UNIT, influenceSchedule: [[0, 0], [c * CURRICULUM_UNIT, 1]],
 });
 
-/** Model III: "train MOA only when visible" (Table 3: False for the MOA baseline, True for influence), and the
- * SSD repo's normalisation of the MOA loss (over all pairs, masked ones as 0), under which the paper's MOA loss
+/** Model III: the paper's MOA (the actions enter its LSTM), "train MOA only when visible" (Table 3: False for
+ * the MOA baseline, True for influence), and the SSD repo's normalisation of the MOA loss (over all pairs, masked ones as 0), under which the paper's MOA loss
  * weights (1.3-15) were tuned. */
-const MOA = (visibleOnly: boolean): Partial<TrainConfig> => ({ moaVisibleOnly: visibleOnly, moaLossNorm: 'all' });
+const MOA = (visibleOnly: boolean): Partial<TrainConfig> => ({ moaForm: 'lstm', moaVisibleOnly: visibleOnly, moaLossNorm: 'all' });
+
+/** Model II's channel (Table 2, one value per game for the comm baseline and influence comm alike): vocabulary,
+ * comm embedding, comm entropy weight and comm loss weight. */
+const COMM = (vocab: number, embedding: number, entropy: number, loss: number): Partial<TrainConfig> => ({
+  vocab, commEmbedding: embedding, commEntropyCoef: entropy, commLossWeight: loss,
+});
 
 /** Table 1's, 2's and 3's A3C column (the same in all three tables). */
 const A3C: Record<GameName, PaperRow> = {
@@ -49,8 +55,8 @@ export const PAPER: Record<GameName, Record<ModelName, PaperRow>> = {
     'visible-actions': { entropy: 0.00176, lrInit: 0.00126, lrEnd: 0.000012, extra: { influencers: 3, divergence: 'js' } },
     'influence': { entropy: 0.000248, lrInit: 0.00107, lrEnd: 0.000042, extra: { influencers: 1, ...curriculum(140, 0.146), divergence: 'js', influenceeReward: true } },
     // Table 2: comm baseline / influence comm
-    'comm': { entropy: 0.000249, lrInit: 0.00223, lrEnd: 0.000022, extra: { vocab: 9, divergence: 'kl' } },
-    'influence-comm': { entropy: 0.00305, lrInit: 0.00249, lrEnd: 0.0000127, extra: { vocab: 9, ...curriculum(1, 2.752), extrinsicWeight: 0, divergence: 'kl' } },
+    'comm': { entropy: 0.000249, lrInit: 0.00223, lrEnd: 0.000022, extra: { ...COMM(9, 32, 0.000789, 0.0758), divergence: 'kl' } },
+    'influence-comm': { entropy: 0.00305, lrInit: 0.00249, lrEnd: 0.0000127, extra: { ...COMM(9, 32, 0.000789, 0.0758), ...curriculum(1, 2.752), extrinsicWeight: 0, divergence: 'kl' } },
     // Table 3: MOA baseline / influence MOA
     'moa': { entropy: 0.00176, lrInit: 0.00123, lrEnd: 0.000012, extra: { moaLossWeight: 1.312, ...MOA(false), divergence: 'kl' } },
     'influence-moa': { entropy: 0.00176, lrInit: 0.00123, lrEnd: 0.000012, extra: { moaLossWeight: 15.007, ...MOA(true), ...curriculum(40, 0.620), divergence: 'kl' } },
@@ -60,8 +66,8 @@ export const PAPER: Record<GameName, Record<ModelName, PaperRow>> = {
     'inequity-aversion': { ...A3C.harvest, extra: { iaAlpha: 5, iaBeta: 0.05 } },
     'visible-actions': { entropy: 0.00184, lrInit: 0.00215, lrEnd: 0.000013, extra: { influencers: 3, divergence: 'pmi' } },
     'influence': { entropy: 0.00025, lrInit: 0.00107, lrEnd: 0.000042, extra: { influencers: 3, ...curriculum(140, 0.224), divergence: 'pmi', influenceeReward: false } },
-    'comm': { entropy: 0.000174, lrInit: 0.00137, lrEnd: 0.0000127, extra: { vocab: 7, divergence: 'kl' } },
-    'influence-comm': { entropy: 0.00220, lrInit: 0.000413, lrEnd: 0.000049, extra: { vocab: 7, ...curriculum(8, 4.825), extrinsicWeight: 1, divergence: 'kl' } },
+    'comm': { entropy: 0.000174, lrInit: 0.00137, lrEnd: 0.0000127, extra: { ...COMM(7, 16, 0.00208, 0.0709), divergence: 'kl' } },
+    'influence-comm': { entropy: 0.00220, lrInit: 0.000413, lrEnd: 0.000049, extra: { ...COMM(7, 16, 0.00208, 0.0709), ...curriculum(8, 4.825), extrinsicWeight: 1, divergence: 'kl' } },
     'moa': { entropy: 0.00495, lrInit: 0.00206, lrEnd: 0.000022, extra: { moaLossWeight: 1.711, ...MOA(false), divergence: 'kl' } },
     'influence-moa': { entropy: 0.00223, lrInit: 0.00120, lrEnd: 0.000044, extra: { moaLossWeight: 10.911, ...MOA(true), ...curriculum(226, 2.521), divergence: 'kl' } },
   },

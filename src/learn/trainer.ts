@@ -13,7 +13,7 @@ import { resolveTrainConfig, finalSteps, type TrainConfig } from './config.ts';
 import type { UpdateStats } from './learner.ts';
 import type { Policy } from './policy/policy.ts';
 import { modelSpec } from './models.ts';
-import { CHECKPOINT_VERSION, type CheckpointData, type LoadedCheckpoint, type SaveHook } from './checkpoint-format.ts';
+import { CHECKPOINT_VERSION, checkMoaForm, type CheckpointData, type LoadedCheckpoint, type SaveHook } from './checkpoint-format.ts';
 import { InputError } from '../util/errors.ts';
 import { Shard, betaAt, type ShardState } from './shard.ts';
 import { Window, round, type MetricsRow, type WindowState } from './window.ts';
@@ -129,6 +129,7 @@ export class Trainer {
       throw new InputError(`checkpoint: ${ckpt.dir} has format version ${ckpt.manifest.formatVersion} (one network per agent, commons 0.1); ` +
         `this version resumes format ${CHECKPOINT_VERSION} only. Its weights still load: eval, render and the web app's player accept it`);
     }
+    if (modelSpec(cfg.model).moa) checkMoaForm(cfg.moaForm, ckpt.manifest, ckpt.dir);
     const t = await Trainer.start(cfg, opts);
     try {
       const s = ckpt.manifest.trainer as {

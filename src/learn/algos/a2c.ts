@@ -1,10 +1,11 @@
 // A2C, the synchronous form of the paper's A3C (Mnih et al. 2016): one gradient step per rollout on the
 // n-step returns, for every network at once. Model II adds its message stream (own returns, own value
-// head); MOA models add their Models of Other Agents' cross-entropy, weighted by moaLossWeight.
+// head, own entropy weight commEntropyCoef), weighted by commLossWeight; MOA models add their Models of
+// Other Agents' cross-entropy, weighted by moaLossWeight.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { nStepReturns } from '../returns.ts';
-import { a2cLoss } from '../losses.ts';
+import { a2cLoss, msgCoefs } from '../losses.ts';
 import { settleMoaStats, type MoaStats } from '../influence/moa.ts';
 import type { Learner, UpdateStats } from '../learner.ts';
 import type { Policy, Bootstrap } from '../policy/policy.ts';
@@ -36,8 +37,8 @@ export async function a2cUpdate(policy: Policy, learner: Learner, r: Rollout, bo
     let total = tf.sum(parts.total);
     const report: Record<string, tf.Tensor> = { policy: parts.policy, value: parts.value, entropy: parts.entropy };
     if (msgAdv) {
-      const m = a2cLoss(out.msgLogits!, out.msgValue!, t2(r.msg!, 'int32'), t2(msgAdv), t2(msgReturns!), cfg);
-      total = tf.add(total, tf.sum(m.total));
+      const m = a2cLoss(out.msgLogits!, out.msgValue!, t2(r.msg!, 'int32'), t2(msgAdv), t2(msgReturns!), msgCoefs(cfg));
+      total = tf.add(total, tf.mul(cfg.commLossWeight, tf.sum(m.total)));
     }
     if (policy.moa) {
       const moa = policy.moa.loss(r, out.conv, undefined, moaStats);

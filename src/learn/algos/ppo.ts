@@ -5,7 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { gae } from '../returns.ts';
-import { ppoLoss } from '../losses.ts';
+import { ppoLoss, msgCoefs } from '../losses.ts';
 import { settleMoaStats, type MoaStats } from '../influence/moa.ts';
 import type { Learner, UpdateStats } from '../learner.ts';
 import type { Policy, Bootstrap } from '../policy/policy.ts';
@@ -71,8 +71,8 @@ export async function ppoUpdate(policy: Policy, learner: Learner, r: Rollout, bo
         let total = tf.sum(parts.total);
         const report: Record<string, tf.Tensor> = { policy: parts.policy, value: parts.value, entropy: parts.entropy };
         if (msgs) {
-          const p2 = ppoLoss(out.msgLogits!, out.msgValue!, t2(msgs.symbols, 'int32'), t2(msgs.oldLogp), t2(msgs.adv), t2(msgs.ret), cfg.clip, cfg);
-          total = tf.add(total, tf.sum(p2.total));
+          const p2 = ppoLoss(out.msgLogits!, out.msgValue!, t2(msgs.symbols, 'int32'), t2(msgs.oldLogp), t2(msgs.adv), t2(msgs.ret), cfg.clip, msgCoefs(cfg));
+          total = tf.add(total, tf.mul(cfg.commLossWeight, tf.sum(p2.total)));
         }
         if (policy.moa) {
           const moa = policy.moa.loss(r, out.conv, idx, moaStats);

@@ -83,11 +83,13 @@ export class MoaInfluence {
         }
       }
     }
+    // which alternative of stream (i, b) is agent i's real action: the MOA's state goes on from that one
+    const real = new Int32Array(N * B);
+    for (let i = 0; i < N; i++) for (let b = 0; b < B; b++) real[i * B + b] = actions[b * N + i];
     const { probsT, h, c } = tf.tidy(() => {
       const keep = tf.tensor3d(p.lastKeep, [N, 1, B]);
-      const step = this.net.features(p.lastConv!, keep, this.h, this.c, p.stepRecord?.moa);
-      const logits = this.net.predictCounterfactual(step.features, tf.tensor4d(oh, [N, A, B, N * A]));
-      return { probsT: tf.softmax(tf.reshape(logits, [N * A * B * J, A])), h: step.h, c: step.c };
+      const step = this.net.step(p.lastConv!, keep, this.h, this.c, tf.tensor4d(oh, [N, A, B, N * A]), real, p.stepRecord?.moa);
+      return { probsT: tf.softmax(tf.reshape(step.logits, [N * A * B * J, A])), h: step.h, c: step.c };
     });
     tf.dispose([this.h, this.c]);
     this.h = h;
@@ -216,9 +218,8 @@ export class MoaInfluence {
     const idx = envs ? tf.tensor1d(envs, 'int32') : undefined;
     const h0 = idx ? tf.gather(r.moaH0!, idx, 1) as tf.Tensor3D : r.moaH0!;
     const c0 = idx ? tf.gather(r.moaC0!, idx, 1) as tf.Tensor3D : r.moaC0!;
-    const known = !envs && r.moaRecord?.steps === T ? r.moaRecord.joined() : undefined;
-    const { features } = this.net.features(conv, tf.tensor3d(keep, [N, T, E]), h0, c0, undefined, known);
-    const logits = tf.reshape(this.net.predict(features, tf.tensor3d(oh, [N, T * E, N * A])), [N, T * E * J, A]) as tf.Tensor3D;
+    const known = !envs && this.net.form === 'head' && r.moaRecord?.steps === T ? r.moaRecord.joined() : undefined;
+    const logits = tf.reshape(this.net.sequence(conv, tf.tensor3d(oh, [N, T * E, N * A]), tf.tensor3d(keep, [N, T, E]), h0, c0, known).logits, [N, T * E * J, A]) as tf.Tensor3D;
     const counts = new Float32Array(N);
     for (let i = 0; i < N; i++) for (let k = 0; k < T * E * J; k++) counts[i] += weight[i * T * E * J + k];
     return { logits, target, weight, counts, pairs };

@@ -1,15 +1,20 @@
 /**
  * Models of Other Agents for a population (Jaques et al. 2019, Sec. 2.3), one per agent, stacked like
  * the policy networks ([G, ...] per layer). Each reads its agent's conv features (the conv layer is the
- * policy's, shared as in the paper, so the MOA loss shapes it too) and predicts every other agent's next
- * action:
+ * policy's, shared as in the paper, so the MOA loss shapes it too) and the one-hot actions of all N agents
+ * at step t, and predicts every other agent's next action. Two forms, by where the actions enter:
  *
- *   conv features [C] -> dense 32 ReLU -> dense 32 ReLU -> LSTM 128
- *   -> [LSTM output, one-hot actions of all N agents at step t] -> dense 32 ReLU -> logits [(N-1) * A]
- *      (for each other agent j in agent order, A logits of j's action at t + 1)
+ *   'head': conv features [C] -> dense 32 ReLU -> dense 32 ReLU -> LSTM 128
+ *           -> [LSTM output, actions] -> dense 32 ReLU -> logits [(N-1) * A]
+ *   'lstm': conv features [C] -> dense 32 ReLU -> dense 32 ReLU -> [.., actions] -> LSTM 128
+ *           -> dense 32 ReLU -> logits [(N-1) * A]
  *
- * The actions enter after the LSTM, so the influence reward's A counterfactual own actions re-run only the
- * head (one small batched matMul), not A LSTM steps.
+ * (logits: for each other agent j in agent order, A logits of j's action at t + 1). 'lstm' is the paper's
+ * and the SSD repo's form (models/moa_lstm.py concatenates the actions to the LSTM input; its LSTM output
+ * goes to a linear layer, ours keeps the dense 32 of 'head' so that the forms differ only in where the
+ * actions enter). The influence reward needs A counterfactual own actions per agent and step: in 'head'
+ * they re-run only the head (one small batched matMul); in 'lstm' each needs its own LSTM step from the
+ * same state, while the state carried forward is the real actions' one.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { read } from '../tfjs/read.ts';
@@ -17,8 +22,12 @@ import { dense, lstmSequence } from '../tfjs/ops.ts';
 import type { ForwardRecord } from './population.ts';
 import { glorotUniform, mulberry32 } from './init.ts';
 
+export type MoaForm = 'head' | 'lstm';
+
 export interface MoaOptions {
   G: number;
+  /** Where the actions of step t enter (see above). Default 'head'. */
+  form?: MoaForm;
   numAgents: number;
   numActions: number;
   /** Size of the conv features it reads (Population.convOutSize). */
@@ -37,6 +46,9 @@ export class MoaPopulation {
   readonly numActions: number;
   readonly lstmUnits: number;
   readonly headUnits: number;
+  readonly form: MoaForm;
+  /** Width of the dense layers' output (the LSTM's input besides the actions in 'lstm'). */
+  readonly fcOut: number;
   private readonly dense: Dense[] = [];
   private readonly lstmW: tf.Variable;
   private readonly lstmB: tf.Variable;
@@ -51,6 +63,8 @@ export class MoaPopulation {
     this.numActions = numActions;
     this.lstmUnits = lstm;
     this.headUnits = head;
+    this.form = o.form ?? 'head';
+    const NA = numAgents * numActions, inLstm = this.form === 'lstm' ? NA : 0, inHead = this.form === 'head' ? NA : 0;
     const seedOf = o.seedOf ?? ((g: number) => g);
     const rngs = Array.from({ length: G }, (_, g) => mulberry32(seedOf(g)));
     const stacked = (shape: number[], init: (g: number) => Float32Array) => {
@@ -67,9 +81,11 @@ export class MoaPopulation {
       this.dense.push(layer(nIn, n));
       nIn = n;
     }
+    this.fcOut = nIn;
+    nIn += inLstm;
     this.lstmW = stacked([nIn + lstm, 4 * lstm], (g) => glorotUniform(rngs[g], (nIn + lstm) * 4 * lstm, nIn + lstm, 4 * lstm));
     this.lstmB = stacked([4 * lstm], () => new Float32Array(4 * lstm).fill(1, lstm, 2 * lstm));
-    this.hidden = layer(lstm + numAgents * numActions, head);
+    this.hidden = layer(lstm + inHead, head);
     this.out = layer(head, (numAgents - 1) * numActions);
   }
 
@@ -77,31 +93,96 @@ export class MoaPopulation {
     return [...this.dense.flatMap((d) => [d.w, d.b]), this.lstmW, this.lstmB, this.hidden.w, this.hidden.b, this.out.w, this.out.b];
   }
 
-  /** LSTM features over T steps of S streams: conv [G, T*S, C], keep [G, T, S] -> [G, T*S, H] and the final
-   * state. `record` keeps a step's forward pass; `known` reuses recorded ones (see Population.torso). */
-  features(conv: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D, record?: ForwardRecord,
-    known?: ReturnType<ForwardRecord['joined']>): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
-    const [G, T, S] = keep.shape;
+  /** The dense layers over conv features [G, M, C] -> [G, M, F]; `record` and `known` as in features(). */
+  private fc(conv: tf.Tensor3D, record?: ForwardRecord, known?: ReturnType<ForwardRecord['joined']>): tf.Tensor3D {
     let y = conv;
     this.dense.forEach((d, l) => {
       y = dense(y, d.w as tf.Tensor3D, d.b as tf.Tensor3D, true, known?.dense[l]);
       if (record) (record.dense[l] ??= []).push(tf.keep(tf.clone(y)));
     });
-    const out = lstmSequence(tf.reshape(y, [G, T, S, y.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep, {
+    return y;
+  }
+
+  /** The LSTM over x [G, T*S, I] (time-major) with keep [G, T, S] -> outputs [G, T*S, H] and the final state. */
+  private recur(x: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D, record?: ForwardRecord,
+    known?: ReturnType<ForwardRecord['joined']>): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
+    const [G, T, S] = keep.shape;
+    const out = lstmSequence(tf.reshape(x, [G, T, S, x.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep, {
       known: known?.lstm, internals: record ? (i) => { record.gates.push(i.gates); record.cs.push(i.cs); } : undefined,
     });
     if (record) record.hs.push(tf.keep(tf.clone(out.hs)));
     return { features: tf.reshape(out.hs, [G, T * S, this.lstmUnits]) as tf.Tensor3D, h: out.h, c: out.c };
   }
 
-  /** Predictions: features [G, M, H] and one-hot actions of all agents [G, M, N*A] -> logits [G, M, (N-1)*A]. */
-  predict(features: tf.Tensor3D, actionsOneHot: tf.Tensor3D): tf.Tensor3D {
-    const z = dense(tf.concat([features, actionsOneHot], 2), this.hidden.w as tf.Tensor3D, this.hidden.b as tf.Tensor3D, true);
+  /** 'head' form: LSTM features over T steps of S streams: conv [G, T*S, C], keep [G, T, S] -> [G, T*S, H]
+   * and the final state. `record` keeps a step's forward pass; `known` reuses recorded ones (see
+   * Population.torso). */
+  features(conv: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D, record?: ForwardRecord,
+    known?: ReturnType<ForwardRecord['joined']>): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
+    if (this.form !== 'head') throw new Error('MoaPopulation.features: the \'lstm\' form reads the actions in its LSTM (use sequence())');
+    return this.recur(this.fc(conv, record, known), keep, h0, c0, record, known);
+  }
+
+  /** The head: [G, M, H (+ N*A in 'head')] -> logits [G, M, (N-1)*A]. */
+  private head(x: tf.Tensor3D): tf.Tensor3D {
+    const z = dense(x, this.hidden.w as tf.Tensor3D, this.hidden.b as tf.Tensor3D, true);
     return dense(z, this.out.w as tf.Tensor3D, this.out.b as tf.Tensor3D, false);
   }
 
+  /** 'head' form's predictions: features [G, M, H] and one-hot actions of all agents [G, M, N*A] -> logits [G, M, (N-1)*A]. */
+  predict(features: tf.Tensor3D, actionsOneHot: tf.Tensor3D): tf.Tensor3D {
+    return this.head(tf.concat([features, actionsOneHot], 2));
+  }
+
   /**
-   * Counterfactual predictions: features [G, S, H] shared by K alternatives whose one-hot actions are
+   * Predictions over T steps of S streams, either form (the training loss): conv [G, T*S, C], the real
+   * one-hot actions [G, T*S, N*A], keep [G, T, S] -> logits [G, T*S, (N-1)*A] and the final state. `known`
+   * (the 'head' form only) reuses the forward passes acting recorded.
+   */
+  sequence(conv: tf.Tensor3D, actionsOneHot: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D,
+    known?: ReturnType<ForwardRecord['joined']>): { logits: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
+    if (this.form === 'head') {
+      const f = this.features(conv, keep, h0, c0, undefined, known);
+      return { logits: this.predict(f.features, actionsOneHot), h: f.h, c: f.c };
+    }
+    if (known) throw new Error('MoaPopulation.sequence: the \'lstm\' form cannot reuse acting\'s forward passes (they ran counterfactual streams)');
+    const f = this.recur(tf.concat([this.fc(conv), actionsOneHot], 2), keep, h0, c0);
+    return { logits: this.head(f.features), h: f.h, c: f.c };
+  }
+
+  /**
+   * One acting step with K alternative joint actions, either form: conv [G, S, C], keep [G, 1, S], state
+   * h, c [G, S, H], one-hot actions [G, K, S, N*A], and real [G * S] (int32: which alternative of stream
+   * (g, s) holds the actions really taken) -> logits [G, K, S, (N-1)*A] and the state after the real
+   * actions. 'head': the LSTM runs once and the head per alternative (its first layer is linear in
+   * [features, actions], so the features' part is computed once and broadcast). 'lstm': every alternative
+   * runs its own LSTM step from (h, c), as K * S streams of one step; the real alternative's state is kept.
+   * `record` ('head' only) keeps the step's forward pass for the update.
+   */
+  step(conv: tf.Tensor3D, keep: tf.Tensor3D, h: tf.Tensor3D, c: tf.Tensor3D, actionsOneHot: tf.Tensor4D, real: Int32Array,
+    record?: ForwardRecord): { logits: tf.Tensor4D; h: tf.Tensor3D; c: tf.Tensor3D } {
+    if (this.form === 'head') {
+      const f = this.features(conv, keep, h, c, record);
+      return { logits: this.predictCounterfactual(f.features, actionsOneHot), h: f.h, c: f.c };
+    }
+    return tf.tidy(() => {
+      const [G, K, S, NA] = actionsOneHot.shape, H = this.lstmUnits;
+      const y = this.fc(conv); // [G, S, F]
+      const x = tf.concat([tf.tile(tf.expandDims(y, 1), [1, K, 1, 1]), actionsOneHot], 3);
+      const tileK = (t: tf.Tensor3D) => tf.reshape(tf.tile(tf.expandDims(t, 1), [1, K, 1, 1]), [G, K * S, H]) as tf.Tensor3D;
+      const keepK = tf.reshape(tf.tile(tf.reshape(keep, [G, 1, 1, S]), [1, 1, K, 1]), [G, 1, K * S]) as tf.Tensor3D;
+      const out = this.recur(tf.reshape(x, [G, K * S, this.fcOut + NA]) as tf.Tensor3D, keepK, tileK(h), tileK(c));
+      const logits = this.head(out.features);
+      // the state of stream (g, s) after its real actions: row g * K * S + real[g * S + s] * S + s
+      const rows = new Int32Array(G * S);
+      for (let g = 0; g < G; g++) for (let s = 0; s < S; s++) rows[g * S + s] = (g * K + real[g * S + s]) * S + s;
+      const pick = (t: tf.Tensor3D) => tf.reshape(tf.gather(tf.reshape(t, [G * K * S, H]), tf.tensor1d(rows, 'int32')), [G, S, H]) as tf.Tensor3D;
+      return { logits: tf.reshape(logits, [G, K, S, logits.shape[2]]) as tf.Tensor4D, h: pick(out.h), c: pick(out.c) };
+    });
+  }
+
+  /**
+   * 'head' form's counterfactual predictions: features [G, S, H] shared by K alternatives whose one-hot actions are
    * [G, K, S, N*A] -> logits [G, K, S, (N-1)*A]. The head's first layer is linear in [features, actions],
    * so the features' part is computed once and broadcast over the alternatives.
    */

@@ -85,11 +85,12 @@ export class Policy {
     this.condWidth = this.influencers ? this.influencers * numActions : N * this.vocab;
     this.net = new Population({
       G: this.G, numActions, viewSize: V, extraInputs: cfg.shareParams ? N : 0, headInputs: this.condWidth, messages: this.vocab,
+      headEmbedding: this.vocab ? cfg.commEmbedding ?? 0 : 0,
       seedOf: (g) => cfg.seed * 1000 + g,
     });
     if (this.spec.moa) {
       this.moa = new MoaInfluence(new MoaPopulation({
-        G: this.G, numAgents: N, numActions, inputSize: this.net.convOutSize, seedOf: (g) => cfg.seed * 1000 + 500 + g,
+        G: this.G, numAgents: N, numActions, inputSize: this.net.convOutSize, form: cfg.moaForm ?? 'head', seedOf: (g) => cfg.seed * 1000 + 500 + g,
       }), B, N, numActions, { visibleOnly: cfg.moaVisibleOnly, norm: cfg.moaLossNorm });
     }
     const z = tf.zeros([this.G, this.S, this.net.lstmUnits]) as tf.Tensor3D;
@@ -340,7 +341,8 @@ export class Policy {
     r.c0 = tf.clone(this.c);
     const keep = this.cfg.algo === 'a2c' && Population.canRecord();
     r.record = keep ? r.record ?? new ForwardRecord() : undefined;
-    r.moaRecord = keep && this.moa ? r.moaRecord ?? new ForwardRecord() : undefined;
+    // The 'lstm' MOA runs counterfactual streams while acting, not the ones the update replays.
+    r.moaRecord = keep && this.moa?.net.form === 'head' ? r.moaRecord ?? new ForwardRecord() : undefined;
     this.moa?.beginRollout(r);
     r.t = 0;
   }

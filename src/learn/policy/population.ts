@@ -8,6 +8,9 @@
  *   -> [LSTM output, `headInputs`] -> policy logits [A] and value; with `messages` > 0 also symbol logits
  *      [messages] and the message stream's value (model II)
  *
+ * With `headEmbedding` E > 0 the head inputs pass a learned linear layer of E units first (model II's
+ * comm embedding, Jaques et al. 2019 Table 2): [LSTM output, dense E (head inputs)] -> heads.
+ *
  * Network g only ever sees rows of group g and its own weights: independent learners keep independent
  * parameters, gradients and (in the learner) optimiser state and clipping; the batched ops only save the
  * per-op overhead of running G networks one after another. With shared parameters G = 1 and the agent's
@@ -41,6 +44,8 @@ export interface PopulationOptions {
   headInputs?: number;
   /** Vocabulary of a cheap-talk message head (0: none). */
   messages?: number;
+  /** Units of a linear embedding of the head inputs before the heads (0: the head inputs as they are). */
+  headEmbedding?: number;
   /** Seed of network g's initial weights: seedOf(g) (default g). */
   seedOf?: (g: number) => number;
 }
@@ -123,6 +128,7 @@ export class Population {
   readonly extraInputs: number;
   readonly headInputs: number;
   readonly messages: number;
+  readonly headEmbedding: number;
   readonly convOutSize: number;
 
   private readonly convW: tf.Variable;
@@ -134,17 +140,18 @@ export class Population {
   private readonly valueHead: Dense;
   private readonly msgPolicy?: Dense;
   private readonly msgValue?: Dense;
+  private readonly embed?: Dense;
   private disposed = false;
 
   constructor(o: PopulationOptions) {
-    const { G, numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, headInputs = 0, messages = 0 } = o;
+    const { G, numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, headInputs = 0, messages = 0, headEmbedding = 0 } = o;
     const posInt = (v: number) => Number.isInteger(v) && v > 0;
     for (const [name, v] of [['G', G], ['numActions', numActions], ['convFilters', convFilters], ['lstm', lstm]] as const) {
       if (!posInt(v)) throw new Error(`Population: ${name} must be a positive integer, got ${v}`);
     }
     if (!posInt(viewSize) || viewSize < 3) throw new Error(`Population: viewSize must be an integer >= 3, got ${viewSize}`);
     if (!fc.every(posInt)) throw new Error(`Population: fc sizes must be positive integers, got ${fc}`);
-    for (const [name, v] of [['extraInputs', extraInputs], ['headInputs', headInputs], ['messages', messages]] as const) {
+    for (const [name, v] of [['extraInputs', extraInputs], ['headInputs', headInputs], ['messages', messages], ['headEmbedding', headEmbedding]] as const) {
       if (!(Number.isInteger(v) && v >= 0)) throw new Error(`Population: ${name} must be a non-negative integer, got ${v}`);
     }
     this.G = G;
@@ -156,6 +163,7 @@ export class Population {
     this.extraInputs = extraInputs;
     this.headInputs = headInputs;
     this.messages = messages;
+    this.headEmbedding = headInputs > 0 ? headEmbedding : 0;
     this.convOutSize = (viewSize - 2) * (viewSize - 2) * convFilters;
     const seedOf = o.seedOf ?? ((g: number) => g);
     // Each network's weights come from its own generator, consumed in a fixed order (conv, dense layers,
@@ -176,12 +184,15 @@ export class Population {
     this.lstmW = glorot([nIn + lstm, 4 * lstm], nIn + lstm, 4 * lstm);
     // forget-gate bias 1 (gates i, f, g, o)
     this.lstmB = stacked(G, [4 * lstm], () => new Float32Array(4 * lstm).fill(1, lstm, 2 * lstm));
-    this.policy = layer(lstm + headInputs, numActions);
-    this.valueHead = layer(lstm + headInputs, 1);
+    const headIn = lstm + (this.headEmbedding || headInputs);
+    this.policy = layer(headIn, numActions);
+    this.valueHead = layer(headIn, 1);
     if (messages > 0) {
-      this.msgPolicy = layer(lstm + headInputs, messages);
-      this.msgValue = layer(lstm + headInputs, 1);
+      this.msgPolicy = layer(headIn, messages);
+      this.msgValue = layer(headIn, 1);
     }
+    // last, so that the other weights' initial values and indices do not depend on it
+    if (this.headEmbedding) this.embed = layer(headInputs, this.headEmbedding);
   }
 
   /** All trainable variables in a fixed order (checkpoints and the optimiser use it). Network g's part of
@@ -194,6 +205,7 @@ export class Population {
       this.policy.w, this.policy.b,
       this.valueHead.w, this.valueHead.b,
       ...(this.msgPolicy && this.msgValue ? [this.msgPolicy.w, this.msgPolicy.b, this.msgValue.w, this.msgValue.b] : []),
+      ...(this.embed ? [this.embed.w, this.embed.b] : []),
     ];
   }
 
@@ -254,7 +266,7 @@ export class Population {
       if (headExtra == null || headExtra.shape[1] !== features.shape[1] || headExtra.shape[2] !== this.headInputs) {
         throw new Error(`Population: expected head inputs [${this.G}, ${features.shape[1]}, ${this.headInputs}], got ${headExtra ? `[${headExtra.shape}]` : 'none'}`);
       }
-      x = tf.concat([features, headExtra], 2);
+      x = tf.concat([features, this.embedded(headExtra)], 2);
     }
     const [G, M] = features.shape;
     const logits = dense(x, this.policy.w as tf.Tensor3D, this.policy.b as tf.Tensor3D, false);
@@ -265,21 +277,32 @@ export class Population {
     return { logits, value, msgLogits, msgValue };
   }
 
+  /** Head inputs [G', M, headInputs] as the heads read them: through the embedding when there is one
+   * (networks [g0, g1)); a [1, M, headInputs] input is shared by all of them. */
+  private embedded(x: tf.Tensor3D, g0 = 0, g1 = this.G): tf.Tensor3D {
+    if (!this.embed) return x;
+    const Gp = g1 - g0, E = this.headEmbedding;
+    const w = Gp === this.G ? this.embed.w : tf.slice(this.embed.w, [g0, 0, 0], [Gp, this.headInputs, E]);
+    const b = Gp === this.G ? this.embed.b : tf.slice(this.embed.b, [g0, 0, 0], [Gp, 1, E]);
+    return tf.add(tf.matMul(x, w as tf.Tensor3D), b) as tf.Tensor3D;
+  }
+
   /**
    * Policy logits for K alternative head inputs per row, sharing the LSTM outputs: networks [g0, g1) (all by
    * default), their features [G', S, H], alternatives [K, S, headInputs] (the same for each of them) ->
-   * [G', K, S, A]. The head is linear in [features, head inputs], so the features' part is computed once
-   * and broadcast over the alternatives.
+   * [G', K, S, A]. The head is linear in [features, head inputs (embedded)], so the features' part is
+   * computed once and broadcast over the alternatives.
    */
   counterfactualLogits(features: tf.Tensor3D, alternatives: tf.Tensor3D, g0 = 0, g1 = this.G): tf.Tensor4D {
     this.checkAlive();
     return tf.tidy(() => {
-      const [Gp, S, H] = features.shape, [K] = alternatives.shape, A = this.numActions;
+      const [Gp, S, H] = features.shape, [K] = alternatives.shape, A = this.numActions, X = this.headEmbedding || this.headInputs;
       if (Gp !== g1 - g0) throw new Error(`Population.counterfactualLogits: features for ${Gp} networks, range [${g0}, ${g1})`);
-      const wH = tf.slice(this.policy.w, [g0, 0, 0], [Gp, H, A]), wX = tf.slice(this.policy.w, [g0, H, 0], [Gp, this.headInputs, A]);
+      const wH = tf.slice(this.policy.w, [g0, 0, 0], [Gp, H, A]), wX = tf.slice(this.policy.w, [g0, H, 0], [Gp, X, A]);
       const b = tf.slice(this.policy.b, [g0, 0, 0], [Gp, 1, A]);
       const fPart = tf.add(tf.matMul(features, wH), b); // [G', S, A]
-      const xPart = tf.reshape(tf.matMul(tf.reshape(alternatives, [1, K * S, this.headInputs]), wX), [Gp, K, S, A]);
+      const x = this.embedded(tf.reshape(alternatives, [1, K * S, this.headInputs]) as tf.Tensor3D, g0, g1); // [1 or G', K*S, X]
+      const xPart = tf.reshape(tf.matMul(x, wX), [Gp, K, S, A]);
       return tf.add(xPart, tf.expandDims(fPart, 1)) as tf.Tensor4D;
     });
   }
