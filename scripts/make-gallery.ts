@@ -1,7 +1,7 @@
 // The web app's gallery: for every (game, model) group of a finished sweep, the seed with the highest final
 // collective return is exported as a player checkpoint (weights only, float16) into gallery/, and
 // gallery/gallery.json lists them for the page (`npm run build` copies both into dist/web/gallery/).
-//   node --import tsx scripts/make-gallery.ts SWEEP_DIR [SWEEP_DIR ...] [--out gallery]
+//   node --import tsx scripts/make-gallery.ts SWEEP_DIR [SWEEP_DIR ...] [--out gallery] [--models a2c,influence-moa]
 // Each sweep needs its report first: commons sweep report SWEEP_DIR.
 
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
@@ -18,9 +18,10 @@ const MODEL_TITLE: Record<string, string> = {
 };
 
 const args = process.argv.slice(2);
-const outAt = args.indexOf('--out');
-const out = outAt >= 0 ? args[outAt + 1] : 'gallery';
-const sweeps = args.filter((a, i) => a !== '--out' && i !== outAt + 1);
+const flag = (name: string) => { const at = args.indexOf(name); return at >= 0 ? args[at + 1] : undefined; };
+const out = flag('--out') ?? 'gallery';
+const only = flag('--models')?.split(',');
+const sweeps = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 if (sweeps.length === 0) {
   console.error('usage: node --import tsx scripts/make-gallery.ts SWEEP_DIR [SWEEP_DIR ...] [--out gallery]');
   process.exit(2);
@@ -36,19 +37,21 @@ for (const dir of sweeps) {
   const rep = JSON.parse(readFileSync(reportPath, 'utf8')) as SweepReport;
   for (const { game, groups } of rep.games) {
     for (const g of groups) {
+      if (only && !only.includes(g.model)) continue;
       const best = g.runs.filter((r) => r.values.collective_return !== null)
         .sort((a, b) => b.values.collective_return! - a.values.collective_return!)[0];
       if (!best) continue;
       const run = join(dir, 'runs', best.id);
       const latest = listCheckpoints(run).at(-1);
       if (!latest) continue;
-      const bytes = packArchive(playerCheckpoint(loadCheckpoint(run, latest)).files);
+      const ckpt = loadCheckpoint(run, latest);
+      const bytes = packArchive(playerCheckpoint(ckpt).files);
       const file = `${game}-${g.model}.tar`;
       writeFileSync(join(out, file), bytes);
       entries.push({
         title: `${GAME_TITLE[game] ?? game}, ${MODEL_TITLE[g.model] ?? g.model}`,
         file,
-        about: `seed ${best.seed} of ${g.runs.length}, ${best.env_steps.toLocaleString('en-US')} env steps (sweep ${rep.name}); ` +
+        about: `seed ${best.seed} of ${g.runs.length}, trained ${ckpt.manifest.envSteps.toLocaleString('en-US')} env steps (sweep ${rep.name}); ` +
           `final collective return ${best.values.collective_return!.toFixed(1)}, the best of its seeds (mean ${g.stats.collective_return.mean?.toFixed(1)})`,
       });
       console.log(`${file}: ${best.id} (${statSync(join(out, file)).size.toLocaleString('en-US')} bytes)`);
