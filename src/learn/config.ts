@@ -492,9 +492,10 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
     const f = FIELDS[key] as FieldSpec<unknown>;
     let v = key in defined ? defined[key] : typeof f.default === 'function' ? (f.default as (c: TrainConfig) => unknown)(c as unknown as TrainConfig) : f.default;
     if (Array.isArray(v)) v = v.map((x) => (Array.isArray(x) ? [...x] : x));
+    // checked at once: a later default may read it (influenceVisibleOnly reads the model)
+    checkField(key, v);
     if (v !== undefined) c[key] = v;
   }
-  for (const key of CONFIG_KEYS) checkField(key, c[key]);
   return checkCombination(c as unknown as TrainConfig);
 }
 
