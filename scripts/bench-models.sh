@@ -17,7 +17,7 @@ for r in $(seq 1 "$rounds"); do
     all[$m]="${all[$m]:-} $v"
   done
 done
-echo "agent-steps/s, $(date -u +%Y-%m-%d), core $core of $(nproc), $(node --version), $rounds interleaved rounds"
+echo "agent-steps/s, $(date -u +%Y-%m-%d), core $core of $(nproc --all), $(node --version), $rounds interleaved rounds"
 echo "| model | rounds | median agent-steps/s | median env-steps/s | vs a2c |"
 echo "|---|---|---|---|---|"
 med() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
