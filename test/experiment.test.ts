@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const hash = (f: string) => createHash('sha256').update(readFileSync(join(ROOT, f))).digest('hex');
 
 test('the experiment writes its runs, table and curves under --out, names the machine, and leaves docs/ alone', () => {
-  const before = ['docs/RESULTS.md', 'docs/results-curves.png'].map(hash);
+  const before = ['docs/RESULTS.md', 'docs/results/cleanup-collective_return.png'].map(hash);
   const out = join(mkdtempSync(join(tmpdir(), 'commons-experiment-')), 'results');
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'experiment.mjs'), '--out', out, '--game', 'harvest', '--models', 'a2c',
     '--seeds', '2', '--steps', '40', '--agents', '2', '--envs', '2', '--parallel', '1',
@@ -25,7 +25,7 @@ test('the experiment writes its runs, table and curves under --out, names the ma
   assert.match(md, /Node v\d+/);
   assert.match(md, /\| a2c \| -?\d+\.\d+ ± [\d.na/]+ \(2\) \|/, 'a row with the mean, the interval and 2 seeds');
   assert.ok(existsSync(join(out, 'curves.png')) && existsSync(join(out, 'runs', 'harvest-a2c-s1', 'summary.json')));
-  assert.deepEqual(['docs/RESULTS.md', 'docs/results-curves.png'].map(hash), before, 'docs/ untouched');
+  assert.deepEqual(['docs/RESULTS.md', 'docs/results/cleanup-collective_return.png'].map(hash), before, 'docs/ untouched');
   const noOut = spawnSync(process.execPath, [join(ROOT, 'scripts', 'experiment.mjs')], { encoding: 'utf8' });
   assert.equal(noOut.status, 2);
   assert.match(noOut.stderr, /--out is required/);
