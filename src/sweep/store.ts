@@ -67,12 +67,14 @@ export function readSweep(dir: string, flag = 'DIR'): SweepFile {
  */
 export function writeSweep(dir: string, plan: SweepPlan): SweepFile {
   const path = sweepJson(dir);
+  // runs already planned keep their stored configuration (what their run directories were started with)
+  const before = new Map<string, PlannedRun>();
   if (existsSync(path)) {
     const old = readSweep(dir, '--out');
     if (old.name !== plan.spec.name) {
       throw new InputError(`--out: ${dir} holds sweep '${old.name}', not '${plan.spec.name}'; give each sweep its own directory`);
     }
-    const before = new Map(old.runs.map((r) => [r.id, r]));
+    for (const r of old.runs) before.set(r.id, r);
     for (const r of plan.runs) {
       const o = before.get(r.id);
       // settings a newer commons added (absent from the stored run) take their defaults there: not a change
@@ -84,9 +86,7 @@ export function writeSweep(dir: string, plan: SweepPlan): SweepFile {
     }
   }
   mkdirSync(join(dir, 'runs'), { recursive: true });
-  // runs already planned keep their stored configuration (what their run directories were started with)
-  const stored = existsSync(path) ? new Map(readSweep(dir, '--out').runs.map((r) => [r.id, r])) : new Map<string, PlannedRun>();
-  const runs = plan.runs.map((r) => stored.get(r.id) ?? r);
+  const runs = plan.runs.map((r) => before.get(r.id) ?? r);
   const file: SweepFile = { format: SWEEP_FORMAT, version: SWEEP_VERSION, name: plan.spec.name, created: new Date().toISOString(), spec: plan.spec, runs };
   // written aside and renamed into place: a reader (a worker, status) never sees half a file
   const tmp = `${path}.${process.pid}.tmp`;
