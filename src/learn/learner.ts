@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config.ts';
 import type { Policy, NamedTensor } from './policy/policy.ts';
 import { clipPerNetwork } from './losses.ts';
-import { lrAt } from './rewards.ts';
+import { lrAt } from './schedule.ts';
 import { Optimizer } from './optim.ts';
 import { read, readAndDispose } from './tfjs/read.ts';
 import { checkMoaForm } from './checkpoint-format.ts';

@@ -6,8 +6,6 @@
 import type { TrainConfig } from './config.ts';
 import { modelSpec } from './models.ts';
 import { scheduleAt } from './schedule.ts';
-
-export { scheduleAt };
 import { InequityAversion } from './shaping.ts';
 
 /** One step, as a reward term sees it: the environment's rewards [B * N] and done flags [B], the influence
@@ -42,12 +40,6 @@ export interface RewardTerm {
 export function betaAt(c: TrainConfig, envSteps: number): number {
   if (!modelSpec(c.model).influenceReward) return 0;
   return c.influenceBeta * scheduleAt(c.influenceSchedule, envSteps);
-}
-
-/** The learning rate in force at `envSteps`: linear from lr at 0 to lrEnd at lrAnnealSteps, then lrEnd. */
-export function lrAt(c: Pick<TrainConfig, 'lr' | 'lrEnd' | 'lrAnnealSteps'>, envSteps: number): number {
-  if (c.lrEnd === c.lr) return c.lr;
-  return scheduleAt([[0, c.lr], [c.lrAnnealSteps, c.lrEnd]], envSteps);
 }
 
 /**

@@ -1,5 +1,7 @@
 // Piecewise-linear schedules (the learning rate's annealing, the influence curriculum).
 
+import type { TrainConfig } from './config.ts';
+
 /** A piecewise-linear schedule's value at `x`: linear between points, the first point's value before it and the
  * last's after it. */
 export function scheduleAt(points: readonly (readonly [number, number])[], x: number): number {
@@ -12,4 +14,10 @@ export function scheduleAt(points: readonly (readonly [number, number])[], x: nu
     }
   }
   return points[points.length - 1][1];
+}
+
+/** The learning rate in force at `envSteps`: linear from lr at 0 to lrEnd at lrAnnealSteps, then lrEnd. */
+export function lrAt(c: Pick<TrainConfig, 'lr' | 'lrEnd' | 'lrAnnealSteps'>, envSteps: number): number {
+  if (c.lrEnd === c.lr) return c.lr;
+  return scheduleAt([[0, c.lr], [c.lrAnnealSteps, c.lrEnd]], envSteps);
 }
