@@ -8,7 +8,7 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.ts';
-import { tQuantile } from '../util/stats.ts';
+import { studentTQuantile } from '../util/stats.ts';
 
 /** Metrics checked when a run is read (numbers or null on every line that has them). Any other numeric
  * field of metrics.jsonl can be plotted too, nested ones by a dotted path (moa.accuracy, timing.wall_s). */
@@ -294,7 +294,7 @@ export function aggregate(group: RunGroup, metric: Metric, opts: AggregateOption
   const grid = [...new Set(series.flatMap((s) => s.x.filter((x) => x >= from && x <= to)))].sort((a, b) => a - b);
   const out: Aggregate = { x: grid, mean: [], low: [], high: [], std: [], ci: [], n: series.length };
   const n = series.length;
-  const t = tQuantile(1 - (1 - (opts.level ?? 0.95)) / 2, n - 1);
+  const t = studentTQuantile(1 - (1 - (opts.level ?? 0.95)) / 2, n - 1);
   for (const x of grid) {
     const vs = series.map((s) => interpolate(s.x, s.y, x));
     const mean = vs.reduce((a, b) => a + b, 0) / n;
