@@ -4,9 +4,9 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
-  listCheckpoints, latestId, markedCheckpoints, markCheckpoint, checkpointBytes, loadCheckpoint, cleanStaleTemp,
+  listCheckpoints, latestId, markedCheckpoints, markCheckpoint, checkpointBytes, loadCheckpoint,
 } from '../hosting/checkpoint.ts';
-import { readRunConfig } from '../hosting/run-dir.ts';
+import { readRunConfig, takeRunLease } from '../hosting/run-dir.ts';
 import { InputError } from '../util/errors.ts';
 import { parseCommand, str, UsageError, type CommandSpec } from './args.ts';
 import { exportCheckpointArchive } from '../hosting/checkpoint.ts';
@@ -55,17 +55,27 @@ export async function checkpointsCommand(argv: string[], out: (s: string) => voi
     return;
   }
   const resolveId = (id: string) => (id === 'latest' ? latest ?? id : id);
-  for (const id of (values.mark as string[] | undefined) ?? []) {
-    markCheckpoint(run, resolveId(id), true);
-    if (!values.json) out(`marked ${resolveId(id)}: kept whatever --keep says`);
-  }
-  for (const id of (values.unmark as string[] | undefined) ?? []) {
-    markCheckpoint(run, resolveId(id), false);
-    if (!values.json) out(`unmarked ${resolveId(id)}`);
-  }
-  if (values.clean) {
-    const removed = cleanStaleTemp(run);
-    if (!values.json) out(removed.length ? `removed ${removed.join(', ')}` : 'nothing to clean');
+  const marks = (values.mark as string[] | undefined) ?? [];
+  const unmarks = (values.unmark as string[] | undefined) ?? [];
+  if (marks.length || unmarks.length || values.clean) {
+    // These write into the run: one writer at a time, so not while a trainer holds it (its lease).
+    const { lease, cleaned } = takeRunLease(run, 'checkpoints');
+    try {
+      for (const id of marks) {
+        lease.check();
+        markCheckpoint(run, resolveId(id), true);
+        if (!values.json) out(`marked ${resolveId(id)}: kept whatever --keep says`);
+      }
+      for (const id of unmarks) {
+        lease.check();
+        markCheckpoint(run, resolveId(id), false);
+        if (!values.json) out(`unmarked ${resolveId(id)}`);
+      }
+      // taking the lease removed what earlier writers left half-written
+      if (values.clean && !values.json) out(cleaned.length ? `removed ${cleaned.join(', ')}` : 'nothing to clean');
+    } finally {
+      lease.release();
+    }
   }
   const marked = new Set(markedCheckpoints(run));
   const rows = listCheckpoints(run).map((id) => {

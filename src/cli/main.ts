@@ -19,7 +19,7 @@ import { presetsCommand, PRESETS_COMMAND } from './presets.ts';
 import { sweepChildCommand } from '../sweep/child.ts';
 import { InputError } from '../util/errors.ts';
 import { versionLine } from '../util/code-version.ts';
-import { fsReason } from '../util/node-paths.ts';
+import { fsLine, isFsError } from '../util/node-paths.ts';
 import { setWebgpuProvider } from '../learn/tfjs/backend.ts';
 import { provideNodeWebgpu } from '../learn/tfjs/node-webgpu.ts';
 
@@ -91,12 +91,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`commons ${cmd}: ${(e as Error).message}\n`);
       return (e as { exitCode?: number }).exitCode ?? 2;
     }
-    // A file-system failure no check foresaw (a disk that fills up, a folder that vanishes): one line naming
-    // the path; 1 when the machine is at fault, 2 when the path is.
-    const sys = e as NodeJS.ErrnoException;
-    if (sys && typeof sys.code === 'string' && typeof sys.path === 'string') {
-      process.stderr.write(`commons ${cmd}: ${sys.path}: ${fsReason(sys)}${cmd === 'train' ? '; the last checkpoint is intact' : ''}\n`);
-      return ['ENOSPC', 'EDQUOT', 'EIO'].includes(sys.code) ? 1 : 2;
+    // A file-system failure no check foresaw (a disk that fills up, a folder that vanishes, a store gone
+    // read-only): one line naming the path and the cause, exit status 2, as for any input the run cannot use.
+    if (isFsError(e)) {
+      process.stderr.write(`commons ${cmd}: ${fsLine(e)}${cmd === 'train' ? '; the last checkpoint is intact' : ''}\n`);
+      return 2;
     }
     throw e;
   }

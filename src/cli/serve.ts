@@ -3,7 +3,7 @@
 // SharedArrayBuffer, and so tfjs-backend-wasm's threaded build, only to isolated pages.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommand, str, intFlag, UsageError, type CommandSpec } from './args.ts';
@@ -76,7 +76,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   if (!existsSync(join(dir, 'index.html'))) {
     throw new UsageError(`${dir} has no index.html: run npm run build first (it writes dist/web)${opts.dir === undefined ? '' : ', or give --dir the folder it wrote'}`);
   }
-  const server = createServer((req, res) => handle(dir, req, res));
+  // Files are served only from inside the folder's real path: a symbolic link that leads out of it is refused.
+  const root = realpathSync(dir);
+  const server = createServer((req, res) => handle(dir, root, req, res));
   await new Promise<void>((done, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => fail(listenError(e, host, port)));
     server.listen(port, host, () => done());
@@ -115,7 +117,7 @@ function send(res: ServerResponse, status: number, text: string, extra: Record<s
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
-function handle(dir: string, req: IncomingMessage, res: ServerResponse): void {
+function handle(dir: string, root: string, req: IncomingMessage, res: ServerResponse): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
   // The raw request target, not a WHATWG URL: that would quietly fold '/../x' into '/x', and a request
   // that tries to climb out of the folder deserves a refusal, not some other file.
@@ -137,13 +139,20 @@ function handle(dir: string, req: IncomingMessage, res: ServerResponse): void {
     stat = statOrNull(file);
   }
   if (stat === null || !stat.isFile()) return send(res, 404, 'not found\n');
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return send(res, 404, 'not found\n');
+  }
+  if (!real.startsWith(root + sep)) return send(res, 403, 'forbidden\n');
   res.writeHead(200, {
     ...HEADERS,
     'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
     'Content-Length': stat.size,
   });
   if (req.method === 'HEAD') return void res.end();
-  createReadStream(file)
+  createReadStream(real)
     .on('error', () => res.destroy())
     .pipe(res);
 }

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.ts';
 import { HelpRequested, helpText, type CommandSpec } from './args.ts';
+import { warn } from './io.ts';
 import { parseFlags, intOf, numOf, required, onePositional } from '../sweep/flags.ts';
 import { planSweep, readSpec, type SweepPlan } from '../sweep/spec.ts';
 import { readSweep, writeSweep } from '../sweep/store.ts';
@@ -111,9 +112,13 @@ async function runCmd(argv: string[], out: (s: string) => void) {
     out(`sweep ${file.name}: ${parts.join(', ')} (${fmtDuration(r.seconds)})`);
     if (ac.signal.aborted || r.stopped.length) out(`continue with: commons sweep run ${spec} --out ${dir}`);
     else if (r.failed.length === 0 && r.busy.length === 0) out(`report: commons sweep report ${dir}`);
-    if (r.failed.length) {
-      throw Object.assign(new InputError(`${r.failed.length} run(s) failed: ${r.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`), { exitCode: 1 });
+    // Not every run finished: say which, and exit 1, so that `sweep run ... && sweep report ...` stops here.
+    const unfinished: string[] = [];
+    if (r.failed.length) unfinished.push(`${r.failed.length} run(s) failed: ${r.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`);
+    if (r.busy.length) {
+      unfinished.push(`${r.busy.length} run(s) are held by other processes and not finished here: ${r.busy.join(', ')} (commons sweep status ${dir} shows who; run this again once they are done)`);
     }
+    if (unfinished.length) throw Object.assign(new InputError(unfinished.join('; ')), { exitCode: 1 });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -133,7 +138,7 @@ async function submitCmd(argv: string[], out: (s: string) => void) {
   // Everything that can be checked here is checked before anything is written or enqueued.
   if (!existsSync(store) || !statSync(store).isDirectory()) throw new InputError(`--store: ${store} is not a directory (mount the shared store first)`);
   const plan = planOf(spec);
-  await probeRedis(url);
+  for (const w of await probeRedis(url)) warn('sweep', w);
   const dir = join(store, plan.spec.name);
   const file = writeSweep(dir, plan);
   const r = await submitSweep(url, queueName, file, { retryFailed: values['retry-failed'] });
@@ -158,6 +163,16 @@ async function statusCmd(argv: string[], out: (s: string) => void) {
   const st = sweepStatus(dir, file, queue);
   if (values.json) return out(JSON.stringify(st, null, 2));
   out(formatStatus(st, queue !== undefined));
+  if (queue) {
+    // Jobs gone from the queue while their runs are unfinished: Redis restarted without its append-only file
+    // (or the queue was emptied). Nothing picks these runs up until they are queued again.
+    const lost = st.rows.filter((r) => r.queue === null && r.state !== 'done' && r.state !== 'running').map((r) => r.id);
+    if (lost.length) {
+      out(`${lost.length} unfinished run(s) have no job in the queue (${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', ...' : ''}): the queue lost them ` +
+        '(a Redis restart without appendonly?) or they were never submitted; queue them again with commons sweep submit SPEC --queue ... --store ... ' +
+        '(it adds only the missing jobs; finished runs are not trained again)');
+    }
+  }
 }
 
 async function reportCmd(argv: string[], out: (s: string) => void) {

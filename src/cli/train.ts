@@ -11,6 +11,8 @@ import { configFlags, settingsFromFlags, settingsFromFile, settingValue, command
 import { onStdoutClosed, stdoutClosed, warn, write, EXIT_PIPE } from './io.ts';
 import { WorkerError, WorkerGroup } from '../parallel/group.ts';
 import { InputError } from '../util/errors.ts';
+import { isFsError, fsLine } from '../util/node-paths.ts';
+import { latestId } from '../hosting/checkpoint.ts';
 
 /** A run that stopped on a worker's failure: reported in one line (exit status 1), not as a crash. */
 export class TrainingFailed extends InputError {
@@ -105,7 +107,8 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
   const log = (line: string) => warn('train', line);
 
   let trainer: Trainer | undefined;
-  let runDir: string;
+  let run: OpenRun | undefined;
+  let runDir: string | undefined;
   try {
     if (resume !== undefined) {
       const others = Object.keys(values).filter((k) => !RESUME_FLAGS.has(k));
@@ -114,12 +117,11 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
       }
       const steps = values.steps === undefined ? undefined : settingValue('steps', str(values, 'steps'), '--steps') as number;
       const keep = values.keep === undefined ? undefined : settingValue('keep', str(values, 'keep'), '--keep') as number;
-      let run: OpenRun;
       if (isArchivePath(resume)) {
         const dest = str(values, 'out');
         if (!dest) throw new UsageError(`--resume ${resume}: a checkpoint archive starts a new run directory; give it with --out DIR`);
         if (values.checkpoint !== undefined) throw new UsageError('--checkpoint: an archive holds one checkpoint; --checkpoint chooses among a run directory\'s');
-        run = adoptArchive(resume, dest, { steps, keep, log });
+        run = await adoptArchive(resume, dest, { steps, keep, log });
         runDir = dest;
         out(`starting ${dest} from ${resume} (${run.ckpt.manifest.id}); its metrics.jsonl starts there`);
       } else {
@@ -136,14 +138,18 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
           `To train on, give a larger budget: commons train --resume ${runDir} --steps N`);
         return 0;
       }
-      trainer = await resumeOpened(run, log);
-      out(`resuming ${runDir} at ${num(trainer.envSteps)} env steps (${run.ckpt.manifest.id})`);
+      const from = run.ckpt.manifest.id;
+      // from here the trainer holds the lease (its close() gives it up)
+      const opened = run;
+      run = undefined;
+      trainer = await resumeOpened(opened, log);
+      out(`resuming ${runDir} at ${num(trainer.envSteps)} env steps (${from})`);
     } else {
       if (values.checkpoint !== undefined) throw new UsageError('--checkpoint goes with --resume RUN');
       const dest = str(values, 'out');
       if (!dest) throw new UsageError('--out is required: the run directory to write, e.g. --out runs/cleanup-a2c');
       const { partial, warnings } = newRunSettings(values);
-      trainer = await createTrainer(partial, dest);
+      trainer = await createTrainer(partial, dest, { log });
       for (const w of warnings) warn('train', w);
       runDir = dest;
     }
@@ -201,10 +207,17 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
       if (e instanceof WorkerError) {
         throw new TrainingFailed(`${e.message}; the run stopped, its last checkpoint is intact (continue with: commons train --resume ${runDir})`);
       }
+      if (isFsError(e)) {
+        // A full disk, a store gone read-only: one line naming the file; what was saved before stays.
+        const last = latestId(runDir);
+        throw new InputError(`${fsLine(e)}; the run stopped, its last checkpoint${last ? ` (${last})` : ''} is intact ` +
+          `(continue with: commons train --resume ${runDir}${e.code === 'ENOSPC' || e.code === 'EDQUOT' ? ' once there is room; --keep K prunes older checkpoints' : ''})`);
+      }
       throw e;
     }
   } finally {
     for (const off of handlers) off();
+    run?.release();
     await trainer?.close();
   }
 }

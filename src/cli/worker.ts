@@ -53,13 +53,14 @@ export async function workerCommand(argv: string[], out: (s: string) => void): P
   const lockDurationMs = secs('lock-duration', WORKER_DEFAULTS.lockDurationMs);
   const stalledIntervalMs = secs('stalled-interval', Math.min(WORKER_DEFAULTS.stalledIntervalMs, lockDurationMs));
   const queueName = values['queue-name'] ?? DEFAULT_QUEUE;
-  await probeRedis(url);
+  const warnings = await probeRedis(url);
   const stamp = () => new Date().toISOString().slice(11, 19);
   const log = (line: string) => out(`${stamp()} ${line}`);
   const w = await startWorker({
     url, queueName, store, concurrency, leaseTtlMs, heartbeatMs, progressMs: Math.min(WORKER_DEFAULTS.progressMs, heartbeatMs),
     lockDurationMs, stalledIntervalMs, maxStalledCount: WORKER_DEFAULTS.maxStalledCount, log,
   });
+  for (const line of warnings) log(`warning: ${line}`);
   log(`worker ${w.id} ready: queue ${queueName} on ${shownUrl(url)}, store ${store}, ${concurrency} run(s) at a time`);
   let signals = 0;
   const onSignal = (sig: string) => {

@@ -9,7 +9,9 @@
 
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { InputError } from '../util/errors.ts';
+import { withPath } from '../util/node-paths.ts';
 import {
   CHECKPOINT_FILES, decodeCheckpoint, encodeCheckpoint, packArchive, readCheckpointFiles,
   type CheckpointData, type LoadedCheckpoint, type SaveHook,
@@ -20,41 +22,102 @@ export {
   type TensorEntry, type CheckpointManifest, type CheckpointData, type LoadedCheckpoint, type SaveHook,
 } from '../learn/checkpoint-format.ts';
 
+/** Writes `data` to `path` and flushes it to the device; an error names the path (a write's own error
+ * does not: it only knows a file descriptor). */
 export function writeFileDurable(path: string, data: Uint8Array | string): void {
-  const fd = openSync(path, 'w');
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (e) {
+    throw withPath(e, path);
+  }
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
+  } catch (e) {
+    throw withPath(e, path);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Writes a checkpoint for `envSteps` under runDir/checkpoints and points latest.json at it. Returns its id. */
+/** Flushes an existing file to the device (metrics.jsonl before a checkpoint that counts it). */
+export function fsyncFile(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw withPath(e, path);
+  }
+  try {
+    fsyncSync(fd);
+  } catch (e) {
+    throw withPath(e, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Names of this process's temporary files: its pid and a random tag, so that two hosts whose processes
+ * share a pid never share a temporary file on a common store. */
+const TEMP_TAG = `${process.pid}-${randomBytes(3).toString('hex')}`;
+
+/**
+ * Writes a checkpoint for `envSteps` under runDir/checkpoints and points latest.json at it. Returns its id.
+ * A save that fails (a full disk, or a hook that throws because the run changed hands) removes what it had
+ * written and leaves the previous checkpoint the one that loads; the error names the checkpoint's path.
+ */
 export function saveCheckpoint(runDir: string, data: CheckpointData, hook?: SaveHook): string {
   const root = join(runDir, 'checkpoints');
-  mkdirSync(root, { recursive: true });
+  try {
+    mkdirSync(root, { recursive: true });
+  } catch (e) {
+    throw withPath(e, root);
+  }
   const { id, files } = encodeCheckpoint(data);
-  const tmp = join(root, `.tmp-${id}-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  writeFileDurable(join(tmp, 'tensors.bin'), files['tensors.bin']);
-  hook?.('tensors');
-  writeFileDurable(join(tmp, 'env.bin'), files['env.bin']);
-  hook?.('env');
-  // The manifest last: a directory with a manifest is a complete one.
-  writeFileDurable(join(tmp, 'manifest.json'), files['manifest.json']);
-  hook?.('manifest');
+  const tmp = join(root, `.tmp-${id}-${TEMP_TAG}`);
+  const latestTmp = join(root, `.latest-${TEMP_TAG}.json`);
   const final = join(root, id);
-  rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
-  hook?.('renamed');
-  const latestTmp = join(root, `.latest-${process.pid}.json`);
-  writeFileDurable(latestTmp, JSON.stringify({ id }));
-  renameSync(latestTmp, join(root, 'latest.json'));
-  return id;
+  const rename = (from: string, to: string) => {
+    try {
+      renameSync(from, to);
+    } catch (e) {
+      throw withPath(e, to);
+    }
+  };
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    try {
+      mkdirSync(tmp);
+    } catch (e) {
+      throw withPath(e, tmp);
+    }
+    writeFileDurable(join(tmp, 'tensors.bin'), files['tensors.bin']);
+    hook?.('tensors');
+    writeFileDurable(join(tmp, 'env.bin'), files['env.bin']);
+    hook?.('env');
+    // The manifest last: a directory with a manifest is a complete one.
+    writeFileDurable(join(tmp, 'manifest.json'), files['manifest.json']);
+    hook?.('manifest');
+    rmSync(final, { recursive: true, force: true });
+    rename(tmp, final);
+    hook?.('renamed');
+    writeFileDurable(latestTmp, JSON.stringify({ id }));
+    rename(latestTmp, join(root, 'latest.json'));
+    return id;
+  } catch (e) {
+    // Leave nothing half-written behind (and give back the space a full disk needs).
+    for (const p of [tmp, latestTmp]) {
+      try { rmSync(p, { recursive: true, force: true }); } catch { /* the store itself may be what failed */ }
+    }
+    const err = e as NodeJS.ErrnoException;
+    // The temporary directory is gone: name the checkpoint being written instead.
+    if (typeof err?.path === 'string' && err.path.startsWith(tmp)) err.path = final + err.path.slice(tmp.length);
+    throw e;
+  }
 }
 
 /** The id latest.json names, or undefined if it is missing or unreadable. */
@@ -91,17 +154,26 @@ export function markCheckpoint(runDir: string, id: string, keep = true): void {
 }
 
 /**
- * Deletes checkpoints beyond the newest `keep` (by step), except marked ones and the one latest.json names.
- * keep 0 keeps every checkpoint. Returns the ids deleted.
+ * Deletes checkpoints beyond the newest `keep` (by step), except marked ones, the one latest.json names and
+ * those in `spare`. keep 0 keeps every checkpoint. `room` 1 makes room for one more save: only the newest
+ * keep - 1 stay (with latest.json's, marked and spared ones). Returns the ids deleted.
  */
-export function pruneCheckpoints(runDir: string, keep: number): string[] {
+export function pruneCheckpoints(runDir: string, keep: number, opts: { room?: number; spare?: string[] } = {}): string[] {
   if (keep <= 0) return [];
   const ids = listCheckpoints(runDir);
-  const kept = new Set([...ids.slice(-keep), ...markedCheckpoints(runDir)]);
+  const newest = Math.max(0, keep - (opts.room ?? 0));
+  const kept = new Set([...(newest > 0 ? ids.slice(-newest) : []), ...markedCheckpoints(runDir), ...(opts.spare ?? [])]);
   const latest = latestId(runDir);
   if (latest) kept.add(latest);
   const removed = ids.filter((id) => !kept.has(id));
-  for (const id of removed) rmSync(join(runDir, 'checkpoints', id), { recursive: true, force: true });
+  for (const id of removed) {
+    const dir = join(runDir, 'checkpoints', id);
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      throw withPath(e, dir);
+    }
+  }
   return removed;
 }
 
@@ -115,22 +187,42 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Temporary files of interrupted saves in RUN/checkpoints, with the pid of the process that made them. */
+const CHECKPOINT_TEMP = [/^\.tmp-step-\d+-(\d+)(?:-[0-9a-f]+)?$/, /^\.latest-(\d+)(?:-[0-9a-f]+)?\.json$/, /^marked\.json\.(\d+)\.tmp$/];
+/** ... and in RUN itself (config.json, summary.json, metrics.jsonl written aside and renamed into place). */
+const RUN_TEMP = /^(?:config\.json|summary\.json|metrics\.jsonl|failed\.json)\.(\d+)\.tmp$/;
+
 /**
  * Removes what interrupted saves left in RUN/checkpoints: temporary checkpoint directories (.tmp-<id>-<pid>)
- * and latest.json replacements (.latest-<pid>.json) of processes no longer running. Returns their names.
+ * and latest.json replacements (.latest-<pid>.json) of processes no longer running on this machine.
+ * Returns their paths in the run directory.
  */
 export function cleanStaleTemp(runDir: string): string[] {
-  const root = join(runDir, 'checkpoints');
-  if (!existsSync(root)) return [];
+  return cleanTemp(runDir, (pid) => pid === process.pid || !alive(pid));
+}
+
+/**
+ * Removes every temporary file a writer of the run left (in RUN and RUN/checkpoints), whichever process
+ * made it and whether or not it still runs: what the holder of the run's lease calls on taking it, since a
+ * process that lost the lease (or died) must leave nothing behind it. Returns their paths in the run directory.
+ */
+export function cleanRunTemp(runDir: string): string[] {
+  return cleanTemp(runDir, () => true);
+}
+
+function cleanTemp(runDir: string, removable: (pid: number) => boolean): string[] {
   const removed: string[] = [];
-  for (const name of readdirSync(root)) {
-    const m = /^\.tmp-step-\d+-(\d+)$/.exec(name) ?? /^\.latest-(\d+)\.json$/.exec(name) ?? /^marked\.json\.(\d+)\.tmp$/.exec(name);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid !== process.pid && alive(pid)) continue;
-    rmSync(join(root, name), { recursive: true, force: true });
-    removed.push(name);
-  }
+  const sweep = (dir: string, patterns: RegExp[], prefix: string) => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const m = patterns.map((re) => re.exec(name)).find(Boolean);
+      if (!m || !removable(Number(m[1]))) continue;
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(prefix + name);
+    }
+  };
+  sweep(join(runDir, 'checkpoints'), CHECKPOINT_TEMP, 'checkpoints/');
+  sweep(runDir, [RUN_TEMP], '');
   return removed;
 }
 

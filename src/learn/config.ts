@@ -468,6 +468,10 @@ export function checkField(key: keyof TrainConfig, v: unknown, label: string = k
       const ok = typeof v === 'number' && Number.isFinite(v) && (f.kind === 'num' || Number.isInteger(v)) &&
         (f.above ? v > f.min! : v >= f.min!) && (f.max === undefined || v <= f.max);
       if (!ok) fail();
+      // 1e300 is an integer to JavaScript, but not one it counts exactly: no count or step may be that large
+      if (f.kind === 'int' && !Number.isSafeInteger(v)) {
+        throw new InputError(`${label}: expected an integer below 2^53 (${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}), got ${describe(v)}`);
+      }
     }
   }
 }
@@ -521,7 +525,37 @@ function checkCombination(c: TrainConfig): TrainConfig {
       ? `minibatches: PPO splits each worker's ${perWorker} environments into minibatches; minibatches must divide envs / workers (got ${c.minibatches})`
       : `minibatches: PPO splits the ${c.envs} environments into minibatches; minibatches must divide envs (got ${c.minibatches})`);
   }
+  checkUpdateMemory(c);
   return c;
+}
+
+/** The most memory one update of one shard may need: the WASM backend (the default) holds an update's
+ * tensors in a 32-bit address space of 4 GiB; the other backends are held to the same bound. */
+export const UPDATE_MEMORY_LIMIT = 4 * 2 ** 30;
+
+/**
+ * About the memory one update of one shard needs (bytes): every agent-step of its rollout (envs / workers x
+ * rolloutSteps x agents) is kept for the update with its view, its activations and their gradients. Measured
+ * on the WASM backend (its heap after two updates, commons' networks): about 8 KB plus 27 bytes per byte of
+ * the (2r+1)^2 x 3 view per agent-step, twice that for the models with a Model of Other Agents (BENCHMARKS.md,
+ * "Memory of one update"). An estimate: it decides only what is refused up front.
+ */
+export function updateMemoryBytes(c: Pick<TrainConfig, 'envs' | 'workers' | 'rolloutSteps' | 'agents' | 'viewRadius' | 'model'>): number {
+  const view = (2 * c.viewRadius + 1) ** 2 * 3;
+  const samples = (c.envs / Math.max(1, c.workers)) * c.rolloutSteps * c.agents;
+  return samples * (8192 + 27 * view) * (modelSpec(c.model).moa ? 2 : 1);
+}
+
+/** Refuses sizes whose update cannot be allocated (UPDATE_MEMORY_LIMIT), saying what they would need. */
+function checkUpdateMemory(c: TrainConfig): void {
+  const need = updateMemoryBytes(c);
+  if (need <= UPDATE_MEMORY_LIMIT) return;
+  const gib = (b: number) => `${+(b / 2 ** 30).toPrecision(3)} GiB`;
+  const side = 2 * c.viewRadius + 1;
+  const shard = c.workers > 0 ? `each of ${c.workers} workers' ${c.envs / c.workers} envs` : `${c.envs} envs`;
+  throw new InputError(`envs: ${shard} x ${c.rolloutSteps} rollout steps x ${c.agents} agents of ${side}x${side} views need about ` +
+    `${gib(need)} for one update, more than the ${gib(UPDATE_MEMORY_LIMIT)} it may use (the WASM backend's memory); ` +
+    'use fewer envs, a shorter rollout, or more workers (each holds envs / workers of it)');
 }
 
 /** Env steps per update: every environment steps a rollout. */

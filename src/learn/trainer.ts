@@ -84,6 +84,8 @@ export interface RunStore {
   appendMetrics(row: MetricsRow): void;
   saveCheckpoint(data: CheckpointData, hook?: SaveHook): string;
   writeSummary(summary: TrainSummary): void;
+  /** Called once the trainer is closed (Node: gives up the run directory's lease). */
+  close?(): void;
 }
 
 export interface TrainerOptions {
@@ -289,9 +291,13 @@ export class Trainer {
     return summary;
   }
 
-  /** Releases the shards (terminates the workers). */
+  /** Releases the shards (terminates the workers) and the store. */
   async close(): Promise<void> {
-    await this.group.close();
+    try {
+      await this.group.close();
+    } finally {
+      this.store?.close?.();
+    }
   }
 
 }

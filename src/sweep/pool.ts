@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRun, describeFailure, type RunHandle } from './runner.ts';
+import { Lease, describeHolder } from './lease.ts';
 import { runDirOf, runState, type SweepFile } from './store.ts';
 import type { PlannedRun } from './spec.ts';
 import type { RunRequest } from './protocol.ts';
@@ -46,6 +47,21 @@ export function runRequest(sweepDir: string, file: SweepFile, run: PlannedRun, h
     type: 'run', runDir: runDirOf(sweepDir, run.id), config: run.config, leaseTtlMs: host.leaseTtlMs, heartbeatMs: host.heartbeatMs,
     checkpointMinutes: file.spec.checkpointMinutes, keepCheckpoints: file.spec.keepCheckpoints, progressMs: host.progressMs, via,
   };
+}
+
+/** Writes RUN/failed.json for a run whose process died without a word, under the run's lease like every
+ * writer of a run (none if another process holds it now, or the directory cannot be written). */
+function recordFailure(runDir: string, error: string): void {
+  try {
+    const got = Lease.acquire(runDir, 10_000);
+    if (!got.ok) return;
+    try {
+      got.lease.check();
+      writeFileSync(join(runDir, 'failed.json'), JSON.stringify({ error, at: new Date().toISOString() }, null, 2));
+    } finally {
+      got.lease.release();
+    }
+  } catch { /* the directory may not exist (the process never started) or not be writable: the log says it */ }
 }
 
 export async function runPool(sweepDir: string, file: SweepFile, opts: PoolOptions): Promise<PoolResult> {
@@ -91,7 +107,7 @@ export async function runPool(sweepDir: string, file: SweepFile, opts: PoolOptio
         case 'busy':
         case 'lost':
           result.busy.push(run.id);
-          opts.log(`${run.id}: held by ${r.end?.holder?.owner ?? 'another process'}; left to it`);
+          opts.log(`${run.id}: held by ${describeHolder(r.end?.holder)}; left to it`);
           break;
         case 'failed':
           result.failed.push({ id: run.id, error: describeFailure(r) });
@@ -106,9 +122,7 @@ export async function runPool(sweepDir: string, file: SweepFile, opts: PoolOptio
             opts.log(`${run.id}: ${error}; trying again (${item.tries} of ${retries})`);
           } else {
             result.failed.push({ id: run.id, error });
-            try {
-              writeFileSync(join(runDirOf(sweepDir, run.id), 'failed.json'), JSON.stringify({ error, at: new Date().toISOString() }, null, 2));
-            } catch { /* the directory may not exist if the process never started */ }
+            recordFailure(runDirOf(sweepDir, run.id), error);
             opts.log(`${run.id}: FAILED: ${error}`);
           }
         }

@@ -52,8 +52,10 @@ export const shownUrl = (raw: string) => raw.replace(/\/\/([^@/]*):[^@/]*@/, '//
 /**
  * Connects once, without retrying, and checks the server: reachable, answering, and configured not to
  * evict keys (BullMQ loses jobs under any other maxmemory-policy). Throws an InputError naming --queue.
+ * Returns warnings: a server that keeps no append-only file loses every queued job when it restarts.
  */
-export async function probeRedis(url: string, flag = '--queue', timeoutMs = 5000): Promise<void> {
+export async function probeRedis(url: string, flag = '--queue', timeoutMs = 5000): Promise<string[]> {
+  const warnings: string[] = [];
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: timeoutMs });
   // The socket's own error (ECONNREFUSED, ENOTFOUND, a TLS failure) says more than "Connection is closed".
   let cause: Error | null = null;
@@ -68,6 +70,15 @@ export async function probeRedis(url: string, flag = '--queue', timeoutMs = 5000
     if (policy && policy !== 'noeviction') {
       throw new InputError(`${flag}: Redis at ${shownUrl(url)} has maxmemory-policy ${policy}; BullMQ needs noeviction (it would lose jobs): set it with CONFIG SET maxmemory-policy noeviction or in the server's settings`);
     }
+    let aof: string | undefined;
+    try {
+      aof = /aof_enabled:(\d)/.exec(await client.info('persistence'))?.[1];
+    } catch { /* as above */ }
+    if (aof === '0') {
+      warnings.push(`Redis at ${shownUrl(url)} keeps no append-only file (appendonly no): if it restarts, the queued jobs are lost ` +
+        '(the runs\' files are not); `commons sweep status DIR --queue ...` then lists the runs without a job, and submitting the sweep again ' +
+        'queues them. To keep the queue: CONFIG SET appendonly yes, or appendonly yes in redis.conf');
+    }
   } catch (e) {
     if (e instanceof InputError) throw e;
     const why = ((cause as Error | null) ?? (e as Error)).message;
@@ -75,6 +86,7 @@ export async function probeRedis(url: string, flag = '--queue', timeoutMs = 5000
   } finally {
     client.disconnect();
   }
+  return warnings;
 }
 
 /** A long-lived connection: it reconnects forever (a Redis restart is waited out, not fatal). */

@@ -57,7 +57,7 @@ export function startRun(req: RunRequest, onProgress?: (p: RunProgress) => void,
     child.on('exit', (code, signal) => {
       const startupMs = startedAt === null ? null : Math.round(startedAt - t0);
       resolve({
-        outcome: end?.outcome ?? 'crashed', end, started, exitCode: code, signal, stderrTail: stderr.trim().split('\n').slice(-8).join('\n'),
+        outcome: end?.outcome ?? 'crashed', end, started, exitCode: code, signal, stderrTail: stderr.trim().split('\n').slice(-24).join('\n'),
         startupMs, totalMs: performance.now() - t0,
       });
     });
@@ -65,10 +65,19 @@ export function startRun(req: RunRequest, onProgress?: (p: RunProgress) => void,
   return { child, done, stop: () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); } };
 }
 
-/** One line for a run that did not finish: its own error, or how its process died. */
+/** The line of a dead process's stderr that says what went wrong: an uncaught error's own line (Node prints
+ * the source line, a caret, the error, its stack, and its version last), else the last plain line. */
+export function errorLine(stderr: string): string | undefined {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const error = lines.filter((l) => /^(?:[A-Za-z]*Error|Error)(?: \[[A-Z_]+\])?: /.test(l) || /^(?:sweep child|commons [\w-]+): /.test(l)).at(-1);
+  if (error) return error;
+  return lines.filter((l) => !/^at |^Node\.js v\d|^\^+$|^\{$|^\}$|^[a-z]+: .*,?$|^throw /.test(l)).at(-1);
+}
+
+/** One line for a run that did not finish: its own error, or how its process died and why. */
 export function describeFailure(r: RunResult): string {
   if (r.end?.error) return r.end.error;
   const how = r.signal ? `killed by ${r.signal}` : `exited with status ${r.exitCode}`;
-  const last = r.stderrTail.split('\n').filter((l) => l.trim()).at(-1);
-  return `the training process ${how}${last ? `: ${last.trim()}` : ''}`;
+  const last = errorLine(r.stderrTail);
+  return `the training process ${how}${last ? `: ${last}` : ''}`;
 }

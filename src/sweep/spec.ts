@@ -184,14 +184,17 @@ export function parseSpec(raw: unknown, fallbackName = 'sweep'): SweepSpec {
       report.baseline = rep.baseline as string;
     }
   }
-  const positive = (key: string, def: number, int: boolean) => {
+  const positive = (key: string, def: number, int: boolean, max: number) => {
     const v = r[key] ?? def;
-    if (typeof v !== 'number' || !(v > 0) || (int && !Number.isInteger(v))) fail(`spec.${key}`, `expected ${int ? 'an integer' : 'a number'} > 0, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v > 0) || !(v <= max) || (int && !Number.isInteger(v))) {
+      fail(`spec.${key}`, `expected ${int ? 'an integer' : 'a number'} > 0 and <= ${max.toLocaleString('en-US')}, got ${JSON.stringify(v)}`);
+    }
     return v as number;
   };
   return {
     name: name as string, games, models, modelConfig, seeds, config, grid, preset, report,
-    checkpointMinutes: positive('checkpointMinutes', 10, false), keepCheckpoints: positive('keepCheckpoints', 2, true),
+    // at most a week between checkpoints; as many checkpoints as --keep allows
+    checkpointMinutes: positive('checkpointMinutes', 10, false, 7 * 24 * 60), keepCheckpoints: positive('keepCheckpoints', 2, true, 1_000_000),
   };
 }
 
@@ -236,15 +239,42 @@ function origin(spec: SweepSpec, model: ModelName, key: string): string {
   return key;
 }
 
+/** The most runs a sweep may have: a plan is refused before it is built beyond this (each run's whole
+ * configuration is resolved and stored in sweep.json and in the queue). */
+export const MAX_RUNS = 100_000;
+
+/** The number of runs a spec expands into (games x models x grid points x seeds), without building them. */
+export function countRuns(spec: SweepSpec): number {
+  return spec.games.length * spec.models.length * spec.seeds.length * Object.values(spec.grid).reduce((n, vals) => n * vals.length, 1);
+}
+
+/** The longest group id (a directory name, with '-sSEED' after it): file systems allow 255 bytes. */
+const MAX_GROUP_ID = 160;
+
+/** A group's id: GAME-MODEL[-SETTINGVALUE...], or, when that would be too long for a directory name, the
+ * grid part replaced by a hash of it: GAME-MODEL-gHASH (the grid point is in sweep.json and the report). */
+function groupId(game: string, model: string, parts: string[]): string {
+  const id = [game, model, ...parts].join('-');
+  if (id.length <= MAX_GROUP_ID) return id;
+  return `${game}-${model}-g${createHash('sha256').update(parts.join('-')).digest('hex').slice(0, 12)}`;
+}
+
 /** Expands a spec into its runs, resolving and checking each run's configuration. */
 export function planSweep(spec: SweepSpec): SweepPlan {
+  const count = countRuns(spec);
+  if (count > MAX_RUNS) {
+    const gridPoints = count / (spec.games.length * spec.models.length * spec.seeds.length);
+    throw new InputError(`spec.grid: the sweep would have ${count.toLocaleString('en-US')} runs (${spec.games.length} game(s) x ${spec.models.length} model(s) x ` +
+      `${gridPoints.toLocaleString('en-US')} grid point(s) x ${spec.seeds.length} seed(s)); a sweep may have at most ${MAX_RUNS.toLocaleString('en-US')}: ` +
+      'search fewer values, or split the search into several sweeps');
+  }
   // Only the grid settings that take several values name a run: one-value settings would only lengthen ids.
   const varying = Object.keys(spec.grid).filter((k) => spec.grid[k].length > 1).sort();
   const runs: PlannedRun[] = [];
   for (const game of spec.games) {
     for (const model of spec.models) {
       for (const point of points(spec.grid)) {
-        const group = [game, model, ...varying.map((k) => `${k}${idValue(point[k])}`)].join('-');
+        const group = groupId(game, model, varying.map((k) => `${k}${idValue(point[k])}`));
         for (const seed of spec.seeds) {
           const id = `${group}-s${seed}`;
           const partial = {

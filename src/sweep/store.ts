@@ -10,11 +10,12 @@
 //
 // A run's state is read from these files alone, so `commons sweep status` works without the queue.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.ts';
 import { listCheckpoints } from '../hosting/checkpoint.ts';
-import { readLease, type LeaseInfo } from './lease.ts';
+import { readLease, leaseLive, type LeaseInfo } from './lease.ts';
+import { fsReason } from '../util/node-paths.ts';
 import type { PlannedRun, SweepPlan, SweepSpec } from './spec.ts';
 
 export const SWEEP_FORMAT = 'commons-sweep';
@@ -118,17 +119,28 @@ function readJsonOr<T>(path: string, fallback: T): T {
   }
 }
 
-/** A run's state, from its directory. */
+/** A run's state, from its directory. A directory that cannot be read (a file in its place, no permission)
+ * is a failed run, with the reason. */
 export function runState(sweepDir: string, run: PlannedRun, now = Date.now()): RunState {
   const dir = runDirOf(sweepDir, run.id);
   const base: RunState = { id: run.id, state: 'pending', envSteps: 0, totalSteps: run.config.steps, agentStepsPerS: null, error: null, holder: null, summary: null };
+  try {
+    return readRunState(dir, base, now);
+  } catch (e) {
+    return { ...base, state: 'failed', error: `${dir}: ${fsReason(e)}` };
+  }
+}
+
+function readRunState(dir: string, base: RunState, now: number): RunState {
   if (!existsSync(dir)) return base;
+  if (!statSync(dir).isDirectory()) return { ...base, state: 'failed', error: `${dir} is a file, not a run directory` };
   const summary = readJsonOr<Record<string, unknown> | null>(join(dir, 'summary.json'), null);
   if (summary) return { ...base, state: 'done', envSteps: Number(summary.env_steps), summary };
   const ckpts = existsSync(join(dir, 'checkpoints')) ? listCheckpoints(dir) : [];
   const saved = ckpts.length ? Number(ckpts[ckpts.length - 1].slice(5)) : 0;
   const lease = readLease(dir);
-  if (lease?.info && lease.info.expires >= now) {
+  // a live holder: not expired, and not a process of this host that is gone
+  if (lease?.info && leaseLive(lease, now)) {
     const note = lease.info.note ?? {};
     return {
       ...base, state: 'running', holder: lease.info,

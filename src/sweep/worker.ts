@@ -15,9 +15,10 @@
 // run from its latest checkpoint.
 
 import { hostname } from 'node:os';
-import { isAbsolute, join, normalize, sep } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { connect, type JobData, type JobResult } from './queue.ts';
+import { describeHolder } from './lease.ts';
 import { startRun, describeFailure, type RunHandle } from './runner.ts';
 import { HOST_DEFAULTS, type HostOptions } from './pool.ts';
 import type { RunRequest } from './protocol.ts';
@@ -47,11 +48,23 @@ export interface SweepWorker {
   readonly closed: Promise<void>;
 }
 
-/** Resolves job.data.dir inside the store, refusing paths that would leave it. */
-function runDirIn(store: string, rel: string): string {
-  const n = normalize(rel);
-  if (isAbsolute(n) || n === '..' || n.startsWith('..' + sep)) throw new UnrecoverableError(`job: run directory '${rel}' is outside the store`);
-  return join(store, n);
+/** Letters, digits, '.', '_', '+', '-', not starting with a punctuation mark: a sweep's or a run's name. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+/**
+ * Resolves a job's run directory inside the store: it must be SWEEP/runs/RUN for the job's own sweep and run
+ * names (what `sweep submit` enqueues), so that a crafted job can neither leave the store ('../x', '/x') nor
+ * train in the store's root or another run's directory ('.', 'other/runs/x').
+ */
+export function runDirIn(store: string, data: Pick<JobData, 'dir' | 'sweep' | 'run'>): string {
+  const { dir, sweep, run } = data;
+  if (typeof sweep !== 'string' || !NAME.test(sweep)) throw new UnrecoverableError(`job: sweep name ${JSON.stringify(sweep)} is not a sweep name`);
+  if (typeof run !== 'string' || !NAME.test(run)) throw new UnrecoverableError(`job: run name ${JSON.stringify(run)} is not a run name`);
+  const want = join(sweep, 'runs', run);
+  if (typeof dir !== 'string' || normalize(dir) !== want || isAbsolute(dir)) {
+    throw new UnrecoverableError(`job: run directory ${JSON.stringify(dir)} is not ${want}, the directory of run ${run} of sweep ${sweep} in the store`);
+  }
+  return join(store, want);
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
@@ -65,7 +78,7 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
     const data = job.data;
     const name = data.run;
     const req: RunRequest = {
-      type: 'run', runDir: runDirIn(opts.store, data.dir), config: data.config, leaseTtlMs: opts.leaseTtlMs, heartbeatMs: opts.heartbeatMs,
+      type: 'run', runDir: runDirIn(opts.store, data), config: data.config, leaseTtlMs: opts.leaseTtlMs, heartbeatMs: opts.heartbeatMs,
       checkpointMinutes: data.checkpointMinutes, keepCheckpoints: data.keepCheckpoints, progressMs: opts.progressMs,
       via: `worker ${id} job ${job.id} attempt ${job.attemptsMade + 1}`,
     };
@@ -97,7 +110,7 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
       case 'lost': {
         // Wait until the holder's lease would expire (a live holder renews it and we back off again).
         const wait = Math.round((r.end?.retryInMs ?? opts.leaseTtlMs) + 250 + Math.random() * 500);
-        log(`${name}: backed off: held by ${r.end?.holder?.owner ?? 'another process'}; looking again in ${(wait / 1000).toFixed(1)} s`);
+        log(`${name}: backed off: held by ${describeHolder(r.end?.holder)}; looking again in ${(wait / 1000).toFixed(1)} s`);
         await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();
       }

@@ -9,6 +9,25 @@ import { InputError } from './errors.ts';
 /** Directories of virtual file systems: nothing a run writes belongs there. */
 const VIRTUAL = ['/proc', '/sys', '/dev'];
 
+/** Gives a file-system error the path it was about, when it has none (a write knows only its file
+ * descriptor): every such error can then be reported as one line naming the file. Returns it. */
+export function withPath(e: unknown, path: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && typeof err.code === 'string' && typeof err.path !== 'string') err.path = path;
+  return e;
+}
+
+/** Whether `e` is a file-system error that names its path (as withPath leaves it). */
+export function isFsError(e: unknown): e is NodeJS.ErrnoException & { path: string } {
+  const err = e as NodeJS.ErrnoException;
+  return !!err && typeof err === 'object' && typeof err.code === 'string' && typeof err.path === 'string';
+}
+
+/** One line for a file-system error: "PATH: no space left on the device". */
+export function fsLine(e: NodeJS.ErrnoException & { path: string }): string {
+  return `${e.path}: ${fsReason(e)}`;
+}
+
 /** A Node file-system error in words (EACCES -> "permission denied"). */
 export function fsReason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
@@ -20,6 +39,9 @@ export function fsReason(e: unknown): string {
     case 'EISDIR': return 'it is a directory';
     case 'ENOENT': return 'no such file or directory';
     case 'ENOSPC': return 'no space left on the device';
+    case 'ESTALE': return 'a stale file handle (the network file system lost the file)';
+    case 'EMFILE': case 'ENFILE': return 'too many open files';
+    case 'EFBIG': return 'the file is too large';
     case 'EDQUOT': return 'the disk quota is exceeded';
     case 'ENAMETOOLONG': return 'the name is too long';
     case 'ELOOP': return 'too many symbolic links';
