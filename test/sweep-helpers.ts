@@ -61,7 +61,8 @@ export interface RedisServer {
   cli(...args: string[]): string;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/** Starts redis-server on a free port; `appendonly: false` starts one without persistence (a restart loses the queue). */
+export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = tmp('commons-redis-');
   let proc: ChildProcess | null = null;
@@ -69,7 +70,7 @@ export async function startRedis(): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`, port, dir,
     pid: () => proc!.pid!,
     async start() {
-      proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir,
+      proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', opts.appendonly === false ? 'no' : 'yes', '--dir', dir,
         '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let log = '';
       proc.stdout!.on('data', (d) => { log += d; });

@@ -331,19 +331,20 @@ export function openRun(runDir: string, opts: ResumeOptions = {}): OpenRun {
     const overrides: Partial<TrainConfig> = {};
     if (opts.steps !== undefined) overrides.steps = opts.steps;
     if (opts.keep !== undefined) overrides.keep = opts.keep;
-    const cfg = readRunConfig(runDir, flag, overrides);
     const raw = readRawConfig(runDir, flag);
+    const cfg = readRunConfig(runDir, flag, overrides);
     // A run written before checkpoints were pruned keeps every checkpoint unless told otherwise: resuming it
     // must not delete what it kept so far.
-    if (opts.keep === undefined && !('keep' in raw)) {
-      cfg.keep = 0;
-      log(`${runDir} predates checkpoint pruning: all its checkpoints are kept (give --keep K to keep only the newest K)`);
-    }
+    const unpruned = opts.keep === undefined && !('keep' in raw);
     const ckpt = opts.checkpoint !== undefined
       ? loadCheckpoint(runDir, opts.checkpoint)
       : loadNewestIntact(runDir, (id, why) => log(`checkpoint ${id} cannot be used (${why}); trying the one before it`));
+    checkAgainstCheckpoint(cfg, unpruned ? { ...raw, keep: 0 } : raw, overrides, ckpt, join(runDir, 'config.json'), flag);
     checkCompatible(ckpt.manifest, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, ckpt.dir);
-    checkAgainstCheckpoint(cfg, { ...raw, ...(opts.keep === undefined && !('keep' in raw) ? { keep: 0 } : {}) }, overrides, ckpt, join(runDir, 'config.json'), flag);
+    if (unpruned) {
+      cfg.keep = 0;
+      log(`${runDir} predates checkpoint pruning: all its checkpoints are kept (give --keep K to keep only the newest K)`);
+    }
     return { dir: runDir, cfg, ckpt, lease, ownsLease: taken !== null, storeKeep: opts.storeKeep, release };
   } catch (e) {
     release();
