@@ -260,8 +260,8 @@ test('two workers racing for one re-delivered run: one trains, the other backs o
     await waitFor('the job to complete', () => jobsDone('race', ['harvest-a2c-s7']), 120_000, 300);
     const ev = events(runDir);
     assert.deepEqual(ev.map((e) => e.event), ['start', 'done'], `one trainer only\nA:\n${a.out()}\nB:\n${b.out()}`);
-    const holder = /backed off: held by (\S+);/.exec(b.out())![1];
-    assert.equal(holder, ev[0].owner, 'B backed off from the process that trained the run');
+    const [, pid, host] = /backed off: held by pid (\d+) on host (\S+) since \S+;/.exec(b.out())!;
+    assert.equal(`${host}:${pid}`, ev[0].owner.split(':').slice(0, 2).join(':'), 'B backed off from the process that trained the run');
     assert.doesNotMatch(b.out(), /harvest-a2c-s7: (started|resumed)/);
     const steps = metricsSansTiming(runDir).map((m) => m.env_steps);
     assert.deepEqual(steps, Array.from({ length: RACE_STEPS / 40 }, (_, i) => 40 * (i + 1)), 'one writer: every metrics line once, in order');
