@@ -61,8 +61,9 @@ Commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(w)}${c.spec.summary}`).join('\n')}
 
 commons COMMAND --help lists a command's flags and their defaults; commons --version prints the version.
-Exit status: 0 success, 1 failure (a worker died), 2 bad input; commons train stopped by a signal: 128 + the
-signal (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP), after saving a checkpoint. Docs: README.md, docs/training.md.
+Exit status: 0 success, 1 failure (a worker died), 2 bad input, a run another process writes, or a file that
+cannot be written (a full disk); commons train stopped by a signal: 128 + the signal (130 Ctrl-C, 143 SIGTERM,
+129 SIGHUP), after saving a checkpoint. Docs: README.md, docs/training.md.
 `;
 }
 

@@ -37,8 +37,11 @@ so a budget that is not a multiple of envs x rollout ends just past it (the run 
 Ctrl-C, SIGTERM (what schedulers send on preemption) and SIGHUP save a checkpoint, stop the workers and exit
 with status 130, 143 and 129; a second signal quits at once without saving. --resume continues from the newest
 checkpoint that loads (a corrupt newest one is passed over, with a warning) and writes the same metrics as a
-run that never stopped. Exit status: 0 done, 1 a worker failed, 2 bad input, 130/143/129 stopped and resumable.
-All settings: docs/training.md.`,
+run that never stopped; config.json must agree with the checkpoint's settings (the budget, the report and
+checkpoint intervals, keep, name and tags may change). One process writes a run at a time: another writer
+is refused naming the holder. Exit status: 0 done, 1 a worker failed, 2 bad input, a run another process
+writes, or a write that failed (a full disk: one line naming the file; the last checkpoint stays), 130/143/129
+stopped and resumable. All settings: docs/training.md.`,
   flags: {
     ...configFlags(),
     out: { arg: 'DIR', help: 'the run directory to write (new or empty)', section: 'The run' },
