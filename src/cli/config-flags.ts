@@ -90,6 +90,8 @@ export function settingValue(k: Key, raw: unknown, label: string): unknown {
   } catch (e) {
     if (e instanceof InputError && typeof raw === 'string') {
       if (f.kind === 'choice') throw new UsageError(`${label}: unknown value '${raw}'; allowed values: ${f.values!.join(', ')}`);
+      // an integer too large to count exactly (1e300): checkField's own words say so
+      if (f.kind === 'int' && Number.isInteger(v) && !Number.isSafeInteger(v)) throw new UsageError(e.message);
       if (f.kind !== 'map') throw bad();
     }
     throw e;
