@@ -282,3 +282,14 @@ test('commons sweep plan shows a search\'s samples; a bad search exits 2 with on
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.equal(existsSync(join(dir, 'out')), false);
 });
+
+test('experiments/inequity-aversion-forms.json measures the four forms of inequity aversion under the paper\'s learner', () => {
+  const plan = planSweep(readSpec(join(import.meta.dirname, '..', 'experiments', 'inequity-aversion-forms.json')));
+  assert.equal(plan.runs.length, 2 * 4 * 5);
+  const forms = [...new Set(plan.runs.map((r) => `${r.game} ${r.config.iaAlpha}/${r.config.iaBeta}`))];
+  assert.deepEqual(forms, ['cleanup 0/0', 'cleanup 0/0.05', 'cleanup 5/0', 'cleanup 5/0.05', 'harvest 0/0', 'harvest 0/0.05', 'harvest 5/0', 'harvest 5/0.05']);
+  // the A3C column of the paper's tables (Table 1): Cleanup lr 0.00126, entropy 0.00176
+  const c = plan.runs.find((r) => r.game === 'cleanup')!.config;
+  assert.equal(c.lr, 0.00126);
+  assert.equal(c.entropyCoef, 0.00176);
+});
