@@ -149,18 +149,20 @@ function compare(c: Case, tail: number, seed: number) {
 
 const paths: { name: string; backend: 'cpu' | 'wasm'; kernels: boolean }[] = [
   { name: 'cpu', backend: 'cpu', kernels: false },
+  { name: 'wasm with the kernels', backend: 'wasm', kernels: true },
   { name: 'wasm without the kernels', backend: 'wasm', kernels: false },
 ];
 
 for (const path of paths) {
   for (const c of cases) {
-    test(`lstmStepCounterfactual on ${path.name}, ${c.name}: alternatives match the naive step, the real step is lstmSequence's`, async () => {
+    test(`lstmStepCounterfactual on ${path.name}, ${c.name}: alternatives match the naive step, the real step is lstmSequence's`, async (t) => {
       await initBackend(path.backend);
       if (path.backend === 'wasm') setLearnKernels(path.kernels);
       try {
         if (path.backend === 'wasm') assert.equal(learnKernelsActive(), path.kernels);
         const d = compare(c, 2, 10 + c.G);
         assert.ok(d.altSpread > 0.05, 'the alternatives are not all zero');
+        t.diagnostic(`alternatives: max abs diff ${d.alt.toExponential(2)}`);
         assert.ok(d.alt <= TOL, `alternatives: max abs diff ${d.alt} > ${TOL}`);
         assert.equal(d.h, 0, 'h is lstmSequence\'s');
         assert.equal(d.hs, 0, 'h is lstmSequence\'s hs');
@@ -175,6 +177,26 @@ for (const path of paths) {
     });
   }
 }
+
+test('lstmStepCounterfactual with no alternatives (K = 0), with and without the kernels: the real step only', async () => {
+  for (const kernels of [true, false]) {
+    await initBackend('wasm');
+    setLearnKernels(kernels);
+    try {
+      const G = 2, S = 3, I = 5, H = 8;
+      tf.tidy(() => {
+        const x = tf.tensor3d(rand(G * S * I, 1), [G, S, I]), W = tf.tensor3d(rand(G * (I + H) * 4 * H, 2), [G, I + H, 4 * H]);
+        const b = tf.tensor2d(rand(G * 4 * H, 3), [G, 4 * H]), h0 = tf.tensor3d(rand(G * S * H, 4), [G, S, H]), keep = tf.ones([G, 1, S]) as tf.Tensor3D;
+        const cf = lstmStepCounterfactual(x, W, b, h0, h0, keep, 2, new Int32Array(G * S).fill(-1), 1, new Int32Array(0), new Int32Array(0));
+        assert.deepEqual(cf.hAlt.shape, [G, 0, S, H]);
+        const real = lstmSequence(tf.reshape(x, [G, 1, S, I]) as tf.Tensor4D, W, b, h0, h0, keep);
+        assert.equal(maxAbs(cf.h.dataSync(), real.h.dataSync()), 0);
+      });
+    } finally {
+      setLearnKernels(true);
+    }
+  }
+});
 
 test('lstmStepCounterfactual: a bad argument is refused with a line naming it', async () => {
   await initBackend('cpu');

@@ -14,6 +14,7 @@
  * for T = 1 on the same backend: the same code path, the same order of operations.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { LSTM_CF, learnKernelsActive } from './wasm-kernels.ts';
 
 export interface CounterfactualStep {
   /** The real input's step, exactly what lstmSequence gives for T = 1 (bit-identical: same code path and order). */
@@ -45,6 +46,16 @@ export function lstmStepCounterfactual(x: tf.Tensor3D, W: tf.Tensor3D, bias: tf.
   const H = h0.shape[2];
   const K = altGroup.length;
   checkArgs(x, W, bias, h0, c0, keep, offset, realIdx, R, altIdx, altGroup);
+  if (learnKernelsActive() && H % 4 === 0) {
+    return tf.tidy(() => {
+      const e = tf.engine() as unknown as { runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor[] };
+      const [h, c, gates, cs, hAlt] = e.runKernel(LSTM_CF, {
+        x, W, bias, h0, c0, keep,
+        realIdx: tf.tensor3d(realIdx, [G, R, S], 'int32'), altIdx: tf.tensor2d(altIdx, [G, K], 'int32'), altGroup: tf.tensor1d(altGroup, 'int32'),
+      }, { offset });
+      return { h: h as tf.Tensor3D, c: c as tf.Tensor3D, gates: gates as tf.Tensor4D, cs: cs as tf.Tensor4D, hAlt: hAlt as tf.Tensor4D };
+    });
+  }
   return tf.tidy(() => {
     // the real step: lstmSequence's composition for T = 1, op for op
     const k = tf.reshape(keep, [G, S, 1]);
