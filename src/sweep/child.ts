@@ -16,7 +16,7 @@ import { listCheckpoints, cleanRunTemp } from '../hosting/checkpoint.ts';
 import type { Trainer, TrainSummary } from '../learn/trainer.ts';
 import { InputError } from '../util/errors.ts';
 import { ensureDir, fsLine, isFsError, withPath } from '../util/node-paths.ts';
-import { Lease, LeaseLost } from './lease.ts';
+import { Lease, LeaseLost, readLease } from './lease.ts';
 import { canonical, configDiff, logEvent } from './store.ts';
 import { END_CODES, type ChildMessage, type EndOutcome, type RunRequest } from './protocol.ts';
 
@@ -83,7 +83,7 @@ export async function runChild(req: RunRequest): Promise<EndOutcome> {
   const event = (e: Record<string, unknown>) => {
     lease!.check();
     try {
-      logEvent(runDir, { owner: lease!.info.owner, ...e });
+      logEvent(runDir, { event: e.event, owner: lease!.info.owner, ...e });
     } catch (err) {
       throw withPath(err, join(runDir, 'events.jsonl'));
     }
@@ -163,7 +163,9 @@ export async function runChild(req: RunRequest): Promise<EndOutcome> {
     }
     if (lost) {
       // Someone else holds the run now: write nothing more.
-      await send({ type: 'end', outcome: 'lost', holder: null, retryInMs: req.leaseTtlMs });
+      let holder = null;
+      try { holder = readLease(runDir)?.info ?? null; } catch { /* the store is what failed */ }
+      await send({ type: 'end', outcome: 'lost', holder, retryInMs: req.leaseTtlMs });
       return 'lost';
     }
     const { line, transient } = describeError(e);
