@@ -29,9 +29,9 @@ function deadPid(): number {
 }
 
 /** Lease files as another holder leaves them: `host`, `pid`, a beat that expires in `expiresInMs` (negative: expired). */
-function foreignLease(dir: string, host: string, pid: number, expiresInMs: number): string {
+function foreignLease(dir: string, host: string, pid: number, expiresInMs: number, extra: Record<string, unknown> = {}): string {
   const owner = `${host}:${pid}:0123456789ab`;
-  writeFileSync(leasePath(dir), JSON.stringify({ owner, host, pid, acquired: Date.now() - 5000 }));
+  writeFileSync(leasePath(dir), JSON.stringify({ owner, host, pid, acquired: Date.now() - 5000, ...extra }));
   writeFileSync(beatPath(dir, owner), JSON.stringify({ heartbeat: Date.now(), expires: Date.now() + expiresInMs }));
   return owner;
 }
@@ -89,6 +89,11 @@ test('a holder dead on this host is taken over at once; one of another host only
   assert.equal(r.code, 0, r.stderr);
   assert.ok(Date.now() - t0 < 60_000, 'it did not wait for the dead holder\'s lease to expire');
   assert.deepEqual(steps(run), [40, 80, 120]);
+  // a holder in another pid namespace (a container sharing this host name) is not judged by its pid
+  foreignLease(run, hostname(), deadPid(), 60_000, { pidns: 'pid:[1]' });
+  const container = train('--resume', run, '--steps', '160');
+  assert.equal(container.code, 2, container.stderr);
+  assert.match(container.stderr, HELD);
   // another host's fresh lease: refused (its pid cannot be checked from here)
   foreignLease(run, 'elsewhere', 4242, 60_000);
   const held = train('--resume', run, '--steps', '160');

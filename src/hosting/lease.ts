@@ -24,10 +24,10 @@
 //
 // Limits (docs/sweeps.md): expiry compares the holder's clock with the reader's, so machines must keep
 // their clocks in step (NTP) to well within the time to live, and host names must differ between machines
-// sharing a store (the pid check trusts them); a holder frozen in the microseconds between its check and
+// sharing a store (the pid check trusts them, within one pid namespace); a holder frozen in the microseconds between its check and
 // the write that follows can still make that one write after waking.
 
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -80,8 +80,18 @@ export const leasePath = (runDir: string) => join(runDir, 'lease');
 /** The beat file of the holder `owner` (its random id names it). */
 export const beatPath = (runDir: string, owner: string) => join(runDir, `lease-${owner.split(':').pop()!.replace(/[^0-9a-z]/gi, '')}.beat`);
 
-/** Who holds a lease, from RUN/lease alone. */
-export interface LeaseHolder { owner: string; host: string; pid: number; acquired: number }
+/** Who holds a lease, from RUN/lease alone. `pidns` names the holder's pid namespace (Linux): containers that
+ * share a host name (host networking) do not share pids, so only a holder of this namespace is judged by its pid. */
+export interface LeaseHolder { owner: string; host: string; pid: number; acquired: number; pidns?: string }
+
+/** This process's pid namespace, where the system says (Linux: "pid:[4026531836]"). */
+const PID_NS: string | undefined = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+})();
 
 export interface LeaseRead {
   /** null when the lease file is unreadable (being created, or torn by a crash) */
@@ -129,9 +139,9 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** True when the holder ran on this host and its process is gone: its lease is free at once. */
-export function holderDead(holder: Pick<LeaseHolder, 'host' | 'pid'> | null | undefined): boolean {
-  return !!holder && holder.host === hostname() && !pidAlive(holder.pid);
+/** True when the holder ran on this host (and pid namespace) and its process is gone: its lease is free at once. */
+export function holderDead(holder: Pick<LeaseHolder, 'host' | 'pid' | 'pidns'> | null | undefined): boolean {
+  return !!holder && holder.host === hostname() && (holder.pidns ?? PID_NS) === PID_NS && !pidAlive(holder.pid);
 }
 
 /** True when the lease read is free to take: past its expiry (an unreadable one counts from its files'
@@ -192,7 +202,7 @@ export class Lease {
       owner: `${host}:${process.pid}:${randomBytes(6).toString('hex')}`, host, pid: process.pid,
       acquired: now, heartbeat: now, expires: now + ttlMs, note,
     };
-    const leaseText = JSON.stringify({ owner: info.owner, host, pid: info.pid, acquired: now });
+    const leaseText = JSON.stringify({ owner: info.owner, host, pid: info.pid, acquired: now, ...(PID_NS ? { pidns: PID_NS } : {}) });
     const mine = beatPath(runDir, info.owner);
     // The beat first: a lease that exists always has its holder's beat beside it.
     writeWhole(mine, JSON.stringify({ heartbeat: now, expires: info.expires, note }), 'w');
