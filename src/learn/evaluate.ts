@@ -22,6 +22,10 @@ export interface EvalOptions {
   onFrame?: (rgb: Uint8Array) => void;
   /** Environments played at once (default min(episodes, 16)). */
   batch?: number;
+  /** Called after every step of every wave of episodes: env b plays episode `firstEpisode + b` (episodes past
+   * opts.episodes are played but not kept), t counts from 0; `ck` [B * N] is each agent's influence of this step
+   * (zeros for models without influence); `actions` [B * N] the actions taken. The arrays are live: copy. */
+  onStep?: (step: { t: number; firstEpisode: number; ck: Float32Array; actions: Uint8Array }) => void;
 }
 
 /** Plays `episodes` episodes with `agents`; returns their statistics in order. */
@@ -66,6 +70,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
       for (let t = 0; t < cfg.episodeLength; t++) {
         await play.step(rng, { greedy: opts.greedy });
         if (kernel) meter.add(play.ckj, B);
+        opts.onStep?.({ t, firstEpisode: wave * B, ck: play.ck, actions: env.actions });
         waveActions.set(env.actions, t * B * N);
         waveSymbols?.set(agents.symbols, t * B * N);
         if (opts.onFrame) opts.onFrame(env.renderWorld(0));
