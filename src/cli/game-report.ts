@@ -133,8 +133,9 @@ export async function gameReportCommand(argv: string[], out: (s: string) => void
       await write(st.name, flagSpec(groups, st, `${title}: ${st.name.replace(/_/g, ' ')}, fraction of episodes`, level));
       const curves = loaded.filter((r) => r.rows.some((row) => typeof (row.game_stats as Record<string, unknown> | undefined)?.[st.name] === 'number'));
       if (curves.length) {
-        const { spec } = curvesSpec(curves, { metric: `game_stats.${st.name}`, band: 'ci', level, groupBy: gridKeys ? ['model', ...gridKeys] : undefined,
-          title: `${title}: ${st.name.replace(/_/g, ' ')} over training (fraction of the episodes of each metrics line)` });
+        // min..max over seeds stays inside [0, 1]; each line is one wave of episodes, so 5 are smoothed together
+        const { spec } = curvesSpec(curves, { metric: `game_stats.${st.name}`, band: 'minmax', smooth: 5, groupBy: gridKeys ? ['model', ...gridKeys] : undefined,
+          title: `${title}: ${st.name.replace(/_/g, ' ')} over training (fraction of episodes)` });
         await write(`${st.name}-curves`, spec);
       }
     } else if (st.kind === 'step') {

@@ -170,11 +170,12 @@ export function histogramSpec(groups: GroupSummary[], stat: GameStat, episodeLen
     facet: { row: { field: 'group', type: 'nominal', title: null, sort: null, header: HEADER } },
     spec: {
       width: 640, height: 110,
-      mark: { type: 'bar', color: '#6a51a3' },
+      mark: { type: 'rect', color: '#6a51a3', stroke: 'white', strokeWidth: 0.5 },
       encoding: {
         x: { field: 'lo', type: 'quantitative', title: `step of the episode (${stat.name.replace(/_/g, ' ')})`, scale: { domain: [0.5, episodeLength + 0.5], nice: false }, axis: { format: 'd', tickMinStep: 1 } },
         x2: { field: 'hi' },
-        y: { field: 'count', type: 'quantitative', title: 'episodes', axis: { format: 'd', tickMinStep: 1 } },
+        y: { field: 'count', type: 'quantitative', title: 'episodes', scale: { zero: true }, axis: { format: 'd', tickMinStep: 1 } },
+        y2: { datum: 0 },
       },
     },
     resolve: { scale: { y: 'independent' } },
