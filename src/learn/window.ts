@@ -33,7 +33,12 @@ export interface MetricsRow {
   /** influence.total, at the top level for plotting (null for models without influence). */
   influence_total: number | null;
   /** MOA models: cross-entropy and accuracy of the next-action predictions, beside chance (log A, 1/A). */
-  moa?: { loss: number; accuracy: number | null; chance_loss: number; chance_accuracy: number };
+  moa?: {
+    loss: number; accuracy: number | null; chance_loss: number; chance_accuracy: number;
+    /** The accuracy of predicting, for each agent and each other agent, that one's most frequent action among
+     * the same targets (the marginal predictor; docs/metrics.md); null when none was counted. */
+    majority_accuracy: number | null;
+  };
   /** Games with statistics of their own (Box trapped): each one's mean over the episodes since the previous line
    * where it has a value (a flag's mean is the fraction of episodes; a step's, the mean where it happened). */
   game_stats?: Record<string, number | null>;
@@ -84,7 +89,7 @@ export class Window {
   time = { env: 0, inference: 0, update: 0 };
   agentSteps = 0;
   readonly meter: InfluenceMeter;
-  moa = { loss: 0, correct: 0, counted: 0 };
+  moa: { loss: number; correct: number; counted: number; targets?: number[] } = { loss: 0, correct: 0, counted: 0 };
   /** The game's own statistics: name -> [sum, episodes with a value]. */
   game: Record<string, [number, number]> = {};
 
@@ -127,6 +132,7 @@ export class Window {
       this.moa.loss += u.moaLoss;
       this.moa.correct += u.moaCorrect ?? 0;
       this.moa.counted += u.moaCounted ?? 0;
+      if (u.moaTargets) addCounts(this.moa, u.moaTargets);
     }
   }
 
@@ -161,6 +167,7 @@ export class Window {
         moa: {
           loss: this.moa.loss / u, accuracy: this.moa.counted ? this.moa.correct / this.moa.counted : null,
           chance_loss: Math.log(extra.numActions!), chance_accuracy: 1 / extra.numActions!,
+          majority_accuracy: majorityAccuracy(this.moa.targets, extra.numActions!),
         },
       } : {}),
       timing: {
@@ -174,7 +181,8 @@ export class Window {
   toJSON(): WindowState {
     return {
       episodes: this.episodes, sums: { ...this.sums }, counts: { ...this.counts }, returns: [...this.returns], updates: this.updates,
-      loss: { ...this.loss }, influence: [...this.meter.sum], influenceSteps: this.meter.steps, moa: { ...this.moa },
+      loss: { ...this.loss }, influence: [...this.meter.sum], influenceSteps: this.meter.steps,
+      moa: { ...this.moa, ...(this.moa.targets ? { targets: [...this.moa.targets] } : {}) },
       time: { ...this.time }, agentSteps: this.agentSteps,
       ...(Object.keys(this.game).length > 0 ? { game: Object.fromEntries(Object.entries(this.game).map(([k, v]) => [k, [...v] as [number, number]])) } : {}),
     };
@@ -200,6 +208,8 @@ export class Window {
     this.moa.loss += o.moa.loss;
     this.moa.correct += o.moa.correct;
     this.moa.counted += o.moa.counted;
+    // windows saved before the targets were counted have none
+    if (o.moa.targets) addCounts(this.moa, o.moa.targets);
     // Checkpoints written before timing was kept have none.
     if (o.time) for (const k of Object.keys(this.time) as (keyof Window['time'])[]) this.time[k] += o.time[k];
     this.agentSteps += o.agentSteps ?? 0;
@@ -229,3 +239,22 @@ export interface WindowState {
 }
 
 export const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Adds counts into moa.targets (created at the counts' length). */
+function addCounts(moa: { targets?: number[] }, counts: readonly number[]): void {
+  const t = (moa.targets ??= new Array<number>(counts.length).fill(0));
+  counts.forEach((x, k) => (t[k] += x));
+}
+
+/** The accuracy of the most-frequent-action predictor: over each (agent, other agent) block of A counts, the
+ * largest count, summed, over all counts; null when nothing was counted. */
+export function majorityAccuracy(counts: readonly number[] | undefined, A: number): number | null {
+  if (!counts || counts.length === 0) return null;
+  let best = 0, all = 0;
+  for (let b = 0; b + A <= counts.length; b += A) {
+    let m = 0;
+    for (let a = 0; a < A; a++) { m = Math.max(m, counts[b + a]); all += counts[b + a]; }
+    best += m;
+  }
+  return all > 0 ? best / all : null;
+}
