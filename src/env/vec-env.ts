@@ -320,11 +320,17 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
       live();
       const start = views.actions.byteOffset;
       const length = exports.layoutEnd() - start;
-      if (!(state instanceof Uint8Array) || state.length !== length) {
+      // A state saved before the game's own statistics existed (commons before the games table) ends where the
+      // scratch region did: it loads, the statistics of the running episode starting at 0 (Harvest and Cleanup
+      // keep none, so nothing is lost).
+      const older = views.scratch.byteOffset + views.scratch.byteLength + 4 - start;
+      if (!(state instanceof Uint8Array) || (state.length !== length && (state.length !== older || info.stats.length > 0))) {
         throw new InputError(`loadState: expected ${length} bytes saved from a batch of ${B} ${info.name} envs x ${N} agents ` +
           `(episodeLength ${T}, viewRadius ${viewRadius}), got ${state?.length ?? typeof state}`);
       }
-      new Uint8Array(exports.memory.buffer, start, length).set(state);
+      const mem = new Uint8Array(exports.memory.buffer, start, length);
+      mem.set(state);
+      if (state.length < length) mem.fill(0, state.length);
     },
     close() {
       closed = true;
