@@ -99,6 +99,7 @@ test('matched pairs from a real sweep: an influence model, its beta-0 twin and A
   }
   assert.equal(readFileSync(join(out, 'report', 'harvest-pairs.png')).subarray(1, 4).toString(), 'PNG');
   assert.match(rep.stdout, /## Matched pairs/);
+  assert.match(rep.stdout, /\*\*Pre-registration\*\* \(the spec's, written before the runs\):\n\n> A test sweep\.\n>\n> Endpoint: the last 25%\.\n>/);
   assert.match(rep.stdout, /\| influence - influence-beta0 \| \*\*collective return, last 25% of env steps\*\* \(primary\) \| 3, 3 \|/);
   assert.match(rep.stdout, /\| influence-beta0 \(influence\) \| /, 'the twin is shown with its model');
   const json = JSON.parse(readFileSync(join(out, 'report', 'report.json'), 'utf8'));

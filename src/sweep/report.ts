@@ -113,6 +113,8 @@ export interface SweepReport {
   unfinished: string[];
   /** The matched-pairs analysis, when the spec's report block or --pairs asks for it. */
   pairs?: PairsReport;
+  /** The spec's pre-registration (free text written before the runs), quoted at the top of report.md. */
+  preregistration?: string;
 }
 
 /** The lines a run's final values average: those in the last `window` of its env steps (of its budget
@@ -240,7 +242,11 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
     rank = { metric, top, rankings };
   }
   const pairs = opts.pairs ? analysePairs(sweepDir, games, opts.pairs) : undefined;
-  return { name: file.name, window: opts.window, level, baseline: opts.baseline ?? null, games, unfinished, rank, ...(pairs ? { pairs } : {}) };
+  const prereg = file.spec.preregistration;
+  return {
+    name: file.name, window: opts.window, level, baseline: opts.baseline ?? null, games, unfinished, rank, ...(pairs ? { pairs } : {}),
+    ...(prereg ? { preregistration: prereg } : {}),
+  };
 }
 
 /** "0.1" (a fraction of the run's env steps) or "last25" (its last 25%): the fraction, or an InputError naming `flag`. */
@@ -295,6 +301,7 @@ export function reportMarkdown(rep: SweepReport): string {
   const anyGrid = rep.games.some((g) => g.groups.some((x) => Object.keys(x.point).length > 0));
   const anyMoa = rep.games.some((g) => g.groups.some((x) => x.stats['moa.accuracy'].n > 0));
   const lines = [`# Sweep ${rep.name}`, ''];
+  if (rep.preregistration) lines.push('**Pre-registration** (the spec\'s, written before the runs):', '', ...rep.preregistration.split(/\n\n/).map((p) => `> ${p}\n>`), '');
   for (const { game, groups, baseline, influenceVsReturn } of rep.games) {
     lines.push(`## ${game}`, '');
     const head = ['model', ...(anyGrid ? ['settings'] : []), 'seeds', `collective return (${pct} CI)`, ...(anyRef ? ['reference'] : []),
