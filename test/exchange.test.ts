@@ -80,3 +80,16 @@ test('aborting the exchange wakes a worker that waits for one that never arrives
     await x.close();
   }
 });
+
+test('a worker blocked in the exchange can be terminated (what a second Ctrl-C relies on)', async () => {
+  const x = startWorkers(2, 64);
+  try {
+    await x.ready;
+    void x.send(0, gradients(1, 64));
+    await new Promise((r) => setTimeout(r, 300));
+    const exited = await Promise.race([x.workers[0].terminate(), new Promise((r) => setTimeout(() => r('still blocked'), 20_000))]);
+    assert.equal(exited, 1, 'the thread was stopped');
+  } finally {
+    await x.close();
+  }
+});
