@@ -13,7 +13,8 @@ import { createTrainer, resumeTrainer } from '../src/hosting/run-dir.ts';
 import { loadCheckpoint } from '../src/hosting/checkpoint.ts';
 import type { MetricsRow } from '../src/learn/trainer.ts';
 import type { WorkerGroup } from '../src/parallel/group.ts';
-import type { TrainConfig } from '../src/learn/config.ts';
+import { resolveTrainConfig, type TrainConfig } from '../src/learn/config.ts';
+import { Shard } from '../src/learn/shard.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'commons-parallel-'));
 const BASE: Partial<TrainConfig> = { game: 'harvest', agents: 2, envs: 4, rolloutSteps: 10, episodeLength: 40, viewRadius: 2, reportEvery: 80, seed: 5 };
@@ -75,6 +76,25 @@ describe('data-parallel training in worker threads', () => {
     // The workers' environments are envs 0-1 and 2-3 of the whole batch, not copies of each other.
     const half = ck.env.length / 2;
     assert.notDeepEqual(Array.from(ck.env.subarray(0, half)), Array.from(ck.env.subarray(half)));
+  });
+
+  test("the learner's side of the exchange (gradients flattened out of the backend into shared memory, averages back) changes nothing when the average is its own gradient", async () => {
+    const cfg = resolveTrainConfig({ ...BASE, model: 'influence-moa', agents: 3 });
+    const plain = await Shard.create(cfg), exchanged = await Shard.create(cfg);
+    try {
+      let calls = 0;
+      exchanged.learner.reducer = {
+        input: (total) => new Float32Array(new SharedArrayBuffer(total * 4)),
+        reduce: async (grads) => { calls++; return grads; },
+      };
+      for (let k = 0; k < 3; k++) assert.deepEqual(await exchanged.iterate(k * 40), await plain.iterate(k * 40), `update ${k}`);
+      assert.equal(calls, 3);
+      const [a, b] = [await plain.saveState(), await exchanged.saveState()];
+      a.tensors.forEach((t, i) => assert.deepEqual(b.tensors[i].data, t.data, t.name));
+    } finally {
+      plain.dispose();
+      exchanged.dispose();
+    }
   });
 
   test('the exchange in shared memory trains bit for bit as the exchange through the main thread (A2C and PPO, 2 and 3 workers)', async () => {
