@@ -119,13 +119,20 @@ export class SharedExchange implements GradientReducer {
       }
     }
     this.onReduce?.();
-    // The main thread's arithmetic before, on this slice: a float32 running sum in worker order, then / W.
-    mean.set(slots[0].subarray(lo, hi), lo);
-    for (let w = 1; w < W; w++) {
-      const g = slots[w];
-      for (let k = lo; k < hi; k++) mean[k] += g[k];
+    // The main thread's arithmetic before, on this slice: a float32 running sum in worker order (fround after
+    // every addition, as storing into its Float32Array did), then / W rounded to float32 by the store. One
+    // pass over the slice instead of W + 1.
+    const g0 = slots[0];
+    if (W === 2) {
+      const g1 = slots[1];
+      for (let k = lo; k < hi; k++) mean[k] = Math.fround(g0[k] + g1[k]) / 2;
+    } else {
+      for (let k = lo; k < hi; k++) {
+        let sum = g0[k];
+        for (let w = 1; w < W; w++) sum = Math.fround(sum + slots[w][k]);
+        mean[k] = sum / W;
+      }
     }
-    if (W > 1) for (let k = lo; k < hi; k++) mean[k] /= W;
     const t2 = now();
     this.barrier();
     this.time.wait += t1 - t0 + now() - t2;
