@@ -77,7 +77,9 @@ for (const w of Ws) {
 const ratio = (w: number) => `${name(w)} / ${w === 1 ? '1 thread' : `${w} processes`}`;
 const cpuRatio = (w: number) => `per CPU-s: ${ratio(w)}`;
 const mainRatio = (w: number) => `${w} workers (main-thread) / ${w} processes`;
-const ratios = [...Ws.map(ratio), ...(mainThread ? Ws.filter((w) => w > 1).map(mainRatio) : []), ...Ws.map(cpuRatio)];
+const cpuMainRatio = (w: number) => `per CPU-s: ${mainRatio(w)}`;
+const ratios = [...Ws.map(ratio), ...(mainThread ? Ws.filter((w) => w > 1).map(mainRatio) : []), ...Ws.map(cpuRatio),
+  ...(mainThread ? Ws.filter((w) => w > 1).map(cpuMainRatio) : [])];
 const perCpu = (rs: Rate[]) => rs.reduce((a, r) => a + r.agentSteps, 0) / rs.reduce((a, r) => a + r.cpu, 0);
 
 const load0 = uptime();
@@ -98,8 +100,11 @@ for (let r = 1; r <= rounds; r++) {
     const sum = procs.reduce((a, x) => a + x.rate, 0);
     if (w > 1) row[`${w} processes`] = sum;
     row[ratio(w)] = workers.rate / sum;
-    if (main) row[mainRatio(w)] = main.rate / sum;
     row[cpuRatio(w)] = perCpu([workers]) / perCpu(procs);
+    if (main) {
+      row[mainRatio(w)] = main.rate / sum;
+      row[cpuMainRatio(w)] = perCpu([main]) / perCpu(procs);
+    }
   }
   rows.push(row);
   const fmt = (k: string) => (ratios.includes(k) ? row[k].toFixed(3) : String(Math.round(row[k])));
