@@ -1,7 +1,9 @@
 // The web app's gallery: for every (game, model) group of a finished sweep, the seed with the highest final
 // collective return is exported as a player checkpoint (weights only, float16) into gallery/, and
 // gallery/gallery.json lists them for the page (`npm run build` copies both into dist/web/gallery/).
-//   node --import tsx scripts/make-gallery.ts SWEEP_DIR [SWEEP_DIR ...] [--out gallery] [--models a2c,influence-moa]
+//   node --import tsx scripts/make-gallery.ts SWEEP_DIR [SWEEP_DIR ...] [--out gallery] [--models a2c,influence-moa] [--append]
+// --append keeps the entries gallery.json already lists (replacing those of the same file): a new game's sweep
+// (experiments/box-trapped.json) joins the gallery without the sweeps the others came from.
 // Each sweep needs its report first: commons sweep report SWEEP_DIR.
 
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
@@ -9,8 +11,9 @@ import { join } from 'node:path';
 import { loadCheckpoint, listCheckpoints } from '../src/hosting/checkpoint.ts';
 import { packArchive, playerCheckpoint } from '../src/learn/checkpoint-format.ts';
 import type { SweepReport } from '../src/sweep/report.ts';
+import { gameInfo } from '../src/env/games.ts';
 
-const GAME_TITLE: Record<string, string> = { cleanup: 'Cleanup', harvest: 'Harvest' };
+
 const MODEL_TITLE: Record<string, string> = {
   'a2c': 'baseline (A2C)', 'inequity-aversion': 'inequity aversion', 'visible-actions': 'visible actions',
   'influence': 'influence (model I)', 'comm': 'communication', 'influence-comm': 'influential communication (model II)',
@@ -21,7 +24,8 @@ const args = process.argv.slice(2);
 const flag = (name: string) => { const at = args.indexOf(name); return at >= 0 ? args[at + 1] : undefined; };
 const out = flag('--out') ?? 'gallery';
 const only = flag('--models')?.split(',');
-const sweeps = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+const append = args.includes('--append');
+const sweeps = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1]?.startsWith('--') && args[i - 1] !== '--append'));
 if (sweeps.length === 0) {
   console.error('usage: node --import tsx scripts/make-gallery.ts SWEEP_DIR [SWEEP_DIR ...] [--out gallery]');
   process.exit(2);
@@ -49,7 +53,7 @@ for (const dir of sweeps) {
       const file = `${game}-${g.model}.tar`;
       writeFileSync(join(out, file), bytes);
       entries.push({
-        title: `${GAME_TITLE[game] ?? game}, ${MODEL_TITLE[g.model] ?? g.model}`,
+        title: `${gameInfo(game).title}, ${MODEL_TITLE[g.model] ?? g.model}`,
         file,
         about: `seed ${best.seed} of ${g.runs.length}, trained ${ckpt.manifest.envSteps.toLocaleString('en-US')} env steps (sweep ${rep.name}); ` +
           `final collective return ${best.values.collective_return!.toFixed(1)}, the best of its seeds (mean ${g.stats.collective_return.mean?.toFixed(1)})`,
@@ -57,6 +61,11 @@ for (const dir of sweeps) {
       console.log(`${file}: ${best.id} (${statSync(join(out, file)).size.toLocaleString('en-US')} bytes)`);
     }
   }
+}
+if (append && existsSync(join(out, 'gallery.json'))) {
+  const kept = (JSON.parse(readFileSync(join(out, 'gallery.json'), 'utf8')) as { entries: typeof entries }).entries
+    .filter((e) => !entries.some((n) => n.file === e.file));
+  entries.unshift(...kept);
 }
 writeFileSync(join(out, 'gallery.json'), JSON.stringify({ entries }, null, 2) + '\n');
 console.log(`wrote ${join(out, 'gallery.json')}: ${entries.length} entries`);

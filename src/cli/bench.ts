@@ -1,7 +1,7 @@
 // commons bench env: environment throughput with random actions and observations every step.
 
 import { createVecEnv } from '../env/vec-env.ts';
-import { GAMES } from '../env/games.ts';
+import { GAMES, gameInfo, perGameText } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
 import { parseCommand, helpText, str, intFlag, choiceFlag, UsageError, HelpRequested, type CommandSpec } from './args.ts';
 import { configFlags, settingsFromFlags } from './config-flags.ts';
@@ -11,13 +11,13 @@ import type { ExchangeTime } from '../parallel/exchange.ts';
 export const BENCH_ENV: CommandSpec = {
   name: 'bench env',
   summary: 'environment throughput with random actions',
-  usage: ['bench env --game harvest|cleanup [--envs 64] [--agents 5] [--steps 300000] [--seed 0] [--json]'],
+  usage: [`bench env --game ${GAMES.join('|')} [--envs 64] [--agents N] [--steps 300000] [--seed 0] [--json]`],
   about: `Steps B envs with uniformly random actions (observations produced every step) until --steps environment
 steps have run over the whole batch; prints { game, envs, agents, env_steps, seconds, env_steps_per_s, agent_steps_per_s }.`,
   flags: {
-    game: { arg: 'harvest|cleanup', help: 'the game (required)' },
+    game: { arg: GAMES.join('|'), help: 'the game (required)' },
     envs: { arg: 'N', help: 'environments stepped together', default: '64' },
-    agents: { arg: 'N', help: 'agents per environment', default: '5' },
+    agents: { arg: 'N', help: 'agents per environment', default: perGameText('defaultAgents') },
     steps: { arg: 'N', help: 'environment steps over the whole batch', default: '300000' },
     seed: { arg: 'N', help: 'seed', default: '0' },
     json: { type: 'boolean', help: 'print JSON' },
@@ -58,7 +58,7 @@ export async function benchCommand(argv: string[], out: (s: string) => void): Pr
   const { values } = parseCommand(rest, BENCH_ENV);
   const game = choiceFlag('game', str(values, 'game'), GAMES);
   const envs = intFlag('envs', str(values, 'envs'), 64, 1, 65536);
-  const agents = intFlag('agents', str(values, 'agents'), 5, 1, 255);
+  const agents = intFlag('agents', str(values, 'agents'), gameInfo(game).defaultAgents, 1, 255);
   const steps = intFlag('steps', str(values, 'steps'), 300_000, 1);
   const seed = intFlag('seed', str(values, 'seed'), 0, 0);
   const env = await createVecEnv({ game, numEnvs: envs, numAgents: agents, seed });

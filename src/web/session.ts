@@ -4,7 +4,7 @@
 import { MODELS, resolveTrainConfig, type TrainConfig, type ModelName } from '../learn/config.ts';
 import { Trainer, type MetricsRow, type Progress, type TrainSummary } from '../learn/trainer.ts';
 import { encodeCheckpoint, packArchive, type CheckpointManifest } from '../learn/checkpoint-format.ts';
-import { GAMES } from '../env/games.ts';
+import { GAMES, type GameName } from '../env/games.ts';
 import { webgpuAdapter } from '../learn/tfjs/backend.ts';
 import { InputError } from '../util/errors.ts';
 import { WorkerGroup, orDeath, type ExchangeMode } from '../parallel/group.ts';
@@ -14,7 +14,7 @@ import type { Frame, PlayStep } from '../parallel/protocol.ts';
 export type { Frame, PlayStep } from '../parallel/protocol.ts';
 
 export interface SessionOptions {
-  game: 'harvest' | 'cleanup';
+  game: GameName;
   model: ModelName;
   agents: number;
   seed: number;
