@@ -7,7 +7,7 @@ import { encodeCheckpoint, packArchive, type CheckpointManifest } from '../learn
 import { GAMES, type GameName } from '../env/games.ts';
 import { webgpuAdapter } from '../learn/tfjs/backend.ts';
 import { InputError } from '../util/errors.ts';
-import { WorkerGroup, orDeath } from '../parallel/group.ts';
+import { WorkerGroup, orDeath, type ExchangeMode } from '../parallel/group.ts';
 import { spawnBrowserWorker, spawnBrowserWorkers } from '../parallel/browser.ts';
 import type { Frame, PlayStep } from '../parallel/protocol.ts';
 
@@ -43,6 +43,9 @@ export interface TrainingSession {
   /** The reason, in words (with the error for 'webgpu-failed'), else null. */
   readonly backendNote: string | null;
   readonly workers: number;
+  /** Where the workers average their gradients: 'shared' (in shared memory among themselves; a cross-origin
+   * isolated page, as `commons serve` serves it) or 'main-thread' (through the page, where it is not isolated). */
+  readonly exchange: ExchangeMode;
   /** Trains until paused or finished; resolves with the summary then. Call again to resume. */
   run(hooks?: { onReport?(row: MetricsRow): void; onProgress?(p: Progress): void }): Promise<TrainSummary>;
   /** Makes a pending run() resolve after the current update. */
@@ -93,6 +96,7 @@ class Session implements TrainingSession {
   get config() { return this.trainer.cfg; }
   get backend() { return this.group.backend; }
   get workers() { return this.group.size; }
+  get exchange() { return this.group.exchange; }
 
   async run(hooks: { onReport?(row: MetricsRow): void; onProgress?(p: Progress): void } = {}): Promise<TrainSummary> {
     if (this.running) throw new Error('session: already running');
