@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.ts';
+import { needOptional } from '../util/optional.ts';
+import { invocation } from './io.ts';
 import { HelpRequested, helpText, type CommandSpec } from './args.ts';
 import { parseFlags, intOf, numOf, required, onePositional } from '../sweep/flags.ts';
 import { planSweep, readSpec, type SweepPlan } from '../sweep/spec.ts';
@@ -109,8 +111,8 @@ async function runCmd(argv: string[], out: (s: string) => void) {
     if (r.stopped.length) parts.push(`${r.stopped.length} stopped`);
     if (r.busy.length) parts.push(`${r.busy.length} held by other processes`);
     out(`sweep ${file.name}: ${parts.join(', ')} (${fmtDuration(r.seconds)})`);
-    if (ac.signal.aborted || r.stopped.length) out(`continue with: commons sweep run ${spec} --out ${dir}`);
-    else if (r.failed.length === 0 && r.busy.length === 0) out(`report: commons sweep report ${dir}`);
+    if (ac.signal.aborted || r.stopped.length) out(`continue with: ${invocation()} sweep run ${spec} --out ${dir}`);
+    else if (r.failed.length === 0 && r.busy.length === 0) out(`report: ${invocation()} sweep report ${dir}`);
     if (r.failed.length) {
       throw Object.assign(new InputError(`${r.failed.length} run(s) failed: ${r.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`), { exitCode: 1 });
     }
@@ -126,7 +128,7 @@ async function submitCmd(argv: string[], out: (s: string) => void) {
   });
   if (values.help) return out(help('submit'));
   const spec = onePositional(positionals, 'SPEC', 'commons sweep submit SPEC --queue redis://HOST:PORT --store DIR');
-  const { checkRedisUrl, probeRedis, submitSweep, shownUrl, DEFAULT_QUEUE } = await import('../sweep/queue.ts');
+  const { checkRedisUrl, probeRedis, submitSweep, shownUrl, DEFAULT_QUEUE } = await needOptional('queue', 'the sweep queue', () => import('../sweep/queue.ts'));
   const url = checkRedisUrl(required('queue', values.queue, 'redis://127.0.0.1:6379'));
   const store = required('store', values.store, '/mnt/sweeps');
   const queueName = values['queue-name'] ?? DEFAULT_QUEUE;
@@ -139,8 +141,9 @@ async function submitCmd(argv: string[], out: (s: string) => void) {
   const r = await submitSweep(url, queueName, file, { retryFailed: values['retry-failed'] });
   out(`sweep ${file.name}: ${r.added.length} run(s) enqueued, ${r.existing.length} already queued${r.retried.length ? `, ${r.retried.length} failed run(s) queued again` : ''} ` +
     `on ${shownUrl(url)} (queue ${queueName}); store ${resolve(dir)}`);
-  out(`workers: commons worker --queue ${shownUrl(url)} --store ${store}${queueName !== DEFAULT_QUEUE ? ` --queue-name ${queueName}` : ''}`);
-  out(`progress: commons sweep status ${dir} --queue ${shownUrl(url)}`);
+  const self = invocation();
+  out(`workers: ${self} worker --queue ${shownUrl(url)} --store ${store}${queueName !== DEFAULT_QUEUE ? ` --queue-name ${queueName}` : ''}`);
+  out(`progress: ${self} sweep status ${dir} --queue ${shownUrl(url)}`);
 }
 
 async function statusCmd(argv: string[], out: (s: string) => void) {
@@ -150,7 +153,7 @@ async function statusCmd(argv: string[], out: (s: string) => void) {
   const file = readSweep(dir);
   let queue;
   if (values.queue !== undefined) {
-    const { checkRedisUrl, probeRedis, queueStates, DEFAULT_QUEUE } = await import('../sweep/queue.ts');
+    const { checkRedisUrl, probeRedis, queueStates, DEFAULT_QUEUE } = await needOptional('queue', 'the sweep queue', () => import('../sweep/queue.ts'));
     const url = checkRedisUrl(values.queue);
     await probeRedis(url);
     queue = await queueStates(url, values['queue-name'] ?? DEFAULT_QUEUE, file);
@@ -192,5 +195,11 @@ export async function sweepCommand(argv: string[], out: (s: string) => void): Pr
   if (sub === 'help') return out(help(rest[0]));
   const run = SUBCOMMANDS[sub];
   if (!run) throw new InputError(`unknown subcommand '${sub}'; subcommands: ${Object.keys(SUBCOMMANDS).join(', ')} (see commons sweep --help)`);
-  await run(rest, out);
+  try {
+    await run(rest, out);
+  } catch (e) {
+    // main() prefixes the message with the command: name the subcommand too (`commons sweep run: ...`).
+    if (e !== null && typeof e === 'object' && !('command' in e)) Object.assign(e, { command: `sweep ${sub}` });
+    throw e;
+  }
 }

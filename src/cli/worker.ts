@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../util/errors.ts';
+import { needOptional } from '../util/optional.ts';
 import { HelpRequested, helpText, type CommandSpec } from './args.ts';
 import { parseFlags, intOf, numOf, required } from '../sweep/flags.ts';
 import { HOST_DEFAULTS } from '../sweep/pool.ts';
@@ -39,8 +40,8 @@ export async function workerCommand(argv: string[], out: (s: string) => void): P
     'lease-ttl': { type: 'string' }, heartbeat: { type: 'string' }, 'lock-duration': { type: 'string' }, 'stalled-interval': { type: 'string' },
   });
   if (values.help) throw new HelpRequested(helpText(WORKER));
-  const { checkRedisUrl, probeRedis, shownUrl, DEFAULT_QUEUE } = await import('../sweep/queue.ts');
-  const { startWorker, WORKER_DEFAULTS } = await import('../sweep/worker.ts');
+  const [{ checkRedisUrl, probeRedis, shownUrl, DEFAULT_QUEUE }, { startWorker, WORKER_DEFAULTS }] = await needOptional('queue', 'the sweep queue',
+    () => Promise.all([import('../sweep/queue.ts'), import('../sweep/worker.ts')]));
   if (positionals.length) throw new InputError(`unexpected argument '${positionals[0]}' (see commons worker --help)`);
   const url = checkRedisUrl(required('queue', values.queue, 'redis://127.0.0.1:6379'));
   const store = required('store', values.store, '/mnt/sweeps');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.ts';
 import { studentTQuantile } from '../util/stats.ts';
+import { needOptional } from '../util/optional.ts';
 
 /** Metrics checked when a run is read (numbers or null on every line that has them). Any other numeric
  * field of metrics.jsonl can be plotted too, nested ones by a dotted path (moa.accuracy, timing.wall_s). */
@@ -413,10 +414,12 @@ export async function renderCurves(runs: Run[], opts: RenderOptions = {}): Promi
 
 /** Any Vega-Lite spec drawn as SVG (headless) and rasterised to PNG at `scale` with the shipped DejaVu fonts. */
 export async function renderVegaLite(spec: Record<string, unknown>, scale = 2): Promise<{ svg: string; png: Uint8Array }> {
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  // resvg is a native addon: required at run time from node_modules, so that bundlers (esbuild for
-  // dist/cli.js) leave it alone rather than trying to inline its .node binary.
-  const { Resvg } = createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+  // Optional packages (src/util/optional.ts), loaded from node_modules at run time; resvg is a native addon.
+  const { vega, vegaLite, Resvg, fonts } = await needOptional('plot', 'plotting', async () => {
+    const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+    const { Resvg } = createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+    return { vega, vegaLite, Resvg, fonts: fontFiles() };
+  });
   const quiet = { level: () => quiet, error: (...m: unknown[]) => { throw new Error(`vega-lite: ${m.join(' ')}`); }, warn: () => quiet, info: () => quiet, debug: () => quiet };
   const compiled = vegaLite.compile(spec as never, { logger: quiet as never }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
@@ -429,7 +432,7 @@ export async function renderVegaLite(spec: Record<string, unknown>, scale = 2): 
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
-    font: { loadSystemFonts: false, fontFiles: fontFiles(), defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+    font: { loadSystemFonts: false, fontFiles: fonts, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
     logLevel: 'off',
   });
   const png = resvg.render().asPng();
