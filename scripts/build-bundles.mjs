@@ -283,6 +283,15 @@ function copyAssets() {
     for (const f of readdirSync(gallery)) if (/\.(tar|json)$/.test(f)) copyFileSync(join(gallery, f), join(dist, 'web', 'gallery', f));
   }
   if (!existsSync(join(dist, 'web', 'gallery', 'gallery.json'))) writeFileSync(join(dist, 'web', 'gallery', 'gallery.json'), '{ "entries": [] }\n');
+  // The first entry plays as the page opens: the page preloads its checkpoint with the index (the file is
+  // named in gallery.json, so the build writes the link).
+  const first = JSON.parse(readFileSync(join(dist, 'web', 'gallery', 'gallery.json'), 'utf8')).entries?.[0]?.file;
+  const page = join(dist, 'web', 'index.html');
+  if (typeof first === 'string' && /^[\w.-]+$/.test(first) && existsSync(page)) {
+    const html = readFileSync(page, 'utf8');
+    const link = `<link rel="preload" href="gallery/${first}" as="fetch" crossorigin="anonymous">`;
+    writeFileSync(page, html.replace(/(<link rel="preload" href="gallery\/gallery\.json"[^>]*>)/, `$1\n  ${link}`));
+  }
   if (!statics.includes('index.html')) console.log('skip dist/web/index.html: src/web/index.html does not exist yet');
 }
 

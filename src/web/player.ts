@@ -1,0 +1,46 @@
+// Playback of a checkpoint in a module Web Worker: the light part of the web app's session API, which the
+// page loads at once (the gallery's first agent plays as the page opens); training (./session.ts, with
+// tfjs on the page's side) is imported only when a session starts.
+
+import type { CheckpointManifest } from '../learn/checkpoint-format.ts';
+import { orDeath, type WorkerLink } from '../parallel/group.ts';
+import { spawnBrowserWorker } from '../parallel/browser.ts';
+import type { PlayStep } from '../parallel/protocol.ts';
+
+/** The worker bundle and the tfjs .wasm files sit beside the page's bundle. */
+export const WORKER_URL = new URL('./worker.js', import.meta.url);
+export const ASSETS = new URL('./', import.meta.url).href;
+
+export interface Player {
+  readonly manifest: CheckpointManifest;
+  /** Advances `n` steps with the checkpoint's policy (sampling) and returns the frame after them. */
+  step(n: number, agent: number): Promise<PlayStep>;
+  dispose(): void;
+}
+
+export type PlayerFiles = { name: string; bytes: Uint8Array }[];
+
+/** Starts a player's worker (before its files are at hand: see loadPlayer's `worker`). */
+export function startPlayerWorker(): Promise<WorkerLink> {
+  return spawnBrowserWorker(WORKER_URL, 0);
+}
+
+/** Loads a checkpoint (a .tar archive, or the files manifest.json + tensors.bin [+ env.bin] of a checkpoint
+ * directory) and plays it in a worker (a new one, or `opts.worker` started earlier). Rejects with a clear
+ * message for anything else. */
+export async function loadPlayer(files: PlayerFiles | Promise<PlayerFiles>, opts: { seed?: number; worker?: Promise<WorkerLink> } = {}): Promise<Player> {
+  // The worker starts while the files are still on their way (the gallery fetches them meanwhile).
+  const [link, list] = await Promise.all([opts.worker ?? startPlayerWorker(), Promise.resolve(files).catch((e: unknown) => ({ error: e }))]);
+  try {
+    if ('error' in list) throw list.error;
+    const manifest = await orDeath(link.api.loadPlayer(list, { wasmPaths: ASSETS, seed: opts.seed }), link.died);
+    return {
+      manifest,
+      step: (n, agent) => orDeath(link.api.playStep(n, agent), link.died),
+      dispose: () => link.terminate(),
+    };
+  } catch (e) {
+    link.terminate();
+    throw e;
+  }
+}
