@@ -127,7 +127,15 @@ test('installed without the optional packages, the CLI trains, and a command tha
   const train = sh(process.execPath, [cli, 'train', '--game', 'harvest', '--agents', '2', '--envs', '2', '--steps', '40', '--rollout', '10', '--episode-length', '20', '--out', run], project);
   assert.equal(train.status, 0, train.stderr);
   assert.ok(existsSync(join(run, 'summary.json')));
+  // A local sweep needs no queue packages (its children are the installed CLI's own).
+  const spec = join(project, 'sweep.json');
+  writeFileSync(spec, JSON.stringify({ name: 'tiny', games: ['harvest'], models: ['a2c'], seeds: [0], steps: 40,
+    config: { agents: 2, envs: 2, episodeLength: 20, viewRadius: 2, rolloutSteps: 10, checkpointEvery: 20 } }));
+  const sweep = sh(process.execPath, [cli, 'sweep', 'run', spec, '--out', join(project, 'sweep')], project);
+  assert.equal(sweep.status, 0, sweep.stdout + sweep.stderr);
+  assert.match(sweep.stdout, /sweep tiny: 1 of 1 done, 0 failed/);
   const cases: [string[], RegExp][] = [
+    [['serve', '--port', '0'], /^commons serve: .* the web app is not part of the npm package; run it from a clone of the repository/],
     [['plot', run, '--out', join(project, 'c.png')], /^commons plot: plotting needs the optional package 'vega', which is not installed: npm i vega vega-lite @resvg\/resvg-js dejavu-fonts-ttf\n$/],
     [['sweep', 'submit', 'x.json', '--queue', 'redis://127.0.0.1:1', '--store', project], /^commons sweep submit: the sweep queue needs the optional package 'bullmq', which is not installed: npm i bullmq ioredis\n$/],
     [['worker', '--queue', 'redis://127.0.0.1:1', '--store', project], /^commons worker: the sweep queue needs the optional package 'bullmq', which is not installed: npm i bullmq ioredis\n$/],

@@ -7,11 +7,12 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.ts';
 import { needOptional } from '../util/optional.ts';
-import { invocation } from './io.ts';
+import { invocation, write } from './io.ts';
 import { HelpRequested, helpText, type CommandSpec } from './args.ts';
 import { parseFlags, intOf, numOf, required, onePositional } from '../sweep/flags.ts';
 import { planSweep, readSpec, type SweepPlan } from '../sweep/spec.ts';
-import { readSweep, writeSweep } from '../sweep/store.ts';
+import { readSweep, runState, writeSweep } from '../sweep/store.ts';
+import { SweepProgress } from '../sweep/progress.ts';
 import { runPool } from '../sweep/pool.ts';
 import { formatStatus, sweepStatus, fmtDuration } from '../sweep/status.ts';
 import { buildReport, readReferences, reportMarkdown, writeReport, PAPER_REFERENCES } from '../sweep/report.ts';
@@ -95,18 +96,24 @@ async function runCmd(argv: string[], out: (s: string) => void) {
   const dir = required('out', values.out, 'runs/my-sweep');
   const jobs = intOf('jobs', values.jobs, availableParallelism(), 1, 1024);
   const file = writeSweep(dir, planOf(spec));
+  // Progress: a live line on a terminal, a line per checkpoint otherwise (src/sweep/progress.ts).
+  const unfinished = file.runs.filter((r) => runState(dir, r).state !== 'done');
+  const progress = new SweepProgress({
+    title: `sweep ${file.name}`, live: Boolean(process.stdout.isTTY), write, columns: () => process.stdout.columns || 80,
+    total: file.runs.length, finished: file.runs.length - unfinished.length, planned: new Map(unfinished.map((r) => [r.id, r.config.steps])),
+  });
   const ac = new AbortController();
   let signals = 0;
   const onSignal = () => {
     signals++;
     if (signals > 1) process.exit(130);
-    out('stopping: every run saves a checkpoint (Ctrl-C again to quit at once; runs then stop on their own)');
+    progress.log('stopping: every run saves a checkpoint (Ctrl-C again to quit at once; runs then stop on their own)');
     ac.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const r = await runPool(dir, file, { jobs, log: out, signal: ac.signal });
+    const r = await runPool(dir, file, { jobs, log: (line) => progress.log(line), watch: progress, signal: ac.signal }).finally(() => progress.close());
     const parts = [`${r.done.length + r.skipped} of ${file.runs.length} done`, `${r.failed.length} failed`];
     if (r.stopped.length) parts.push(`${r.stopped.length} stopped`);
     if (r.busy.length) parts.push(`${r.busy.length} held by other processes`);
