@@ -115,7 +115,7 @@ test('SIGTERM stops a local sweep with a checkpoint per run; running it again en
   assert.equal(await exited, 0, log);
   assert.match(log, /stopping: every run saves a checkpoint/);
   assert.match(log, /harvest-a2c-s0: stopped at \d+ env steps \(checkpoint saved\)/);
-  assert.match(log, /continue with: commons sweep run/);
+  assert.match(log, /continue with: node \S*dist\/cli\.js sweep run /, "the command as it was run (README: node dist/cli.js)");
   const st = JSON.parse(commons(['sweep', 'status', out, '--json']).stdout);
   assert.equal(st.counts.paused, 2, JSON.stringify(st.counts));
 

@@ -63,7 +63,7 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
       speaker_consistency: measured.comm.speaker_consistency,
     };
     if (values.json) { out(JSON.stringify(summary)); return; }
-    out(`${run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${episodes} episodes, ${greedy ? 'greedy' : 'sampled'} actions`);
+    out(`${run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${count(episodes, 'episode')}, ${greedy ? 'greedy' : 'sampled'} actions`);
     for (const [k, r] of rows.entries()) {
       out(`episode ${k} (seed ${r.seed}): collective ${r.collective_return}, returns [${r.returns.join(', ')}], equality ${r.equality?.toFixed(3) ?? 'n/a'}, ` +
         `sustainability ${r.sustainability?.toFixed(1) ?? 'n/a'}, peace ${r.peace.toFixed(2)}`);
@@ -77,13 +77,16 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
     if (sc) out(`speaker consistency: max ${sc.max.toFixed(3)}, mean ${sc.mean.toFixed(3)} (shuffled baseline max ${sc.baseline?.max?.toFixed(3) ?? 'n/a'})`);
     if (ics) out(`instantaneous coordination, symbol/action: max ${ics.max.toFixed(4)} nats (shuffled baseline ${ics.baseline?.max?.toFixed(4) ?? 'n/a'}), mean ${ics.mean.toFixed(4)}`);
     if (ic) out(`instantaneous coordination, action/action: max ${ic.max.toFixed(4)} nats (shuffled baseline ${ic.baseline?.max?.toFixed(4) ?? 'n/a'}), mean ${ic.mean.toFixed(4)}`);
-    out(`over ${rows.length} episodes (mean, std, min..max):`);
+    out(`over ${count(rows.length, 'episode')} (mean, std, min..max):`);
     for (const k of STATS) {
       const m = mean[k] as number | null, s = spread[k];
       const d = k === 'efficiency' || k === 'equality' ? 3 : 2;
-      out(`  ${k.replace(/_/g, ' ').padEnd(18)} ${m === null ? 'n/a' : `${m.toFixed(d)}, std ${s!.std.toFixed(d)}, ${s!.min.toFixed(d)}..${s!.max.toFixed(d)}${s!.n < rows.length ? ` (${s!.n} episodes with a value)` : ''}`}`);
+      out(`  ${k.replace(/_/g, ' ').padEnd(18)} ${m === null ? 'n/a' : `${m.toFixed(d)}, std ${s!.std.toFixed(d)}, ${s!.min.toFixed(d)}..${s!.max.toFixed(d)}${s!.n < rows.length ? ` (${count(s!.n, 'episode')} with a value)` : ''}`}`);
     }
   } finally {
     agents.dispose();
   }
 }
+
+/** "1 episode", "4 episodes". */
+export const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;

@@ -21,14 +21,15 @@ import { PAPER_TABLE4, PAPER_BUDGET_AT_LEAST } from '../learn/presets.ts';
 /** The paper's Table 4 as references: budget not stated, at least its longest curriculum. */
 export const PAPER_REFERENCES: References = Object.fromEntries(Object.entries(PAPER_TABLE4).map(([game, models]) => [game,
   Object.fromEntries(Object.entries(models).map(([model, cr]) => [model, {
-    collective_return: cr, steps: PAPER_BUDGET_AT_LEAST, stepsAtLeast: true, source: 'Jaques et al. 2019, Table 4 (best hyper-parameters, 5 seeds)',
+    collective_return: cr, steps: PAPER_BUDGET_AT_LEAST, stepsAtLeast: true, agents: 5, source: 'Jaques et al. 2019, Table 4 (best hyper-parameters, 5 seeds)',
   }]))]));
 
 export const REPORT_METRICS = ['collective_return', 'efficiency', 'equality', 'sustainability', 'peace'] as const;
 export type ReportMetric = (typeof REPORT_METRICS)[number];
 
-/** A published figure: its collective return, its budget in env steps (a lower bound when stepsAtLeast) and its source. */
-export interface Reference { collective_return: number; steps?: number; stepsAtLeast?: boolean; source?: string }
+/** A published figure: its collective return, its budget in env steps (a lower bound when stepsAtLeast), the
+ * number of agents it was measured with (a collective return sums over them) and its source. */
+export interface Reference { collective_return: number; steps?: number; stepsAtLeast?: boolean; agents?: number; source?: string }
 export type References = Record<string, Record<string, Reference>>;
 
 export interface ReportOptions {
@@ -55,6 +56,8 @@ export interface GroupReport {
   /** the grid settings of this group (empty without a grid) */
   point: Record<string, unknown>;
   steps: number;
+  /** agents per environment in this group's runs */
+  agents: number;
   planned: number;
   runs: RunFinal[];
   stats: Record<ReportMetric, MeanCI>;
@@ -129,7 +132,7 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
     const stats = Object.fromEntries(REPORT_METRICS.map((m) => [m, meanCI(runs.map((r) => r.values[m]).filter((v): v is number => v !== null), level)])) as Record<ReportMetric, MeanCI>;
     const ref = opts.references?.[first.game]?.[first.model] ?? null;
     groups.push({
-      group, game: first.game, model: first.model, point: first.point, steps: first.config.steps, planned: planned.length,
+      group, game: first.game, model: first.model, point: first.point, steps: first.config.steps, agents: first.config.agents, planned: planned.length,
       runs, stats, vsBaseline: null, best: false, reference: ref,
     });
   }
@@ -181,7 +184,8 @@ export function reportMarkdown(rep: SweepReport): string {
       const r = g.reference, ge = r?.stepsAtLeast ? '≥ ' : '';
       const ref = r
         ? `${fmt(r.collective_return, 1)}${r.steps ? ` at ${ge}${r.steps.toExponential(1)} steps` : ''}` +
-          `${r.steps && g.steps < r.steps ? ` (our budget: ${r.stepsAtLeast ? 'at most ' : ''}${((100 * g.steps) / r.steps).toPrecision(2)}% of it)` : ''}`
+          `${r.steps && g.steps < r.steps ? ` (our budget: ${r.stepsAtLeast ? 'at most ' : ''}${((100 * g.steps) / r.steps).toPrecision(2)}% of it)` : ''}` +
+          `${r.agents && r.agents !== g.agents ? ` (${r.agents} agents; these runs: ${g.agents})` : ''}`
         : '';
       lines.push(`| ${[
         `${g.model}${g.best ? ' (best)' : ''}`, ...(anyGrid ? [pointLabel(g.point) || '-'] : []), `${cr.n}${g.planned !== cr.n ? ` of ${g.planned}` : ''}`,
@@ -198,6 +202,14 @@ export function reportMarkdown(rep: SweepReport): string {
       lines.push('', `Our budget (at most ${most.toLocaleString('en-US')} env steps per run) is ${r.stepsAtLeast ? 'at most ' : ''}` +
         `${((100 * most) / r.steps!).toPrecision(2)}% of the reference's (${r.stepsAtLeast ? 'at least ' : ''}${r.steps!.toExponential(2)} env steps` +
         `${r.source ? `, ${r.source}` : ''}): the published numbers stand beside ours for orientation; they are not a like-for-like comparison.`);
+    }
+    const otherAgents = groups.filter((g) => g.reference?.agents && g.reference.agents !== g.agents);
+    if (otherAgents.length) {
+      const refAgents = otherAgents[0].reference!.agents!;
+      const ours = [...new Set(otherAgents.map((g) => g.agents))].sort((a, b) => a - b).join(', ');
+      lines.push('', `The reference figures are for ${refAgents} agents; ${otherAgents.length === groups.length ? 'these runs have' : `${otherAgents.map((g) => g.model).join(', ')} ran with`} ` +
+        `${ours}. A collective return sums over the agents (and in Harvest and Cleanup what they can earn depends on how many share the map), ` +
+        'so those rows do not compare with the reference at all.');
     }
     lines.push('', `![${game} curves](${game}-collective_return.png)`, '');
   }
