@@ -17,12 +17,13 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
 
 function report(agents: number[]): SweepReport {
-  const stats = { collective_return: meanCI([10, 12, 14]), efficiency: meanCI([0.1]), equality: meanCI([0.5]), sustainability: meanCI([300]), peace: meanCI([5]) };
+  const stats = { collective_return: meanCI([10, 12, 14]), efficiency: meanCI([0.1]), equality: meanCI([0.5]), sustainability: meanCI([300]), peace: meanCI([5]),
+    equality_weighted_return: meanCI([]), influence_total: meanCI([]), 'moa.accuracy': meanCI([]), 'moa.majority_accuracy': meanCI([]) };
   return {
-    name: 's', window: 0.1, level: 0.995, baseline: null, unfinished: [],
-    games: [{ game: 'cleanup', baseline: null, groups: agents.map((n, i) => ({
+    name: 's', window: 0.1, level: 0.995, baseline: null, unfinished: [], rank: null,
+    games: [{ game: 'cleanup', baseline: null, influenceVsReturn: null, groups: agents.map((n, i) => ({
       group: `g${i}`, game: 'cleanup', model: i === 0 ? 'a2c' : 'influence-moa', point: {}, steps: 500_000, agents: n, planned: 3,
-      runs: [], stats, vsBaseline: null, best: false, reference: PAPER_REFERENCES.cleanup[i === 0 ? 'a2c' : 'influence-moa'],
+      runs: [], stats, vsBaseline: null, best: false, reference: PAPER_REFERENCES.cleanup[i === 0 ? 'a2c' : 'influence-moa'], influenceVsReturn: null,
     })) }],
   };
 }

@@ -25,6 +25,8 @@ export interface UpdateStats {
   moaLoss?: number;
   moaCorrect?: number;
   moaCounted?: number;
+  /** MOA models: per (agent, other agent, action), how often the targets trained on took that action. */
+  moaTargets?: number[];
 }
 
 /** A loss and the tensors to report from it (per-network values [G], read back after the step). */

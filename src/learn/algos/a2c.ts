@@ -50,7 +50,7 @@ export async function a2cUpdate(policy: Policy, learner: Learner, r: Rollout, bo
   const stats: UpdateStats = { policyLoss: report.policy, valueLoss: report.value, entropy: report.entropy, gradNorm };
   if (policy.moa) {
     await settleMoaStats(moaStats);
-    Object.assign(stats, { moaLoss: report.moa, moaCorrect: moaStats.correct, moaCounted: moaStats.counted });
+    Object.assign(stats, { moaLoss: report.moa, moaCorrect: moaStats.correct, moaCounted: moaStats.counted, moaTargets: moaStats.targets });
   }
   return stats;
 }

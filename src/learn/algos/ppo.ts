@@ -92,7 +92,7 @@ export async function ppoUpdate(policy: Policy, learner: Learner, r: Rollout, bo
   const stats: UpdateStats = { policyLoss: sum.policy / steps, valueLoss: sum.value / steps, entropy: sum.entropy / steps, gradNorm: sum.grad / steps };
   if (policy.moa) {
     await settleMoaStats(moaStats);
-    Object.assign(stats, { moaLoss: sum.moa / steps, moaCorrect: moaStats.correct, moaCounted: moaStats.counted });
+    Object.assign(stats, { moaLoss: sum.moa / steps, moaCorrect: moaStats.correct, moaCounted: moaStats.counted, moaTargets: moaStats.targets });
   }
   return stats;
 }
