@@ -1,7 +1,7 @@
 // How soon the web app's gallery plays: headless Chromium opens dist/web (served by commons serve's
 // server) ROUNDS times at each viewport, and reads the page's performance mark 'commons:first-play-frame'
 // (src/web/app.ts): ms from navigation start to the first drawn step of the gallery's first agent. Also the
-// time of the gallery index and of its first checkpoint's download (resource timing).
+// the page's marks on the way (the player's worker ready, the checkpoint fetched, the player loaded).
 //   npm run bench:first-frame [-- --rounds 5]
 import { startServer } from '../src/cli/serve.ts';
 import { launchChromium } from '../test/browser.ts';
@@ -17,6 +17,7 @@ const VIEWPORTS = [{ width: 1280, height: 800 }, { width: 390, height: 844 }];
 const server = await startServer({ port: 0, host: '127.0.0.1', dir: join(root, 'dist', 'web') });
 const browser = await launchChromium();
 const results: Record<string, number[]> = {};
+const stageLog: string[] = [];
 try {
   for (let r = 0; r < rounds; r++) {
     for (const vp of VIEWPORTS) {
@@ -26,6 +27,9 @@ try {
         .then((h) => h.jsonValue() as Promise<number>);
       const key = `${vp.width}x${vp.height}`;
       (results[key] ??= []).push(ms);
+      const stages = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name.replace('commons:', ''), Math.round(m.startTime)])));
+      (results[`${key} stages`] ??= []).push(0);
+      stageLog.push(`${key}: ${Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       await page.close();
     }
   }
@@ -34,6 +38,7 @@ try {
   await server.close();
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const [vp, xs] of Object.entries(results)) {
+for (const line of stageLog) console.log(`  ms after navigation: ${line}`);
+for (const [vp, xs] of Object.entries(results).filter(([k]) => !k.endsWith(' stages'))) {
   console.log(`${vp}: first drawn step of the first gallery agent after ${median(xs).toFixed(0)} ms (median of ${xs.length}; ${xs.map((x) => x.toFixed(0)).join(', ')})`);
 }

@@ -118,7 +118,17 @@ export function setWebgpuProvider(provide: () => Promise<string | null>): void {
  * backend name. Throws for unknown names, and for 'webgpu' when no WebGPU
  * adapter exists.
  */
-export async function initBackend(name: BackendName = 'wasm', opts: InitBackendOptions = {}): Promise<BackendName> {
+export function initBackend(name: BackendName = 'wasm', opts: InitBackendOptions = {}): Promise<BackendName> {
+  // One at a time: a call made while another runs (a web worker warming its wasm backend at start, then the
+  // page's request) waits for it, so that selecting the backend and installing the kernels never interleave.
+  const next = initChain.then(() => initBackendNow(name, opts));
+  initChain = next.catch(() => undefined);
+  return next;
+}
+
+let initChain: Promise<unknown> = Promise.resolve();
+
+async function initBackendNow(name: BackendName, opts: InitBackendOptions): Promise<BackendName> {
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
     throw new Error(`Unknown tfjs backend '${String(name)}'; allowed values: ${ALLOWED}`);
   }
