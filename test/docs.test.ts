@@ -53,3 +53,10 @@ test('the docs name files that exist, presets that exist, and undefined metrics 
     assert.match(row, /undefined \(null\)/, `${metric}: undefined is null, as README and docs/RULES.md say`);
   }
 });
+
+test("README says how long npm test takes, and how the browser library finds tfjs's wasm binaries", () => {
+  const readme = read('README.md');
+  assert.match(readme.split('\n').find((l) => l.startsWith('npm ci && npm test'))!, /about \d+ minutes/);
+  assert.match(readme, /### In a web page[\s\S]*cp node_modules\/commons\/dist\/lib\/\*\.wasm/);
+  assert.match(readme, /wasmPaths/);
+});

@@ -134,6 +134,11 @@ test('installed without the optional packages, the CLI trains, and a command tha
   const sweep = sh(process.execPath, [cli, 'sweep', 'run', spec, '--out', join(project, 'sweep')], project);
   assert.equal(sweep.status, 0, sweep.stdout + sweep.stderr);
   assert.match(sweep.stdout, /sweep tiny: 1 of 1 done, 0 failed/);
+  // Its report: the tables, and a line saying why the curves are not drawn.
+  const rep = sh(process.execPath, [cli, 'sweep', 'report', join(project, 'sweep')], project);
+  assert.equal(rep.status, 0, rep.stderr);
+  assert.ok(existsSync(join(project, 'sweep', 'report', 'report.md')));
+  assert.equal(rep.stderr, "commons sweep report: warning: the curves are not drawn: plotting needs the optional package 'vega', which is not installed: npm i vega vega-lite @resvg/resvg-js dejavu-fonts-ttf\n");
   const cases: [string[], RegExp][] = [
     [['serve', '--port', '0'], /^commons serve: .* the web app is not part of the npm package; run it from a clone of the repository/],
     [['plot', run, '--out', join(project, 'c.png')], /^commons plot: plotting needs the optional package 'vega', which is not installed: npm i vega vega-lite @resvg\/resvg-js dejavu-fonts-ttf\n$/],

@@ -278,7 +278,7 @@ test('commons sweep plan shows a search\'s samples; a bad search exits 2 with on
   const bad = writeSpec(dir, 'bad', { games: ['harvest'], models: ['a2c'], seeds: [0], search: { samples: 3, params: { lr: { logUniform: [0, 1] } } } });
   const r = commons(['sweep', 'run', bad, '--out', join(dir, 'out')]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^commons sweep: spec\.search\.params\.lr\.logUniform: expected \[low, high\] with 0 < low/);
+  assert.match(r.stderr, /^commons sweep run: spec\.search\.params\.lr\.logUniform: expected \[low, high\] with 0 < low/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.equal(existsSync(join(dir, 'out')), false);
 });

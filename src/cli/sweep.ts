@@ -7,7 +7,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.ts';
 import { needOptional } from '../util/optional.ts';
-import { invocation, write } from './io.ts';
+import { invocation, warn, write } from './io.ts';
 import { HelpRequested, helpText, type CommandSpec } from './args.ts';
 import { parseFlags, intOf, required, onePositional } from '../sweep/flags.ts';
 import { planSweep, readSpec, type SweepPlan } from '../sweep/spec.ts';
@@ -211,7 +211,7 @@ async function reportCmd(argv: string[], out: (s: string) => void) {
   const followPath = values['follow-up'];
   const follow = followPath ? followUpSpec(file, rep, seeds) : null;
   const outDir = values.out ?? join(dir, 'report');
-  const written = await writeReport(dir, rep, outDir);
+  const written = await writeReport(dir, rep, outDir, (line) => warn('sweep report', line));
   out(reportMarkdown(rep).trimEnd());
   out(`\nwrote ${written.join(', ')}`);
   if (follow && followPath) {

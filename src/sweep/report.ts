@@ -18,6 +18,7 @@
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.ts';
+import { MissingPackageError } from '../util/optional.ts';
 import { loadRun, metricValue, renderVegaLite, type Run } from '../plot/curves.ts';
 import { correlation, type Correlation } from '../util/stats.ts';
 import { mean, meanCI, welchTest, PAPER_LEVEL, type MeanCI, type WelchResult } from './stats.ts';
@@ -431,7 +432,7 @@ export function curvesSpecFor(sweepDir: string, game: string, groups: GroupRepor
 }
 
 /** Writes report.md, report.csv, report.json and GAME-collective_return.{png,svg} into outDir; returns the paths. */
-export async function writeReport(sweepDir: string, rep: SweepReport, outDir: string): Promise<string[]> {
+export async function writeReport(sweepDir: string, rep: SweepReport, outDir: string, warn: (line: string) => void = () => {}): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
   const put = (name: string, data: string | Uint8Array) => { writeFileSync(join(outDir, name), data); written.push(join(outDir, name)); };
@@ -441,7 +442,16 @@ export async function writeReport(sweepDir: string, rep: SweepReport, outDir: st
   for (const { game, groups } of rep.games) {
     const spec = curvesSpecFor(sweepDir, game, groups, rep.level);
     if (!spec) continue;
-    const { svg, png } = await renderVegaLite(spec);
+    let drawn;
+    try {
+      drawn = await renderVegaLite(spec);
+    } catch (e) {
+      // Without the plotting packages (an install of the package, src/util/optional.ts) the tables still stand.
+      if (!(e instanceof MissingPackageError)) throw e;
+      warn(`the curves are not drawn: ${e.message}`);
+      break;
+    }
+    const { svg, png } = drawn;
     put(`${game}-collective_return.svg`, svg);
     put(`${game}-collective_return.png`, png);
   }
