@@ -5,8 +5,11 @@
 // --seed 0 --json` (after npm run build) and writes the figures the page shows (test/gallery.test.ts replays
 // them). What an entry shows ("shows", "cooperating") is written by hand after watching the agents play;
 // it is kept from the existing gallery.json, as is the entries' order (the first plays on opening).
-//   node --import tsx scripts/make-gallery.ts SWEEP_DIR [SWEEP_DIR ...] [--out gallery] [--models a2c,influence-moa] [--eval 4]
+//   node --import tsx scripts/make-gallery.ts SWEEP_DIR [SWEEP_DIR ...] [--out gallery] [--models a2c,influence-moa] [--append] [--eval 4]
 //   node --import tsx scripts/make-gallery.ts --eval 4 [--out gallery]     (eval only, the entries as they are)
+// --append keeps the entries gallery.json already lists that these sweeps do not make (a new game's sweep,
+// experiments/box-trapped.json, joins the gallery without the sweeps the others came from); without it the
+// index lists only what these sweeps make.
 // Each sweep needs its report first: commons sweep report SWEEP_DIR.
 
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
@@ -14,11 +17,11 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { PAPER_BUDGET_AT_LEAST, PAPER_TABLE4 } from '../src/learn/presets.ts';
 import type { GalleryEntry, GalleryIndex } from '../src/web/gallery.ts';
+import { gameInfo } from '../src/env/games.ts';
 import { loadCheckpoint, listCheckpoints } from '../src/hosting/checkpoint.ts';
 import { packArchive, playerCheckpoint } from '../src/learn/checkpoint-format.ts';
 import type { SweepReport } from '../src/sweep/report.ts';
 
-const GAME_TITLE: Record<string, string> = { cleanup: 'Cleanup', harvest: 'Harvest' };
 const MODEL_TITLE: Record<string, string> = {
   'a2c': 'baseline (A2C)', 'inequity-aversion': 'inequity aversion', 'visible-actions': 'visible actions',
   'influence': 'influence (model I)', 'comm': 'communication', 'influence-comm': 'influential communication (model II)',
@@ -34,14 +37,19 @@ if (!Number.isInteger(evalEpisodes) || evalEpisodes < 0) {
   console.error(`--eval: expected a number of episodes, got '${flag('--eval')}'`);
   process.exit(2);
 }
-const sweeps = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+const append = args.includes('--append');
+const sweeps = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1]?.startsWith('--') && args[i - 1] !== '--append'));
 if (sweeps.length === 0 && evalEpisodes === 0) {
   console.error('usage: node --import tsx scripts/make-gallery.ts SWEEP_DIR [SWEEP_DIR ...] [--out gallery] [--models M,...] [--eval N]');
   process.exit(2);
 }
 const indexPath = join(out, 'gallery.json');
 const previous: GalleryIndex = existsSync(indexPath) ? JSON.parse(readFileSync(indexPath, 'utf8')) : { entries: [] };
-const paper = { envSteps: PAPER_BUDGET_AT_LEAST, budget: "at least 2.26e8 env steps per run (its influence curricula; 5e8 in the SSD repository's scripts)" };
+const paper = {
+  envSteps: PAPER_BUDGET_AT_LEAST, budget: "at least 2.26e8 env steps per run (its influence curricula; 5e8 in the SSD repository's scripts)",
+  // the budget of the sequential social dilemmas; the paper states none for Box trapped
+  games: ['harvest', 'cleanup'],
+};
 mkdirSync(out, { recursive: true });
 const made: GalleryEntry[] = [];
 for (const dir of sweeps) {
@@ -65,7 +73,7 @@ for (const dir of sweeps) {
       const file = `${game}-${g.model}.tar`;
       writeFileSync(join(out, file), bytes);
       made.push({
-        title: `${GAME_TITLE[game] ?? game}, ${MODEL_TITLE[g.model] ?? g.model}`,
+        title: `${gameInfo(game).title}, ${MODEL_TITLE[g.model] ?? g.model}`,
         file, game, model: g.model, envSteps: ckpt.manifest.envSteps,
         about: `seed ${best.seed} of ${g.runs.length} of sweep ${rep.name}: the best of its seeds by final training return ` +
           `(${best.values.collective_return!.toFixed(1)}; the ${g.runs.length} seeds' mean ${g.stats.collective_return.mean?.toFixed(1)})`,
@@ -75,10 +83,12 @@ for (const dir of sweeps) {
   }
 }
 
-// The order and the hand-written fields of the existing index are kept; new entries go last.
+// The order and the hand-written fields of the existing index are kept; new entries go last. Without
+// --append (and with sweeps given), entries these sweeps do not make are dropped.
 const byFile = new Map(made.map((e) => [e.file, e]));
+const keepAll = append || sweeps.length === 0;
 const entries: GalleryEntry[] = [
-  ...previous.entries.map((e) => ({ ...e, ...byFile.get(e.file), shows: e.shows, cooperating: e.cooperating })),
+  ...previous.entries.filter((e) => keepAll || byFile.has(e.file)).map((e) => ({ ...e, ...byFile.get(e.file), shows: e.shows, cooperating: e.cooperating })),
   ...made.filter((e) => !previous.entries.some((p) => p.file === e.file)),
 ];
 

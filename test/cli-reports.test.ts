@@ -22,7 +22,7 @@ function report(agents: number[]): SweepReport {
   return {
     name: 's', window: 0.1, level: 0.995, baseline: null, unfinished: [], rank: null,
     games: [{ game: 'cleanup', baseline: null, influenceVsReturn: null, groups: agents.map((n, i) => ({
-      group: `g${i}`, game: 'cleanup', model: i === 0 ? 'a2c' : 'influence-moa', point: {}, steps: 500_000, agents: n, planned: 3,
+      group: `g${i}`, game: 'cleanup', model: i === 0 ? 'a2c' : 'influence-moa', arm: i === 0 ? 'a2c' : 'influence-moa', point: {}, steps: 500_000, agents: n, planned: 3,
       runs: [], stats, vsBaseline: null, best: false, reference: PAPER_REFERENCES.cleanup[i === 0 ? 'a2c' : 'influence-moa'], influenceVsReturn: null,
     })) }],
   };

@@ -288,3 +288,34 @@ test('with a software WebGPU adapter, auto trains on WASM and says why; WebGPU c
     await server.close();
   }
 });
+
+test('the web app offers every game of the table: Box trapped starts at two agents, its legend names the box, and it trains', { skip: browserSkip(), timeout: 300_000 }, async () => {
+  assert.ok(existsSync(join(WEB, 'app.js')), `${WEB}/app.js is missing: run npm run build`);
+  const server = await startServer({ port: 0, host: '127.0.0.1', dir: WEB });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const consoleErrors = watchConsole(page);
+    await page.goto(`${server.url}?model=influence&workers=1&envsPerWorker=2&rolloutSteps=10&reportEvery=20&backend=wasm&autoplay=0`);
+    await page.waitForFunction(() => document.body.dataset.ready === '1' && window.__commons?.ready === true, null, { timeout: 30_000 });
+    const games = await page.evaluate(() => [...document.querySelectorAll('#game option')].map((o) => (o as HTMLOptionElement).value));
+    assert.deepEqual(games, ['harvest', 'cleanup', 'box-trapped']);
+    assert.equal(await page.inputValue('#agents'), '5');
+    await page.selectOption('#game', 'box-trapped');
+    assert.equal(await page.inputValue('#agents'), '2', 'the game\'s own number of agents');
+    const legend = await page.evaluate(() => [...document.querySelectorAll('#map-legend li')].map((li) => ({
+      text: li.textContent ?? '', rgb: (li.querySelector('.swatch') as HTMLElement | null)?.dataset.rgb,
+    })));
+    assert.ok(legend.some((e) => e.text.startsWith('box') && e.rgb === '205,133,63'), `map legend: ${JSON.stringify(legend)}`);
+    assert.ok(!legend.some((e) => e.text.startsWith('punishment beam')), 'no beams in Box trapped');
+    await page.click('#start');
+    const s = await until(page, 's.reports >= 1', 240_000);
+    assert.ok(s.steps >= 20);
+    await page.click('#pause');
+    await until(page, '!s.running', 60_000);
+    assert.deepEqual(consoleErrors, [], 'console errors');
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});

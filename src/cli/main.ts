@@ -16,6 +16,7 @@ import { out, watchStdout } from './io.ts';
 import { sweepCommand, SWEEP } from './sweep.ts';
 import { workerCommand, WORKER } from './worker.ts';
 import { presetsCommand, PRESETS_COMMAND } from './presets.ts';
+import { gameReportCommand, GAME_REPORT } from './game-report.ts';
 import { sweepChildCommand } from '../sweep/child.ts';
 import { InputError } from '../util/errors.ts';
 import { versionLine } from '../util/code-version.ts';
@@ -36,6 +37,7 @@ export const COMMANDS: Record<string, Command> = {
   eval: { spec: EVAL, run: evalCommand },
   plot: { spec: PLOT, run: plotCommand },
   compare: { spec: COMPARE, run: compareCommand },
+  'game-report': { spec: GAME_REPORT, run: gameReportCommand },
   presets: { spec: PRESETS_COMMAND, run: presetsCommand },
   checkpoints: { spec: CHECKPOINTS, run: checkpointsCommand },
   render: { spec: RENDER, run: renderCommand },

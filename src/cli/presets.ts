@@ -1,7 +1,7 @@
 // commons presets: the presets of settings (`--preset NAME` of train, `preset` in sweep specs and the library)
 // and, for one game and model, every value a preset sets.
 
-import { PRESETS, presetSettings } from '../learn/presets.ts';
+import { PRESETS, PAPER, presetSettings } from '../learn/presets.ts';
 import { FIELDS, MODELS, resolveTrainConfig, type ModelName, type PresetName, type TrainConfig } from '../learn/config.ts';
 import { GAMES, type GameName } from '../env/games.ts';
 import { parseCommand, str, UsageError, type CommandSpec } from './args.ts';
@@ -17,7 +17,7 @@ flags (a boolean as --flag or --no-flag), so that a line pastes onto commons tra
 --preset win over its values.`,
   positionals: true,
   flags: {
-    game: { arg: GAMES.join('|'), help: 'only this game', default: 'both' },
+    game: { arg: GAMES.join('|'), help: 'only this game', default: 'every game a preset covers (the paper\'s: cleanup, harvest)' },
     model: { arg: 'M', help: 'only this model', default: 'all' },
     json: { type: 'boolean', help: 'print JSON: { preset: { game: { model: settings } } }' },
   },
@@ -32,7 +32,8 @@ export async function presetsCommand(argv: string[], out: (s: string) => void): 
   const game = str(values, 'game'), model = str(values, 'model');
   if (game !== undefined && !GAMES.includes(game as GameName)) throw new UsageError(`--game: unknown value '${game}'; allowed values: ${GAMES.join(', ')}`);
   if (model !== undefined && !MODELS.includes(model as ModelName)) throw new UsageError(`--model: unknown value '${model}'; allowed values: ${MODELS.join(', ')}`);
-  const games = game ? [game as GameName] : [...GAMES];
+  // without --game, the games the presets cover (the paper gives no settings for Box trapped)
+  const games = game ? [game as GameName] : GAMES.filter((g) => g in PAPER);
   const models = model ? [model as ModelName] : MODELS;
   const chosen = name ? [name] : names;
   if (values.json) {

@@ -9,7 +9,7 @@
 // one entry here (the type checker insists on the entry).
 
 import { InputError } from '../util/errors.ts';
-import { GAMES, type GameName } from '../env/games.ts';
+import { GAMES, gameInfo, perGameText, type GameName } from '../env/games.ts';
 import type { BackendName } from './tfjs/backend.ts';
 
 import { MODELS, MODEL_TABLE, modelSpec, type ModelName } from './models.ts';
@@ -25,7 +25,7 @@ export const MOA_LOSS_NORMS = ['visible', 'all'] as const;
 export const MOA_FORMS = ['head', 'lstm'] as const;
 
 export interface TrainConfig {
-  /** Game: 'harvest' or 'cleanup'. Default 'cleanup'. */
+  /** Game: a name of the table of games (src/env/games.ts): 'harvest', 'cleanup' or 'box-trapped'. Default 'cleanup'. */
   game: GameName;
   /** Model: 'a2c' (the baseline), 'inequity-aversion' (Hughes et al. 2018 shaping), model I
    * ('visible-actions', 'influence'), model II ('comm', 'influence-comm') or model III ('moa',
@@ -36,7 +36,7 @@ export interface TrainConfig {
   preset: PresetName;
   /** Algorithm: 'a2c' (synchronous A3C) or 'ppo'. Default 'a2c'. */
   algo: AlgoName;
-  /** Agents per environment. Default 5. */
+  /** Agents per environment. Default: the game's (5; Box trapped 2). */
   agents: number;
   /** Environments stepped together. Default 16. */
   envs: number;
@@ -49,7 +49,7 @@ export interface TrainConfig {
    * agent id input (true): one forward pass per step instead of N, N times fewer parameters, but agents
    * can no longer specialise except through the id. Default false. */
   shareParams: boolean;
-  /** Steps per episode. Default 1000 (docs/RULES.md). */
+  /** Steps per episode. Default: the game's (1000; Box trapped 100; docs/RULES.md). */
   episodeLength: number;
   /** Agent view radius; the paper's 15x15 view is 7. Default 7. */
   viewRadius: number;
@@ -228,7 +228,10 @@ export const FIELDS: Fields = {
     help: 'settings of a published experiment for --game and --model (commons presets); flags given beside it win',
   },
   algo: { kind: 'choice', values: ALGOS, default: 'a2c', flag: 'algo', section: 'what', help: 'the learning algorithm' },
-  agents: { kind: 'int', min: 1, max: 255, default: 5, flag: 'agents', arg: 'N', section: 'what', help: 'agents per environment (at most the map\'s spawn points)' },
+  agents: {
+    kind: 'int', min: 1, max: 255, default: (c) => gameInfo(c.game).defaultAgents, defaultText: perGameText('defaultAgents'),
+    flag: 'agents', arg: 'N', section: 'what', help: 'agents per environment (at most the map\'s spawn points)',
+  },
   envs: { kind: 'int', min: 1, max: 4096, default: 16, flag: 'envs', arg: 'N', section: 'what', help: 'environments stepped together' },
   steps: {
     kind: 'int', min: 1, default: 2e6, flag: 'steps', arg: 'N', section: 'what',
@@ -239,7 +242,10 @@ export const FIELDS: Fields = {
   },
   seed: { kind: 'int', min: 0, default: 0, flag: 'seed', arg: 'N', section: 'what', help: 'seed of environments, initial weights and action sampling' },
   shareParams: { kind: 'bool', default: false, flag: 'share-params', section: 'what', help: 'one network for all agents, with an agent id input (not for influence models)' },
-  episodeLength: { kind: 'int', min: 1, max: 1_000_000, default: 1000, flag: 'episode-length', arg: 'N', section: 'env', help: 'steps per episode' },
+  episodeLength: {
+    kind: 'int', min: 1, max: 1_000_000, default: (c) => gameInfo(c.game).episodeLength, defaultText: perGameText('episodeLength'),
+    flag: 'episode-length', arg: 'N', section: 'env', help: 'steps per episode',
+  },
   viewRadius: { kind: 'int', min: 1, max: 32, default: 7, flag: 'view-radius', arg: 'N', section: 'env', help: 'view radius: agents see (2r+1) x (2r+1) cells; the paper\'s 15x15 is 7' },
   tagTimeout: {
     kind: 'int', min: 0, max: 1_000_000, default: 0, flag: 'tag-timeout', arg: 'N', section: 'env',

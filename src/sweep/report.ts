@@ -23,7 +23,8 @@ import { loadRun, metricValue, renderVegaLite, type Run } from '../plot/curves.t
 import { correlation, type Correlation } from '../util/stats.ts';
 import { mean, meanCI, welchTest, PAPER_LEVEL, type MeanCI, type WelchResult } from './stats.ts';
 import { runDirOf, runState, type SweepFile } from './store.ts';
-import type { PlannedRun, SweepSpec } from './spec.ts';
+import type { PairsSpec, PlannedRun, SweepSpec } from './spec.ts';
+import { analysePairs, groupNamed, pairsCsv, pairsMarkdown, pairsPlots, seedsCsv, type PairsReport } from './pairs.ts';
 import { PAPER_TABLE4, PAPER_BUDGET_AT_LEAST } from '../learn/presets.ts';
 
 /** The paper's Table 4 as references: budget not stated, at least its longest curriculum. */
@@ -53,6 +54,8 @@ export interface ReportOptions {
   references?: References;
   /** Rank the groups of each game and model by this metric's mean over seeds (highest first), keeping the top. */
   rank?: { metric: string; top: number };
+  /** The matched-pairs analysis (./pairs.ts). */
+  pairs?: PairsSpec;
 }
 
 export interface RunFinal {
@@ -70,6 +73,8 @@ export interface GroupReport {
   group: string;
   game: string;
   model: string;
+  /** the arm: the model, or the name of a variant of it (spec.models.ARM.model) */
+  arm: string;
   /** the grid settings of this group (empty without a grid) */
   point: Record<string, unknown>;
   steps: number;
@@ -87,9 +92,10 @@ export interface GroupReport {
   influenceVsReturn: Correlation | null;
 }
 
-/** A game's groups of one model ranked by the rank metric (highest mean first). */
+/** A game's groups of one arm (a model, or a named variant of one) ranked by the rank metric (highest mean first). */
 export interface Ranking {
   game: string;
+  /** the arm */
   model: string;
   /** group ids, best first, at most `top` */
   groups: string[];
@@ -109,6 +115,10 @@ export interface SweepReport {
   rank: { metric: string; top: number; rankings: Ranking[] } | null;
   /** runs not finished yet (left out of every figure) */
   unfinished: string[];
+  /** The matched-pairs analysis, when the spec's report block or --pairs asks for it. */
+  pairs?: PairsReport;
+  /** The spec's pre-registration (free text written before the runs), quoted at the top of report.md. */
+  preregistration?: string;
 }
 
 /** The lines a run's final values average: those in the last `window` of its env steps (of its budget
@@ -165,18 +175,6 @@ function groupsOf(file: SweepFile): Map<string, PlannedRun[]> {
   return g;
 }
 
-/** The group a baseline name means in one game: a group id, or a model with one group there. */
-function baselineGroup(name: string, game: string, groups: GroupReport[]): GroupReport | null {
-  const exact = groups.find((g) => g.group === name);
-  if (exact) return exact;
-  const byModel = groups.filter((g) => g.model === name);
-  if (byModel.length === 0) return null;
-  if (byModel.length > 1) {
-    throw new InputError(`--baseline: model ${name} has ${byModel.length} grid points in ${game}; name one: ${byModel.map((g) => g.group).join(', ')}`);
-  }
-  return byModel[0];
-}
-
 /** Reads every finished run of a sweep and computes the report. */
 export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptions): SweepReport {
   const level = opts.level ?? PAPER_LEVEL;
@@ -198,9 +196,10 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
       });
     }
     const stats = Object.fromEntries(metrics.map((m) => [m, meanCI(runs.map((r) => r.values[m]).filter((v): v is number => v !== null), level)])) as Record<ReportMetric, MeanCI>;
-    const ref = opts.references?.[first.game]?.[first.model] ?? null;
+    // a published figure belongs to the model as published, not to a variant of it
+    const ref = first.arm ? null : opts.references?.[first.game]?.[first.model] ?? null;
     groups.push({
-      group, game: first.game, model: first.model, point: first.point, steps: first.config.steps, agents: first.config.agents, planned: planned.length,
+      group, game: first.game, model: first.model, arm: first.arm ?? first.model, point: first.point, steps: first.config.steps, agents: first.config.agents, planned: planned.length,
       runs, stats, vsBaseline: null, best: false, reference: ref, influenceVsReturn: influenceCorrelation(runs),
     });
   }
@@ -211,12 +210,12 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
   let anyBaseline = false;
   for (const entry of games) {
     const { game, groups: gs } = entry;
-    for (const model of new Set(gs.map((g) => g.model))) {
-      const same = gs.filter((g) => g.model === model && g.stats.collective_return.n > 0);
+    for (const arm of new Set(gs.map((g) => g.arm))) {
+      const same = gs.filter((g) => g.arm === arm && g.stats.collective_return.n > 0);
       if (same.length > 1) same.reduce((a, b) => (b.stats.collective_return.mean > a.stats.collective_return.mean ? b : a)).best = true;
     }
     if (!opts.baseline) continue;
-    const base = baselineGroup(opts.baseline, game, gs);
+    const base = groupNamed(opts.baseline, game, gs);
     if (!base) continue;
     anyBaseline = true;
     entry.baseline = base.group;
@@ -239,14 +238,19 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
     }
     const rankings: Ranking[] = [];
     for (const { game, groups: gs } of games) {
-      for (const model of new Set(gs.map((g) => g.model))) {
-        const ranked = gs.filter((g) => g.model === model && g.stats[metric].n > 0).sort((a, b) => b.stats[metric].mean - a.stats[metric].mean);
-        if (ranked.length) rankings.push({ game, model, groups: ranked.slice(0, top).map((g) => g.group) });
+      for (const arm of new Set(gs.map((g) => g.arm))) {
+        const ranked = gs.filter((g) => g.arm === arm && g.stats[metric].n > 0).sort((a, b) => b.stats[metric].mean - a.stats[metric].mean);
+        if (ranked.length) rankings.push({ game, model: arm, groups: ranked.slice(0, top).map((g) => g.group) });
       }
     }
     rank = { metric, top, rankings };
   }
-  return { name: file.name, window: opts.window, level, baseline: opts.baseline ?? null, games, unfinished, rank };
+  const pairs = opts.pairs ? analysePairs(sweepDir, games, opts.pairs) : undefined;
+  const prereg = file.spec.preregistration;
+  return {
+    name: file.name, window: opts.window, level, baseline: opts.baseline ?? null, games, unfinished, rank, ...(pairs ? { pairs } : {}),
+    ...(prereg ? { preregistration: prereg } : {}),
+  };
 }
 
 /** "0.1" (a fraction of the run's env steps) or "last25" (its last 25%): the fraction, or an InputError naming `flag`. */
@@ -272,7 +276,7 @@ export function followUpSpec(file: SweepFile, rep: SweepReport, seeds: number): 
     $comment: `follow-up of sweep ${spec.name}: the top ${rep.rank.top} groups per game and model by ${rep.rank.metric} ` +
       `(last ${+(rep.window * 100).toFixed(2)}% of each run) re-run with ${seeds} new seed(s); written by commons sweep report --follow-up`,
     name: `${spec.name}-top${rep.rank.top}`.slice(0, 80),
-    games, models: Object.fromEntries(models.map((m) => [m, spec.modelConfig[m] ?? {}])),
+    games, models: Object.fromEntries(models.map((m) => [m, { ...(spec.arms?.[m] ? { model: spec.arms[m] } : {}), ...(spec.modelConfig[m] ?? {}) }])),
     seeds: Array.from({ length: seeds }, (_, i) => first + i),
     config: spec.config,
     ...(Object.keys(spec.grid).length ? { grid: spec.grid } : {}),
@@ -290,6 +294,8 @@ const fmtP = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
 const fmtCorr = (c: Correlation, long = true) => (c.pearson === null
   ? `n/a (${c.n} agents)`
   : `${long ? 'Pearson ' : ''}r = ${fmt(c.pearson)}${long ? ` (p = ${fmtP(c.pearson_p!)})` : ''}, ${long ? 'Spearman ' : ''}rho = ${fmt(c.spearman)}${long ? '' : ` (n = ${c.n})`}`);
+/** An arm as the tables show it: its name, and its model when it is a variant. */
+export const armLabel = (g: { arm: string; model: string }) => (g.arm === g.model ? g.model : `${g.arm} (${g.model})`);
 const pointLabel = (p: Record<string, unknown>) => Object.entries(p).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ');
 
 /** The report as Markdown: a table per game, then how the figures were computed. */
@@ -299,6 +305,7 @@ export function reportMarkdown(rep: SweepReport): string {
   const anyGrid = rep.games.some((g) => g.groups.some((x) => Object.keys(x.point).length > 0));
   const anyMoa = rep.games.some((g) => g.groups.some((x) => x.stats['moa.accuracy'].n > 0));
   const lines = [`# Sweep ${rep.name}`, ''];
+  if (rep.preregistration) lines.push('**Pre-registration** (the spec\'s, written before the runs):', '', ...rep.preregistration.split(/\n\n/).map((p) => `> ${p}\n>`), '');
   for (const { game, groups, baseline, influenceVsReturn } of rep.games) {
     lines.push(`## ${game}`, '');
     const head = ['model', ...(anyGrid ? ['settings'] : []), 'seeds', `collective return (${pct} CI)`, ...(anyRef ? ['reference'] : []),
@@ -315,7 +322,7 @@ export function reportMarkdown(rep: SweepReport): string {
           `${r.agents && r.agents !== g.agents ? ` (${r.agents} agents; these runs: ${g.agents})` : ''}`
         : '';
       lines.push(`| ${[
-        `${g.model}${g.best ? ' (best)' : ''}`, ...(anyGrid ? [pointLabel(g.point) || '-'] : []), `${cr.n}${g.planned !== cr.n ? ` of ${g.planned}` : ''}`,
+        `${armLabel(g)}${g.best ? ' (best)' : ''}`, ...(anyGrid ? [pointLabel(g.point) || '-'] : []), `${cr.n}${g.planned !== cr.n ? ` of ${g.planned}` : ''}`,
         cr.n ? `${fmtCI(cr)}${cr.low !== null ? ` [${fmt(cr.low)}, ${fmt(cr.high)}]` : ''}` : 'n/a', ...(anyRef ? [ref || '-'] : []),
         ...([['efficiency', 3], ['equality', 3], ['sustainability', 1], ['peace', 1], ['equality_weighted_return', 2]] as const).map(([m, d]) =>
           `${fmtCI(s[m], d)}${s[m].n > 0 && s[m].n < cr.n ? ` (${s[m].n} seed${s[m].n === 1 ? '' : 's'})` : ''}`),
@@ -366,6 +373,7 @@ export function reportMarkdown(rep: SweepReport): string {
     'R(1-G): the equality-weighted return of each line\'s per-agent mean returns (Jaques et al. 2019, Fig. 16).' +
     (anyMoa ? ' MOA accuracy: the next actions of the agents it trains on; in brackets the accuracy of predicting each one\'s most frequent action over the same predictions.' : '') +
     (rep.baseline ? ` Welch's unequal-variance t-test of each group's per-seed collective return against ${rep.baseline}, two-sided p.` : ''));
+  if (rep.pairs) lines.push('', pairsMarkdown(rep.pairs).trimEnd());
   if (rep.unfinished.length) lines.push('', `Not finished, left out: ${rep.unfinished.length} run(s): ${rep.unfinished.slice(0, 10).join(', ')}${rep.unfinished.length > 10 ? ', ...' : ''}.`);
   return lines.join('\n') + '\n';
 }
@@ -454,6 +462,11 @@ export async function writeReport(sweepDir: string, rep: SweepReport, outDir: st
     const { svg, png } = drawn;
     put(`${game}-collective_return.svg`, svg);
     put(`${game}-collective_return.png`, png);
+  }
+  if (rep.pairs) {
+    put('pairs.csv', pairsCsv(rep.pairs));
+    put('seeds.csv', seedsCsv(rep.pairs));
+    for (const [name, data] of await pairsPlots(rep.pairs)) put(name, data);
   }
   return written;
 }

@@ -20,7 +20,7 @@
 import type { TrainingSession, Frame, SessionOptions } from './session.ts';
 import type { MetricsRow, Progress, TrainSummary } from '../learn/trainer.ts';
 import { MODELS, ALGOS, type TrainConfig } from '../learn/config.ts';
-import { GAMES, type GameName } from '../env/games.ts';
+import { GAMES, gameInfo, isGame, type GameName } from '../env/games.ts';
 import { FrameView } from './ui-world.ts';
 import { Charts, type AxisInfo } from './ui-charts.ts';
 import { Heatmap } from './ui-heatmap.ts';
@@ -171,9 +171,10 @@ function fillSetup(): void {
   ui.game.replaceChildren(...GAMES.map((g) => option(g)));
   ui.model.replaceChildren(...MODELS.map((m) => option(m, MODEL_LABELS[m] ?? m)));
   ui.algo.replaceChildren(...ALGOS.map((a) => option(a)));
-  // 2-5 agents: both maps have at least 10 spawn points, and the influence models need two agents.
+  // 2-5 agents: every game's default map holds five, and the influence models need two. Each game starts at its
+  // own number of agents (src/env/games/: 5, Box trapped 2), set again when the game is changed.
   ui.agents.replaceChildren(...[2, 3, 4, 5].map((n) => option(String(n))));
-  ui.agents.value = '5';
+  ui.agents.value = String(gameInfo(ui.game.value).defaultAgents);
   const cores = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
   ui.workers.replaceChildren(...Array.from({ length: cores }, (_, i) => option(String(i + 1))));
   ui.workers.value = String(Math.min(cores, 4));
@@ -191,6 +192,7 @@ function fillSetup(): void {
     el.value = value;
     if (el.value !== value) showError(`Query parameter ${key}=${value} is not an allowed value`);
   }
+  if (!params.has('agents') && isGame(ui.game.value)) ui.agents.value = String(gameInfo(ui.game.value).defaultAgents);
 }
 
 /** The setup form as SessionOptions; null (with the form's own messages shown) when a field is invalid. */
@@ -449,6 +451,7 @@ function init(): void {
   ui.viewAgent.addEventListener('change', () => { if (phase !== 'running') requestFrame(true); });
   ui.alertDismiss.addEventListener('click', () => { ui.alertList.replaceChildren(); ui.alertDismiss.hidden = true; });
   const legendFromSetup = () => { if (!session) showLegend(ui.game.value as GameName, Number(ui.agents.value)); };
+  ui.game.addEventListener('change', () => { if (isGame(ui.game.value)) ui.agents.value = String(gameInfo(ui.game.value).defaultAgents); });
   ui.game.addEventListener('change', legendFromSetup);
   ui.agents.addEventListener('change', legendFromSetup);
   legendFromSetup();

@@ -30,8 +30,8 @@ export interface GalleryEntry {
 }
 
 export interface GalleryIndex {
-  /** The paper's budget per run, to set ours beside. */
-  paper?: { envSteps: number; budget: string };
+  /** The paper's budget per run, to set ours beside, and the games it is the budget of (all when absent). */
+  paper?: { envSteps: number; budget: string; games?: string[] };
   entries: GalleryEntry[];
 }
 
@@ -42,9 +42,12 @@ export function budgetShare(envSteps: number, paperEnvSteps: number): string {
   return `${+((100 * envSteps) / paperEnvSteps).toPrecision(2)}%`;
 }
 
+/** Whether the paper's budget is the budget of this entry's game. */
+const paperBudgetOf = (e: GalleryEntry, index: GalleryIndex) => index.paper !== undefined && (!index.paper.games || (e.game !== undefined && index.paper.games.includes(e.game)));
+
 /** The sentence above the list: our budget beside the paper's. */
 export function galleryIntro(index: GalleryIndex): string {
-  const steps = [...new Set(index.entries.map((e) => e.envSteps).filter((n): n is number => typeof n === 'number'))];
+  const steps = [...new Set(index.entries.filter((e) => paperBudgetOf(e, index)).map((e) => e.envSteps).filter((n): n is number => typeof n === 'number'))];
   if (!index.paper || steps.length === 0) return '';
   const ours = steps.length === 1 ? `${int(steps[0])} env steps each` : `${int(Math.min(...steps))} to ${int(Math.max(...steps))} env steps`;
   return `These agents trained for ${ours}: ${budgetShare(Math.max(...steps), index.paper.envSteps)} of the paper's budget, which is ` +
@@ -55,7 +58,8 @@ export function galleryIntro(index: GalleryIndex): string {
 export function entryFigures(e: GalleryEntry, index: GalleryIndex): string {
   const parts: string[] = [];
   if (e.envSteps !== undefined) {
-    parts.push(`Budget: ${int(e.envSteps)} env steps${index.paper ? `, ${budgetShare(e.envSteps, index.paper.envSteps)} of the paper's` : ''}.`);
+    parts.push(`Budget: ${int(e.envSteps)} env steps${paperBudgetOf(e, index) ? `, ${budgetShare(e.envSteps, index.paper!.envSteps)} of the paper's`
+      : index.paper ? ' (the paper states no budget for this game)' : ''}.`);
   }
   const ev = e.eval;
   if (ev) {

@@ -4,10 +4,10 @@
 import { MODELS, resolveTrainConfig, type TrainConfig, type ModelName } from '../learn/config.ts';
 import { Trainer, type MetricsRow, type Progress, type TrainSummary } from '../learn/trainer.ts';
 import { encodeCheckpoint, packArchive } from '../learn/checkpoint-format.ts';
-import { GAMES } from '../env/games.ts';
+import { GAMES, type GameName } from '../env/games.ts';
 import { webgpuAdapter } from '../learn/tfjs/backend.ts';
 import { InputError } from '../util/errors.ts';
-import { WorkerGroup } from '../parallel/group.ts';
+import { WorkerGroup, type ExchangeMode } from '../parallel/group.ts';
 import { spawnBrowserWorkers } from '../parallel/browser.ts';
 import { WORKER_URL, ASSETS } from './player.ts';
 import type { Frame } from '../parallel/protocol.ts';
@@ -15,7 +15,7 @@ export type { Frame, PlayStep } from '../parallel/protocol.ts';
 export { loadPlayer, type Player, type PlayerFiles } from './player.ts';
 
 export interface SessionOptions {
-  game: 'harvest' | 'cleanup';
+  game: GameName;
   model: ModelName;
   agents: number;
   seed: number;
@@ -44,6 +44,9 @@ export interface TrainingSession {
   /** The reason, in words (with the error for 'webgpu-failed'), else null. */
   readonly backendNote: string | null;
   readonly workers: number;
+  /** Where the workers average their gradients: 'shared' (in shared memory among themselves; a cross-origin
+   * isolated page, as `commons serve` serves it) or 'main-thread' (through the page, where it is not isolated). */
+  readonly exchange: ExchangeMode;
   /** Trains until paused or finished; resolves with the summary then. Call again to resume. */
   run(hooks?: { onReport?(row: MetricsRow): void; onProgress?(p: Progress): void }): Promise<TrainSummary>;
   /** Makes a pending run() resolve after the current update. */
@@ -85,6 +88,7 @@ class Session implements TrainingSession {
   get config() { return this.trainer.cfg; }
   get backend() { return this.group.backend; }
   get workers() { return this.group.size; }
+  get exchange() { return this.group.exchange; }
 
   async run(hooks: { onReport?(row: MetricsRow): void; onProgress?(p: Progress): void } = {}): Promise<TrainSummary> {
     if (this.running) throw new Error('session: already running');
