@@ -89,15 +89,17 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(e.text);
       return 0;
     }
+    // A command with subcommands names the one that failed (`commons sweep run: ...`).
+    const label = typeof (e as { command?: unknown })?.command === 'string' ? (e as { command: string }).command : cmd;
     if (e instanceof InputError) {
-      process.stderr.write(`commons ${cmd}: ${(e as Error).message}\n`);
+      process.stderr.write(`commons ${label}: ${(e as Error).message}\n`);
       return (e as { exitCode?: number }).exitCode ?? 2;
     }
     // A file-system failure no check foresaw (a disk that fills up, a folder that vanishes): one line naming
     // the path; 1 when the machine is at fault, 2 when the path is.
     const sys = e as NodeJS.ErrnoException;
     if (sys && typeof sys.code === 'string' && typeof sys.path === 'string') {
-      process.stderr.write(`commons ${cmd}: ${sys.path}: ${fsReason(sys)}${cmd === 'train' ? '; the last checkpoint is intact' : ''}\n`);
+      process.stderr.write(`commons ${label}: ${sys.path}: ${fsReason(sys)}${cmd === 'train' ? '; the last checkpoint is intact' : ''}\n`);
       return ['ENOSPC', 'EDQUOT', 'EIO'].includes(sys.code) ? 1 : 2;
     }
     throw e;
