@@ -22,7 +22,7 @@ test('a grid of a million runs is refused at once, before it is built, naming th
   const dir = tmp();
   const r = commons(['sweep', 'plan', writeSpec(dir, 'huge', { games: ['harvest'], models: ['a2c'], seeds: [0], grid })]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^commons sweep: spec\.grid: the sweep would have 1,000,000 runs .*at most 100,000.*\n$/);
+  assert.match(r.stderr, /^commons sweep plan: spec\.grid: the sweep would have 1,000,000 runs .*at most 100,000.*\n$/);
 });
 
 test('spec numbers out of range are refused as on the command line', () => {

@@ -101,7 +101,7 @@ test('a sweep run on a full disk: tried again, then failed with the line naming 
   assert.match(log, new RegExp(`harvest-a2c-s0: ${line.source}; trying again \\(1 of 2\\)`));
   assert.match(log, new RegExp(`harvest-a2c-s0: ${line.source}; trying again \\(2 of 2\\)`));
   assert.match(log, new RegExp(`harvest-a2c-s0: FAILED: ${line.source}`));
-  assert.match(read('run.err'), new RegExp(`^commons sweep: 1 run\\(s\\) failed: harvest-a2c-s0 \\(${line.source}\\)\\n$`));
+  assert.match(read('run.err'), new RegExp(`^commons sweep run: 1 run\\(s\\) failed: harvest-a2c-s0 \\(${line.source}\\)\\n$`));
   assert.doesNotMatch(log + read('run.err'), /Node\.js v|ENOSPC|status 1/);
   const st = JSON.parse(read('status.json'));
   assert.equal(st.rows[0].state, 'failed', read('status.json'));

@@ -53,7 +53,7 @@ test('sweep run: a run directory replaced by a file fails that run with one line
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /harvest-a2c-s0: FAILED: run: .*harvest-a2c-s0 exists and is a file, not a directory/);
   assert.match(r.stdout, /harvest-a2c-s1: done/);
-  assert.match(r.stderr, /^commons sweep: 1 run\(s\) failed: harvest-a2c-s0 \(run: .* exists and is a file, not a directory\)\n$/);
+  assert.match(r.stderr, /^commons sweep run: 1 run\(s\) failed: harvest-a2c-s0 \(run: .* exists and is a file, not a directory\)\n$/);
   assert.equal((r.stdout.match(/harvest-a2c-s0: FAILED/g) ?? []).length, 1, 'a run\'s own failure is not tried again');
   const st = commons(['sweep', 'status', out]);
   assert.equal(st.code, 0, st.stderr);
@@ -187,7 +187,7 @@ test('a Redis without appendonly is warned about; sweep status names the unfinis
   try {
     const r = commons(['sweep', 'submit', spec, '--queue', bare.url, '--store', store, '--queue-name', 'aof']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^commons sweep: warning: Redis at redis:\/\/127\.0\.0\.1:\d+ keeps no append-only file \(appendonly no\): if it restarts, the queued jobs are lost/);
+    assert.match(r.stderr, /^commons sweep submit: warning: Redis at redis:\/\/127\.0\.0\.1:\d+ keeps no append-only file \(appendonly no\): if it restarts, the queued jobs are lost/);
     // the restart: without its append-only file, Redis comes back empty
     await bare.stop();
     await bare.start();

@@ -83,7 +83,7 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
       influence_vs_return: measured.influenceVsReturn,
     };
     if (values.json) { out(JSON.stringify(summary)); return; }
-    out(`${run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${episodes} episodes, ${greedy ? 'greedy' : 'sampled'} actions`);
+    out(`${run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${count(episodes, 'episode')}, ${greedy ? 'greedy' : 'sampled'} actions`);
     for (const [k, r] of rows.entries()) {
       out(`episode ${k} (seed ${r.seed}): collective ${r.collective_return}, returns [${r.returns.join(', ')}], equality ${r.equality?.toFixed(3) ?? 'n/a'}, ` +
         `sustainability ${r.sustainability?.toFixed(1) ?? 'n/a'}, peace ${r.peace.toFixed(2)}`);
@@ -108,18 +108,21 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
     if (measured.influenceVsReturn) out(`influence received vs individual return: ${fmtCorr(measured.influenceVsReturn)}`);
     for (const st of own) {
       const v = ownValues(st.name), m = gameStats[st.name];
-      if (st.kind === 'flag') out(`${st.name}: ${v.filter((x) => x === 1).length} of ${rows.length} episodes (${st.meaning})`);
-      else if (st.kind === 'step') out(`${st.name}: ${m === null ? 'never' : `mean ${m.toFixed(1)} over ${v.length} episodes, ${Math.min(...v)}..${Math.max(...v)}`} (${st.meaning})`);
+      if (st.kind === 'flag') out(`${st.name}: ${v.filter((x) => x === 1).length} of ${count(rows.length, 'episode')} (${st.meaning})`);
+      else if (st.kind === 'step') out(`${st.name}: ${m === null ? 'never' : `mean ${m.toFixed(1)} over ${count(v.length, 'episode')}, ${Math.min(...v)}..${Math.max(...v)}`} (${st.meaning})`);
       else out(`${st.name}: mean ${m === null ? 'n/a' : m.toFixed(2)} per episode (${st.meaning})`);
     }
-    out(`over ${rows.length} episodes (mean, std, min..max):`);
+    out(`over ${count(rows.length, 'episode')} (mean, std, min..max):`);
     for (const k of STATS) {
       const m = mean[k] as number | null, s = spread[k];
       const d = k === 'efficiency' || k === 'equality' ? 3 : 2;
       const name = k === 'equality_weighted_return' ? 'R(1-G)' : k.replace(/_/g, ' ');
-      out(`  ${name.padEnd(18)} ${m === null ? 'n/a' : `${m.toFixed(d)}, std ${s!.std.toFixed(d)}, ${s!.min.toFixed(d)}..${s!.max.toFixed(d)}${s!.n < rows.length ? ` (${s!.n} episodes with a value)` : ''}`}`);
+      out(`  ${name.padEnd(18)} ${m === null ? 'n/a' : `${m.toFixed(d)}, std ${s!.std.toFixed(d)}, ${s!.min.toFixed(d)}..${s!.max.toFixed(d)}${s!.n < rows.length ? ` (${count(s!.n, 'episode')} with a value)` : ''}`}`);
     }
   } finally {
     agents.dispose();
   }
 }
+
+/** "1 episode", "4 episodes". */
+export const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;

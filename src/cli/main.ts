@@ -90,14 +90,16 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(e.text);
       return 0;
     }
+    // A command with subcommands names the one that failed (`commons sweep run: ...`).
+    const label = typeof (e as { command?: unknown })?.command === 'string' ? (e as { command: string }).command : cmd;
     if (e instanceof InputError) {
-      process.stderr.write(`commons ${cmd}: ${(e as Error).message}\n`);
+      process.stderr.write(`commons ${label}: ${(e as Error).message}\n`);
       return (e as { exitCode?: number }).exitCode ?? 2;
     }
     // A file-system failure no check foresaw (a disk that fills up, a folder that vanishes, a store gone
     // read-only): one line naming the path and the cause, exit status 2, as for any input the run cannot use.
     if (isFsError(e)) {
-      process.stderr.write(`commons ${cmd}: ${fsLine(e)}${cmd === 'train' ? '; the last checkpoint is intact' : ''}\n`);
+      process.stderr.write(`commons ${label}: ${fsLine(e)}${cmd === 'train' ? '; the last checkpoint is intact' : ''}\n`);
       return 2;
     }
     throw e;

@@ -6,11 +6,13 @@ import { availableParallelism } from 'node:os';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.ts';
+import { needOptional } from '../util/optional.ts';
+import { invocation, warn, write } from './io.ts';
 import { HelpRequested, helpText, type CommandSpec } from './args.ts';
-import { warn } from './io.ts';
 import { parseFlags, intOf, required, onePositional } from '../sweep/flags.ts';
 import { parsePairsSpec, planSweep, readSpec, type PairsSpec, type SweepPlan } from '../sweep/spec.ts';
-import { readSweep, writeSweep } from '../sweep/store.ts';
+import { readSweep, runState, writeSweep } from '../sweep/store.ts';
+import { SweepProgress } from '../sweep/progress.ts';
 import { runPool } from '../sweep/pool.ts';
 import { formatStatus, sweepStatus, fmtDuration } from '../sweep/status.ts';
 import { buildReport, followUpSpec, parseWindow, readReferences, reportMarkdown, writeReport, PAPER_REFERENCES } from '../sweep/report.ts';
@@ -114,31 +116,37 @@ async function runCmd(argv: string[], out: (s: string) => void) {
   const dir = required('out', values.out, 'runs/my-sweep');
   const jobs = intOf('jobs', values.jobs, availableParallelism(), 1, 1024);
   const file = writeSweep(dir, planOf(spec));
+  // Progress: a live line on a terminal, a line per checkpoint otherwise (src/sweep/progress.ts).
+  const unfinished = file.runs.filter((r) => runState(dir, r).state !== 'done');
+  const progress = new SweepProgress({
+    title: `sweep ${file.name}`, live: Boolean(process.stdout.isTTY), write, columns: () => process.stdout.columns || 80,
+    total: file.runs.length, finished: file.runs.length - unfinished.length, planned: new Map(unfinished.map((r) => [r.id, r.config.steps])),
+  });
   const ac = new AbortController();
   let signals = 0;
   const onSignal = () => {
     signals++;
     if (signals > 1) process.exit(130);
-    out('stopping: every run saves a checkpoint (Ctrl-C again to quit at once; runs then stop on their own)');
+    progress.log('stopping: every run saves a checkpoint (Ctrl-C again to quit at once; runs then stop on their own)');
     ac.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const r = await runPool(dir, file, { jobs, log: out, signal: ac.signal });
+    const r = await runPool(dir, file, { jobs, log: (line) => progress.log(line), watch: progress, signal: ac.signal }).finally(() => progress.close());
     const parts = [`${r.done.length + r.skipped} of ${file.runs.length} done`, `${r.failed.length} failed`];
     if (r.stopped.length) parts.push(`${r.stopped.length} stopped`);
     if (r.busy.length) parts.push(`${r.busy.length} held by other processes`);
     out(`sweep ${file.name}: ${parts.join(', ')} (${fmtDuration(r.seconds)})`);
-    if (ac.signal.aborted || r.stopped.length) out(`continue with: commons sweep run ${spec} --out ${dir}`);
-    else if (r.failed.length === 0 && r.busy.length === 0) out(`report: commons sweep report ${dir}`);
+    if (ac.signal.aborted || r.stopped.length) out(`continue with: ${invocation()} sweep run ${spec} --out ${dir}`);
+    else if (r.failed.length === 0 && r.busy.length === 0) out(`report: ${invocation()} sweep report ${dir}`);
     // Not every run finished: say which, and exit 1, so that `sweep run ... && sweep report ...` stops here.
-    const unfinished: string[] = [];
-    if (r.failed.length) unfinished.push(`${r.failed.length} run(s) failed: ${r.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`);
+    const notFinished: string[] = [];
+    if (r.failed.length) notFinished.push(`${r.failed.length} run(s) failed: ${r.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`);
     if (r.busy.length) {
-      unfinished.push(`${r.busy.length} run(s) are held by other processes and not finished here: ${r.busy.join(', ')} (commons sweep status ${dir} shows who; run this again once they are done)`);
+      notFinished.push(`${r.busy.length} run(s) are held by other processes and not finished here: ${r.busy.join(', ')} (${invocation()} sweep status ${dir} shows who; run this again once they are done)`);
     }
-    if (unfinished.length) throw Object.assign(new InputError(unfinished.join('; ')), { exitCode: 1 });
+    if (notFinished.length) throw Object.assign(new InputError(notFinished.join('; ')), { exitCode: 1 });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -151,21 +159,22 @@ async function submitCmd(argv: string[], out: (s: string) => void) {
   });
   if (values.help) return out(help('submit'));
   const spec = onePositional(positionals, 'SPEC', 'commons sweep submit SPEC --queue redis://HOST:PORT --store DIR');
-  const { checkRedisUrl, probeRedis, submitSweep, shownUrl, DEFAULT_QUEUE } = await import('../sweep/queue.ts');
+  const { checkRedisUrl, probeRedis, submitSweep, shownUrl, DEFAULT_QUEUE } = await needOptional('queue', 'the sweep queue', () => import('../sweep/queue.ts'));
   const url = checkRedisUrl(required('queue', values.queue, 'redis://127.0.0.1:6379'));
   const store = required('store', values.store, '/mnt/sweeps');
   const queueName = values['queue-name'] ?? DEFAULT_QUEUE;
   // Everything that can be checked here is checked before anything is written or enqueued.
   if (!existsSync(store) || !statSync(store).isDirectory()) throw new InputError(`--store: ${store} is not a directory (mount the shared store first)`);
   const plan = planOf(spec);
-  for (const w of await probeRedis(url)) warn('sweep', w);
+  for (const w of await probeRedis(url)) warn('sweep submit', w);
   const dir = join(store, plan.spec.name);
   const file = writeSweep(dir, plan);
   const r = await submitSweep(url, queueName, file, { retryFailed: values['retry-failed'] });
   out(`sweep ${file.name}: ${r.added.length} run(s) enqueued, ${r.existing.length} already queued${r.retried.length ? `, ${r.retried.length} failed run(s) queued again` : ''} ` +
     `on ${shownUrl(url)} (queue ${queueName}); store ${resolve(dir)}`);
-  out(`workers: commons worker --queue ${shownUrl(url)} --store ${store}${queueName !== DEFAULT_QUEUE ? ` --queue-name ${queueName}` : ''}`);
-  out(`progress: commons sweep status ${dir} --queue ${shownUrl(url)}`);
+  const self = invocation();
+  out(`workers: ${self} worker --queue ${shownUrl(url)} --store ${store}${queueName !== DEFAULT_QUEUE ? ` --queue-name ${queueName}` : ''}`);
+  out(`progress: ${self} sweep status ${dir} --queue ${shownUrl(url)}`);
 }
 
 async function statusCmd(argv: string[], out: (s: string) => void) {
@@ -175,7 +184,7 @@ async function statusCmd(argv: string[], out: (s: string) => void) {
   const file = readSweep(dir);
   let queue;
   if (values.queue !== undefined) {
-    const { checkRedisUrl, probeRedis, queueStates, DEFAULT_QUEUE } = await import('../sweep/queue.ts');
+    const { checkRedisUrl, probeRedis, queueStates, DEFAULT_QUEUE } = await needOptional('queue', 'the sweep queue', () => import('../sweep/queue.ts'));
     const url = checkRedisUrl(values.queue);
     await probeRedis(url);
     queue = await queueStates(url, values['queue-name'] ?? DEFAULT_QUEUE, file);
@@ -225,7 +234,7 @@ async function reportCmd(argv: string[], out: (s: string) => void) {
   const followPath = values['follow-up'];
   const follow = followPath ? followUpSpec(file, rep, seeds) : null;
   const outDir = values.out ?? join(dir, 'report');
-  const written = await writeReport(dir, rep, outDir);
+  const written = await writeReport(dir, rep, outDir, (line) => warn('sweep report', line));
   out(reportMarkdown(rep).trimEnd());
   out(`\nwrote ${written.join(', ')}`);
   if (follow && followPath) {
@@ -266,5 +275,11 @@ export async function sweepCommand(argv: string[], out: (s: string) => void): Pr
   if (sub === 'help') return out(help(rest[0]));
   const run = SUBCOMMANDS[sub];
   if (!run) throw new InputError(`unknown subcommand '${sub}'; subcommands: ${Object.keys(SUBCOMMANDS).join(', ')} (see commons sweep --help)`);
-  await run(rest, out);
+  try {
+    await run(rest, out);
+  } catch (e) {
+    // main() prefixes the message with the command: name the subcommand too (`commons sweep run: ...`).
+    if (e !== null && typeof e === 'object' && !('command' in e)) Object.assign(e, { command: `sweep ${sub}` });
+    throw e;
+  }
 }

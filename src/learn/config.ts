@@ -583,6 +583,8 @@ export function finalSteps(c: Pick<TrainConfig, 'steps' | 'envs' | 'rolloutSteps
 export function configWarnings(given: Partial<TrainConfig>, c: TrainConfig, host: HostFacts = {},
   label: (key: keyof TrainConfig) => string = (k) => k): string[] {
   const out: string[] = [];
+  // A value the preset set is not a default: say where it came from.
+  const fromPreset: Partial<TrainConfig> = c.preset !== 'none' ? presetSettings(c.preset, c.game, c.model) : {};
   for (const key of CONFIG_KEYS) {
     const f = FIELDS[key] as FieldSpec<unknown>;
     const isGiven = given[key] !== undefined;
@@ -594,7 +596,7 @@ export function configWarnings(given: Partial<TrainConfig>, c: TrainConfig, host
     // Suspicious values are reported whether given or computed (a computed default can still be odd next to
     // a given setting, e.g. reportEvery beyond a short --steps).
     const why = f.suspicious?.(c[key], c, host);
-    if (why) out.push(`${label(key)} ${describe(c[key])}${isGiven ? '' : ' (default)'}: ${why}`);
+    if (why) out.push(`${label(key)} ${describe(c[key])}${isGiven ? '' : fromPreset[key] !== undefined ? ` (--preset ${c.preset})` : ' (default)'}: ${why}`);
   }
   return out;
 }

@@ -18,6 +18,7 @@
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.ts';
+import { MissingPackageError } from '../util/optional.ts';
 import { loadRun, metricValue, renderVegaLite, type Run } from '../plot/curves.ts';
 import { correlation, type Correlation } from '../util/stats.ts';
 import { mean, meanCI, welchTest, PAPER_LEVEL, type MeanCI, type WelchResult } from './stats.ts';
@@ -29,7 +30,7 @@ import { PAPER_TABLE4, PAPER_BUDGET_AT_LEAST } from '../learn/presets.ts';
 /** The paper's Table 4 as references: budget not stated, at least its longest curriculum. */
 export const PAPER_REFERENCES: References = Object.fromEntries(Object.entries(PAPER_TABLE4).map(([game, models]) => [game,
   Object.fromEntries(Object.entries(models).map(([model, cr]) => [model, {
-    collective_return: cr, steps: PAPER_BUDGET_AT_LEAST, stepsAtLeast: true, source: 'Jaques et al. 2019, Table 4 (best hyper-parameters, 5 seeds)',
+    collective_return: cr, steps: PAPER_BUDGET_AT_LEAST, stepsAtLeast: true, agents: 5, source: 'Jaques et al. 2019, Table 4 (best hyper-parameters, 5 seeds)',
   }]))]));
 
 /** Every run's final value of these is reported: the social outcomes, the equality-weighted return R (1 - G),
@@ -39,8 +40,9 @@ export const REPORT_METRICS = ['collective_return', 'efficiency', 'equality', 's
 /** A reported metric, or any numeric field of metrics.jsonl (a rank metric, by its dotted path). */
 export type ReportMetric = (typeof REPORT_METRICS)[number] | (string & {});
 
-/** A published figure: its collective return, its budget in env steps (a lower bound when stepsAtLeast) and its source. */
-export interface Reference { collective_return: number; steps?: number; stepsAtLeast?: boolean; source?: string }
+/** A published figure: its collective return, its budget in env steps (a lower bound when stepsAtLeast), the
+ * number of agents it was measured with (a collective return sums over them) and its source. */
+export interface Reference { collective_return: number; steps?: number; stepsAtLeast?: boolean; agents?: number; source?: string }
 export type References = Record<string, Record<string, Reference>>;
 
 export interface ReportOptions {
@@ -76,6 +78,8 @@ export interface GroupReport {
   /** the grid settings of this group (empty without a grid) */
   point: Record<string, unknown>;
   steps: number;
+  /** agents per environment in this group's runs */
+  agents: number;
   planned: number;
   runs: RunFinal[];
   stats: Record<ReportMetric, MeanCI>;
@@ -195,7 +199,7 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
     // a published figure belongs to the model as published, not to a variant of it
     const ref = first.arm ? null : opts.references?.[first.game]?.[first.model] ?? null;
     groups.push({
-      group, game: first.game, model: first.model, arm: first.arm ?? first.model, point: first.point, steps: first.config.steps, planned: planned.length,
+      group, game: first.game, model: first.model, arm: first.arm ?? first.model, point: first.point, steps: first.config.steps, agents: first.config.agents, planned: planned.length,
       runs, stats, vsBaseline: null, best: false, reference: ref, influenceVsReturn: influenceCorrelation(runs),
     });
   }
@@ -314,7 +318,8 @@ export function reportMarkdown(rep: SweepReport): string {
       const r = g.reference, ge = r?.stepsAtLeast ? '≥ ' : '';
       const ref = r
         ? `${fmt(r.collective_return, 1)}${r.steps ? ` at ${ge}${r.steps.toExponential(1)} steps` : ''}` +
-          `${r.steps && g.steps < r.steps ? ` (our budget: ${r.stepsAtLeast ? 'at most ' : ''}${((100 * g.steps) / r.steps).toPrecision(2)}% of it)` : ''}`
+          `${r.steps && g.steps < r.steps ? ` (our budget: ${r.stepsAtLeast ? 'at most ' : ''}${((100 * g.steps) / r.steps).toPrecision(2)}% of it)` : ''}` +
+          `${r.agents && r.agents !== g.agents ? ` (${r.agents} agents; these runs: ${g.agents})` : ''}`
         : '';
       lines.push(`| ${[
         `${armLabel(g)}${g.best ? ' (best)' : ''}`, ...(anyGrid ? [pointLabel(g.point) || '-'] : []), `${cr.n}${g.planned !== cr.n ? ` of ${g.planned}` : ''}`,
@@ -332,6 +337,14 @@ export function reportMarkdown(rep: SweepReport): string {
       lines.push('', `Our budget (at most ${most.toLocaleString('en-US')} env steps per run) is ${r.stepsAtLeast ? 'at most ' : ''}` +
         `${((100 * most) / r.steps!).toPrecision(2)}% of the reference's (${r.stepsAtLeast ? 'at least ' : ''}${r.steps!.toExponential(2)} env steps` +
         `${r.source ? `, ${r.source}` : ''}): the published numbers stand beside ours for orientation; they are not a like-for-like comparison.`);
+    }
+    const otherAgents = groups.filter((g) => g.reference?.agents && g.reference.agents !== g.agents);
+    if (otherAgents.length) {
+      const refAgents = otherAgents[0].reference!.agents!;
+      const ours = [...new Set(otherAgents.map((g) => g.agents))].sort((a, b) => a - b).join(', ');
+      lines.push('', `The reference figures are for ${refAgents} agents; ${otherAgents.length === groups.length ? 'these runs have' : `${otherAgents.map((g) => g.model).join(', ')} ran with`} ` +
+        `${ours}. A collective return sums over the agents (and in Harvest and Cleanup what they can earn depends on how many share the map), ` +
+        'so those rows do not compare with the reference at all.');
     }
     if (influenceVsReturn) {
       lines.push('', `Influence received against individual return, over the ${influenceVsReturn.n} agents of the runs that measure influence: ` +
@@ -427,7 +440,7 @@ export function curvesSpecFor(sweepDir: string, game: string, groups: GroupRepor
 }
 
 /** Writes report.md, report.csv, report.json and GAME-collective_return.{png,svg} into outDir; returns the paths. */
-export async function writeReport(sweepDir: string, rep: SweepReport, outDir: string): Promise<string[]> {
+export async function writeReport(sweepDir: string, rep: SweepReport, outDir: string, warn: (line: string) => void = () => {}): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
   const put = (name: string, data: string | Uint8Array) => { writeFileSync(join(outDir, name), data); written.push(join(outDir, name)); };
@@ -437,7 +450,16 @@ export async function writeReport(sweepDir: string, rep: SweepReport, outDir: st
   for (const { game, groups } of rep.games) {
     const spec = curvesSpecFor(sweepDir, game, groups, rep.level);
     if (!spec) continue;
-    const { svg, png } = await renderVegaLite(spec);
+    let drawn;
+    try {
+      drawn = await renderVegaLite(spec);
+    } catch (e) {
+      // Without the plotting packages (an install of the package, src/util/optional.ts) the tables still stand.
+      if (!(e instanceof MissingPackageError)) throw e;
+      warn(`the curves are not drawn: ${e.message}`);
+      break;
+    }
+    const { svg, png } = drawn;
     put(`${game}-collective_return.svg`, svg);
     put(`${game}-collective_return.png`, png);
   }

@@ -3,15 +3,16 @@
 
 import { MODELS, resolveTrainConfig, type TrainConfig, type ModelName } from '../learn/config.ts';
 import { Trainer, type MetricsRow, type Progress, type TrainSummary } from '../learn/trainer.ts';
-import { encodeCheckpoint, packArchive, type CheckpointManifest } from '../learn/checkpoint-format.ts';
+import { encodeCheckpoint, packArchive } from '../learn/checkpoint-format.ts';
 import { GAMES, type GameName } from '../env/games.ts';
 import { webgpuAdapter } from '../learn/tfjs/backend.ts';
 import { InputError } from '../util/errors.ts';
-import { WorkerGroup, orDeath, type ExchangeMode } from '../parallel/group.ts';
-import { spawnBrowserWorker, spawnBrowserWorkers } from '../parallel/browser.ts';
-import type { Frame, PlayStep } from '../parallel/protocol.ts';
-
+import { WorkerGroup, type ExchangeMode } from '../parallel/group.ts';
+import { spawnBrowserWorkers } from '../parallel/browser.ts';
+import { WORKER_URL, ASSETS } from './player.ts';
+import type { Frame } from '../parallel/protocol.ts';
 export type { Frame, PlayStep } from '../parallel/protocol.ts';
+export { loadPlayer, type Player, type PlayerFiles } from './player.ts';
 
 export interface SessionOptions {
   game: GameName;
@@ -59,16 +60,7 @@ export interface TrainingSession {
   dispose(): void;
 }
 
-export interface Player {
-  readonly manifest: CheckpointManifest;
-  /** Advances `n` steps with the checkpoint's policy (sampling) and returns the frame after them. */
-  step(n: number, agent: number): Promise<PlayStep>;
-  dispose(): void;
-}
 
-/** The worker bundle and the tfjs .wasm files sit beside the page's bundle. */
-const WORKER_URL = new URL('./worker.js', import.meta.url);
-const ASSETS = new URL('./', import.meta.url).href;
 export const MAX_WORKERS = 8;
 /** Updates between two reports in the page, by default. */
 export const REPORT_UPDATES = 2;
@@ -173,21 +165,4 @@ export async function startSession(o: SessionOptions): Promise<TrainingSession> 
     group = await groupFor(cfg);
   }
   return new Session(await Trainer.start(cfg, { group }), group, fallback, note);
-}
-
-/** Loads a checkpoint (a .tar archive, or the files manifest.json + tensors.bin [+ env.bin] of a checkpoint
- * directory) and plays it in a worker. Rejects with a clear message for anything else. */
-export async function loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: { seed?: number } = {}): Promise<Player> {
-  const link = await spawnBrowserWorker(WORKER_URL, 0);
-  try {
-    const manifest = await orDeath(link.api.loadPlayer(files, { wasmPaths: ASSETS, seed: opts.seed }), link.died);
-    return {
-      manifest,
-      step: (n, agent) => orDeath(link.api.playStep(n, agent), link.died),
-      dispose: () => link.terminate(),
-    };
-  } catch (e) {
-    link.terminate();
-    throw e;
-  }
 }
