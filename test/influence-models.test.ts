@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/learn/tfjs/backend.ts';
 import { Policy } from '../src/learn/policy/policy.ts';
+import { moaOf } from '../src/learn/models/moa.ts';
 import { resolveTrainConfig, MODELS } from '../src/learn/config.ts';
 import { createInfluenceKernel } from '../src/core/influence.ts';
 import { createTrainer, resumeTrainer } from '../src/hosting/run-dir.ts';
@@ -42,7 +43,7 @@ const copyInfluencer = (A: number) => (w: Float32Array[], nv: number, H: number)
 /** Agent 0's MOA (2 agents, A actions) predicts that agent 1's next action copies agent 0's action of this
  * step: logit 30 on the copy, whatever else it sees. */
 async function copyingMoa(agents: Policy, A: number): Promise<void> {
-  const moa = agents.moa!.net;
+  const moa = moaOf(agents)!.net;
   const mw = (await moa.getWeights(0)).map((x) => x.fill(0));
   const mv = moa.variables;
   const H = moa.lstmUnits, head = mv[mv.length - 4].shape[2]!;

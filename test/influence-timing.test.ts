@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { createTrainer } from '../src/hosting/run-dir.ts';
 import type { Policy } from '../src/learn/policy/policy.ts';
+import { moaOf, moaRollout } from '../src/learn/models/moa.ts';
+import { modelOf } from '../src/learn/models/registry.ts';
 import type { TrainConfig } from '../src/learn/config.ts';
 import { Rng } from '../src/util/rng.ts';
 
@@ -51,7 +53,7 @@ async function rollout(cfg: Partial<TrainConfig>, setup: (agents: Policy) => Pro
   const seen: Seen[] = [], moaPreds: Float32Array[] = [];
   const r = new Rng(7);
   sh.script = (actions, t) => {
-    if (t > 0 && policy.moa) moaPreds.push(policy.moa.lastPredictions!);
+    if (t > 0 && moaOf(policy)) moaPreds.push(moaOf(policy)!.lastPredictions!);
     for (let k = 0; k < B * N; k++) actions[k] = Math.floor(r.next() * 7); // moves, turns, stay: no FIRE
     seen.push({
       prior: Array.from({ length: B }, (_, b) => softmax(policy.lastLogits, (0 * S + b) * A, A)),
@@ -61,9 +63,9 @@ async function rollout(cfg: Partial<TrainConfig>, setup: (agents: Policy) => Pro
       vis: Uint8Array.from(sh.env.internals.views.visible.subarray(0, B * N * N)),
     });
   };
-  policy.beginRollout(sh.rollout);
+  policy.beginRollout(sh.rollout, trainer.cfg.algo === 'a2c');
   for (let t = 0; t < T; t++) await sh.play.step(sh.rng, { rollout: sh.rollout, terms: sh.terms, envSteps: t * B });
-  if (policy.moa) moaPreds.push(policy.moa.lastPredictions!);
+  if (moaOf(policy)) moaPreds.push(moaOf(policy)!.lastPredictions!);
   return { trainer, sh, policy, seen, moaPreds };
 }
 
@@ -93,7 +95,7 @@ test('model III (influence-moa): step t earns -log pi_t(a_t) when the partner is
   const { trainer, sh, seen } = await rollout({ ...BASE, model: 'influence-moa', influenceVisibleOnly: true }, async (agents) => {
     await editNet(agents, 0, randomHead(4));
     // agent 0's MOA: agent 1's next action copies agent 0's action of this step (logit 30), whatever it sees
-    const moa = agents.moa!.net, mv = moa.variables;
+    const moa = moaOf(agents)!.net, mv = moa.variables;
     const mw = (await moa.getWeights(0)).map((x) => x.fill(0));
     const H = moa.lstmUnits, head = mv[mv.length - 4].shape[2]!;
     for (let a = 0; a < A; a++) { mw[mv.length - 4][(H + a) * head + a] = 1; mw[mv.length - 2][a * A + a] = 30; }
@@ -167,11 +169,11 @@ for (const algo of ['ppo', 'a2c'] as const) {
     const J = N - 1, r = sh.rollout;
     const train = tf.tidy(() => {
       const out = policy.unroll(r);
-      return tf.softmax(policy.moa!.predict(r, out.conv).logits).dataSync();
+      return tf.softmax(moaOf(policy)!.predict(r, out.conv).logits).dataSync();
     });
     let later = 0;
     for (let i = 0; i < N; i++) for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
-      const own = r.jointActions![(t * B + b) * N + i];
+      const own = moaRollout(r).jointActions[(t * B + b) * N + i];
       for (let q = 0; q < J; q++) {
         const acting = moaPreds[t].subarray((((i * A + own) * B + b) * J + q) * A, (((i * A + own) * B + b) * J + q + 1) * A);
         const row = (((i * T + t) * B + b) * J + q) * A;
@@ -188,12 +190,12 @@ for (const algo of ['ppo', 'a2c'] as const) {
 test('the MOA trains on every other agent with moaVisibleOnly false, on the visible ones otherwise; moaLossNorm all divides by every pair', async () => {
   for (const moaVisibleOnly of [true, false]) {
     const { trainer, sh, policy } = await rollout({ ...BASE, model: 'moa', moaVisibleOnly }, async () => {});
-    const r = sh.rollout, moa = policy.moa!;
+    const r = sh.rollout, moa = moaOf(policy)!;
     let valid = 0, seen = 0;
     for (let t = 0; t < T - 1; t++) for (let b = 0; b < B; b++) {
       if (r.dones[r.at(0, t, b)]) continue;
       valid++;
-      seen += r.visibleAfter![((t * B + b) * N + 0) * N + 1];
+      seen += moaRollout(r).visibleAfter[((t * B + b) * N + 0) * N + 1];
     }
     const [ce, pairs, counts] = tf.tidy(() => {
       const out = policy.unroll(r);
@@ -206,7 +208,7 @@ test('the MOA trains on every other agent with moaVisibleOnly false, on the visi
     assert.equal(counts[0], moaVisibleOnly ? seen : valid, `agent 0 trains on ${moaVisibleOnly ? 'the visible' : 'all'} pairs`);
     assert.ok(seen > 0 && seen < valid);
     for (const norm of ['visible', 'all'] as const) {
-      (moa as unknown as { opts: { norm: string } }).opts.norm = norm;
+      (moa as unknown as { cfg: { moaLossNorm: string } }).cfg.moaLossNorm = norm;
       const loss = tf.tidy(() => moa.loss(r, policy.unroll(r).conv, undefined, { correct: 0, counted: 0, pending: [] }).dataSync());
       for (let i = 0; i < N; i++) {
         const want = ce[i] / (norm === 'all' ? pairs[i] : counts[i]);
@@ -229,14 +231,14 @@ test('PMI keeps its sign: the influence reward is clipped to [-clip, clip]', asy
 
 test('model I with influenceeReward: each influencee also earns beta * the influence it received', async () => {
   const { resolveTrainConfig } = await import('../src/learn/config.ts');
-  const { InfluenceBonus } = await import('../src/learn/rewards.ts');
   for (const influenceeReward of [false, true]) {
     const cfg = resolveTrainConfig({ model: 'influence', agents: 3, influencers: 1, influenceBeta: 0.5, influenceStart: 0, influenceEnd: 0, influenceeReward });
     const z = () => new Float32Array(3);
     const out = { actions: z(), messages: z(), previousActions: z(), previousMessages: z() };
     const ckj = new Float32Array(9);
     ckj[1] = 0.4; ckj[2] = 1.2; // influencer 0 on agents 1 and 2
-    new InfluenceBonus(cfg, 'actions').apply({ extrinsic: z(), dones: new Uint8Array(1), ck: Float32Array.from([1.6, 0, 0]), ckj, envSteps: 0 }, out);
+    const [term] = modelOf('influence').rewardTerms!(cfg, 1, 3);
+    term.apply({ extrinsic: z(), dones: new Uint8Array(1), ck: Float32Array.from([1.6, 0, 0]), ckj, envSteps: 0 }, out);
     assert.deepEqual(Array.from(out.actions).map((x) => +x.toFixed(6)), influenceeReward ? [0.8, 0.2, 0.6] : [0.8, 0, 0]);
   }
 });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { resolveTrainConfig, configWarnings, MODELS, type ModelName, type TrainConfig } from '../src/learn/config.ts';
-import { betaAt, rewardTerms, shapeStep } from '../src/learn/rewards.ts';
+import { betaAt, shapeStep } from '../src/learn/rewards.ts';
+import { modelOf } from '../src/learn/models/registry.ts';
 import { lrAt } from '../src/learn/schedule.ts';
 import { CURRICULUM_UNIT } from '../src/learn/presets.ts';
 import { parseSpec, planSweep } from '../src/sweep/spec.ts';
@@ -169,7 +170,7 @@ test('alpha weighs the game\'s reward of the stream the influence trains: model 
   const run = (model: ModelName, alpha: number) => {
     const c = resolveTrainConfig({ model, agents: N, extrinsicWeight: alpha, influenceBeta: 1, influenceSchedule: [[0, 1]], influenceClip: 10 });
     const out = { actions: new Float32Array(B * N), messages: new Float32Array(B * N), previousActions: new Float32Array(B * N), previousMessages: new Float32Array(B * N) };
-    shapeStep(rewardTerms(c, B, N, false), { extrinsic: Float32Array.from([1, 2]), dones: new Uint8Array(B), ck: Float32Array.from([0.5, 0.25]), envSteps: 100 }, out);
+    shapeStep(modelOf(model).rewardTerms!(c, B, N), { extrinsic: Float32Array.from([1, 2]), dones: new Uint8Array(B), ck: Float32Array.from([0.5, 0.25]), envSteps: 100 }, out);
     return out;
   };
   const comm = run('influence-comm', 0);

@@ -1,12 +1,16 @@
 // Presets: the settings of published experiments, by game and model. 'paper' is Jaques et al. 2019's
 // supplementary Tables 1-3 (the best hyper-parameters of every model in both games; ../shared/PAPER.md),
 // with the decisions where the paper leaves a unit or meaning open written beside them (docs/training.md,
-// "The paper's experiments"). A preset fills settings under the ones a user gives, so
+// "The paper's experiments"; the figures are the paper's, summarised in docs/training.md and checked by
+// test/presets.test.ts against the project's shared notes on the paper when they are present). A preset fills settings under the ones a user gives, so
 // `--preset paper --steps 1e6` keeps the paper's values and changes only the budget.
 
 import type { GameName } from '../env/games.ts';
-import type { ModelName } from './models.ts';
-import type { PresetName, TrainConfig } from './config.ts';
+import type { ModelName, ModelSettings } from './models/registry.ts';
+import type { CoreConfig, PresetName } from './settings.ts';
+
+/** Settings a preset may give. */
+type Settings = Partial<CoreConfig & ModelSettings>;
 
 /** The paper's curriculum C is given as 140, 40, 226, 1, 8 while the text says C in [0.2-3.5] x 10^8 steps: we
  * read C in millions of env steps (140 -> 1.4e8), which puts the three larger values inside the stated range
@@ -21,21 +25,21 @@ interface PaperRow {
   lrInit: number;
   lrEnd: number;
   /** The model's own settings (influence weight, curriculum, divergence, channel, MOA). */
-  extra?: Partial<TrainConfig>;
+  extra?: Settings;
 }
 
-const curriculum = (c: number, beta: number): Partial<TrainConfig> => ({
+const curriculum = (c: number, beta: number): Settings => ({
   influenceBeta: beta, influenceStart: 0, influenceEnd: c * CURRICULUM_UNIT, influenceSchedule: [[0, 0], [c * CURRICULUM_UNIT, 1]],
 });
 
-/** Model III: the paper's MOA (the actions enter its LSTM), "train MOA only when visible" (Table 3: False for
- * the MOA baseline, True for influence), and the SSD repo's normalisation of the MOA loss (over all pairs, masked ones as 0), under which the paper's MOA loss
- * weights (1.3-15) were tuned. */
-const MOA = (visibleOnly: boolean): Partial<TrainConfig> => ({ moaForm: 'lstm', moaVisibleOnly: visibleOnly, moaLossNorm: 'all' });
+/** Model III: "train MOA only when visible" (Table 3: False for the MOA baseline, True for influence), and the SSD
+ * repo's normalisation of the MOA loss (over all pairs, masked ones as 0), under which the paper's MOA loss weights
+ * (1.3-15) were tuned. The paper's MOA form (the actions enter its LSTM) comes with the paper's net form. */
+const MOA = (visibleOnly: boolean): Settings => ({ moaVisibleOnly: visibleOnly, moaLossNorm: 'all' });
 
 /** Model II's channel (Table 2, one value per game for the comm baseline and influence comm alike): vocabulary,
  * comm embedding, comm entropy weight and comm loss weight. */
-const COMM = (vocab: number, embedding: number, entropy: number, loss: number): Partial<TrainConfig> => ({
+const COMM = (vocab: number, embedding: number, entropy: number, loss: number): Settings => ({
   vocab, commEmbedding: embedding, commEntropyCoef: entropy, commLossWeight: loss,
 });
 
@@ -74,9 +78,10 @@ export const PAPER: Record<GameName, Record<ModelName, PaperRow>> = {
 };
 
 /** What every paper preset shares: the paper's agents, view, discount and learner (A3C, here synchronous A2C),
- * the SSD repo's influence clip and learning-rate annealing. */
-const PAPER_COMMON: Partial<TrainConfig> = {
-  agents: 5, viewRadius: 7, gamma: 0.99, algo: 'a2c', influenceClip: 10, lrAnnealSteps: LR_ANNEAL_STEPS,
+ * the paper's network form (the conditioning inputs enter the LSTM), the SSD repo's influence clip and
+ * learning-rate annealing. */
+const PAPER_COMMON: Settings = {
+  agents: 5, viewRadius: 7, gamma: 0.99, algo: 'a2c', netForm: 'paper', influenceClip: 10, lrAnnealSteps: LR_ANNEAL_STEPS,
 };
 
 export const PRESETS: Record<Exclude<PresetName, 'none'>, { about: string }> = {
@@ -84,7 +89,7 @@ export const PRESETS: Record<Exclude<PresetName, 'none'>, { about: string }> = {
 };
 
 /** The settings preset `name` gives `model` in `game` (preset and game/model included). */
-export function presetSettings(name: PresetName, game: GameName, model: ModelName): Partial<TrainConfig> {
+export function presetSettings(name: PresetName, game: GameName, model: ModelName): Settings {
   if (name === 'none') return {};
   const row = PAPER[game][model];
   return { ...PAPER_COMMON, preset: name, game, model, entropyCoef: row.entropy, lr: row.lrInit, lrEnd: row.lrEnd, ...row.extra };

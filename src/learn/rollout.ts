@@ -7,6 +7,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ForwardRecord } from './policy/population.ts';
 
+/** A model's data about one rollout (kept across rollouts; its tensors released by disposeStates). */
+export interface RolloutPart { disposeStates(): void }
+
 export class Rollout {
   /** [G, T, S, V, V, 3] views. */
   readonly obs: Uint8Array;
@@ -19,29 +22,26 @@ export class Rollout {
   readonly dones: Uint8Array;
   /** 0 where the stream's episode starts at the step (the LSTM state is zeroed before it), else 1. */
   readonly keep: Float32Array;
-  /** Head inputs the streams saw [G, T, S, width] (model I: influencer actions; model II: symbols heard). */
+  /** Conditioning inputs the streams saw [G, T, S, width] (model I: influencer actions; model II: symbols heard;
+   * model III in the paper's form: the others' last actions). */
   readonly cond?: Float32Array;
   /** Model II: the symbols emitted, their log probabilities, the message values and rewards, [G, T, S]. */
   readonly msg?: Int32Array;
   readonly msgLogp?: Float32Array;
   readonly msgValues?: Float32Array;
   readonly msgRewards?: Float32Array;
-  /** MOA models: every agent's action at step t [T, B, N] and who sees whom after it [T, B, N, N]. */
-  readonly jointActions?: Uint8Array;
-  readonly visibleAfter?: Uint8Array;
-  /** Recurrent states at the first step: the policy's, and the MOA's. */
+  /** Recurrent states at the first step. */
   h0?: tf.Tensor3D;
   c0?: tf.Tensor3D;
-  moaH0?: tf.Tensor3D;
-  moaC0?: tf.Tensor3D;
   /** The forward passes acting computed, for an update that reuses them (A2C with the wasm kernels). */
   record?: ForwardRecord;
-  moaRecord?: ForwardRecord;
+  /** What a model keeps per rollout (the MOA's states, forward passes and joint actions), by model part. */
+  readonly parts = new Map<string, RolloutPart>();
   /** Steps recorded so far. */
   t = 0;
 
   constructor(readonly G: number, readonly T: number, readonly S: number, obsSize: number,
-    opts: { condWidth?: number; messages?: boolean; moa?: { B: number; N: number } } = {}) {
+    opts: { condWidth?: number; messages?: boolean } = {}) {
     const n = G * T * S;
     this.obs = new Uint8Array(n * obsSize);
     this.actions = new Int32Array(n);
@@ -57,11 +57,6 @@ export class Rollout {
       this.msgValues = new Float32Array(n);
       this.msgRewards = new Float32Array(n);
     }
-    if (opts.moa) {
-      const { B, N } = opts.moa;
-      this.jointActions = new Uint8Array(T * B * N);
-      this.visibleAfter = new Uint8Array(T * B * N * N);
-    }
   }
 
   /** Index of stream s of group g at step t. */
@@ -69,11 +64,11 @@ export class Rollout {
     return (g * this.T + t) * this.S + s;
   }
 
-  /** Releases the recurrent states and forward passes held. */
+  /** Releases the recurrent states and forward passes held (a model's part releases its own). */
   disposeStates(): void {
-    for (const x of [this.h0, this.c0, this.moaH0, this.moaC0]) x?.dispose();
-    this.h0 = this.c0 = this.moaH0 = this.moaC0 = undefined;
+    for (const x of [this.h0, this.c0]) x?.dispose();
+    this.h0 = this.c0 = undefined;
     this.record?.clear();
-    this.moaRecord?.clear();
+    for (const part of this.parts.values()) part.disposeStates();
   }
 }

@@ -6,7 +6,7 @@ import { Shard } from '../learn/shard.ts';
 import { Policy } from '../learn/policy/policy.ts';
 import { Play } from '../learn/play.ts';
 import { loadWeights } from '../learn/learner.ts';
-import { modelSpec } from '../learn/models.ts';
+import { modelOf } from '../learn/models/registry.ts';
 import { InfluenceMeter } from '../learn/window.ts';
 import { createInfluenceKernel } from '../core/influence.ts';
 import { resolveTrainConfig, envSettings, type TrainConfig } from '../learn/config.ts';
@@ -123,7 +123,7 @@ export class ShardService implements ShardApi {
     const env = await createVecEnv({ ...envSettings(cfg), numEnvs: 1, seed: opts.seed ?? 0 });
     const agents = new Policy(cfg, gameInfo(cfg.game).actionNames.length, 1, cfg.agents);
     loadWeights(agents, ckpt);
-    const kernel = modelSpec(cfg.model).influence !== 'none' ? await createInfluenceKernel() : undefined;
+    const kernel = modelOf(cfg.model).measuresInfluence ? await createInfluenceKernel() : undefined;
     this.play = {
       cfg, play: new Play(env, agents, kernel), rng: new Rng(opts.seed ?? 0, 2), returns: new Array(cfg.agents).fill(0),
       meter: kernel ? new InfluenceMeter(cfg.agents) : undefined,

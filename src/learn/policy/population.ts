@@ -4,12 +4,15 @@
  *
  *   uint8 RGB view [V, V, 3] / 255
  *   -> conv 3x3, `convFilters` filters, stride 1, 'valid', ReLU -> flatten (-> concat `extraInputs`)
- *   -> dense fc[0] ReLU -> dense fc[1] ReLU ... -> LSTM (`lstm` units)
+ *   -> dense fc[0] ReLU -> dense fc[1] ReLU ... (-> concat `lstmInputs`) -> LSTM (`lstm` units)
  *   -> [LSTM output, `headInputs`] -> policy logits [A] and value; with `messages` > 0 also symbol logits
  *      [messages] and the message stream's value (model II)
  *
- * With `headEmbedding` E > 0 the head inputs pass a learned linear layer of E units first (model II's
- * comm embedding, Jaques et al. 2019 Table 2): [LSTM output, dense E (head inputs)] -> heads.
+ * Conditioning inputs (other agents' actions, symbols heard) enter either the LSTM (`lstmInputs`, the
+ * paper's form) or the heads (`headInputs`). With `headEmbedding` E > 0 the head inputs pass a learned
+ * linear layer of E units first: [LSTM output, dense E (head inputs)] -> heads. With `messageEmbedding` E > 0
+ * the message heads read a learned linear layer of E units of the LSTM output (model II's comm embedding in
+ * the paper's form: "the linear layer that connects the LSTM to the communication policy layer").
  *
  * Network g only ever sees rows of group g and its own weights: independent learners keep independent
  * parameters, gradients and (in the learner) optimiser state and clipping; the batched ops only save the
@@ -39,6 +42,8 @@ export interface PopulationOptions {
   lstm?: number;
   /** Inputs concatenated after the conv features (shared parameters: the one-hot agent id). */
   extraInputs?: number;
+  /** Inputs concatenated to the dense layers' output, into the LSTM (the paper's form of the conditioning). */
+  lstmInputs?: number;
   /** Inputs concatenated to the LSTM output before the heads: what a counterfactual changes cheaply
    * (model I: the influencers' actions; model II: the symbols heard). */
   headInputs?: number;
@@ -46,6 +51,8 @@ export interface PopulationOptions {
   messages?: number;
   /** Units of a linear embedding of the head inputs before the heads (0: the head inputs as they are). */
   headEmbedding?: number;
+  /** Units of a linear layer between the LSTM output and the message heads (0: none). */
+  messageEmbedding?: number;
   /** Seed of network g's initial weights: seedOf(g) (default g). */
   seedOf?: (g: number) => number;
 }
@@ -110,6 +117,12 @@ export class ForwardRecord {
   }
 }
 
+/** Networks [g0, g1) of a stacked weight [G, ...] (the weight itself when that is all of them). */
+function part(w: tf.Tensor, g0: number, g1: number, G: number): tf.Tensor3D {
+  if (g0 === 0 && g1 === G) return w as tf.Tensor3D;
+  return tf.slice(w, [g0, ...w.shape.slice(1).map(() => 0)], [g1 - g0, ...w.shape.slice(1)]) as tf.Tensor3D;
+}
+
 /** One layer's weights for every network, stacked: [G, ...shape]. Network g's values come from init(g). */
 function stacked(G: number, shape: number[], init: (g: number) => Float32Array): tf.Variable {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -126,10 +139,14 @@ export class Population {
   readonly fc: readonly number[];
   readonly lstmUnits: number;
   readonly extraInputs: number;
+  readonly lstmInputs: number;
   readonly headInputs: number;
   readonly messages: number;
   readonly headEmbedding: number;
+  readonly messageEmbedding: number;
   readonly convOutSize: number;
+  /** Width of the dense layers' output (the LSTM's input besides lstmInputs). */
+  readonly fcOut: number;
 
   private readonly convW: tf.Variable;
   private readonly convB: tf.Variable;
@@ -141,17 +158,20 @@ export class Population {
   private readonly msgPolicy?: Dense;
   private readonly msgValue?: Dense;
   private readonly embed?: Dense;
+  private readonly msgEmbed?: Dense;
   private disposed = false;
 
   constructor(o: PopulationOptions) {
-    const { G, numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, headInputs = 0, messages = 0, headEmbedding = 0 } = o;
+    const { G, numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, lstmInputs = 0, headInputs = 0, messages = 0 } = o;
+    const { headEmbedding = 0, messageEmbedding = 0 } = o;
     const posInt = (v: number) => Number.isInteger(v) && v > 0;
     for (const [name, v] of [['G', G], ['numActions', numActions], ['convFilters', convFilters], ['lstm', lstm]] as const) {
       if (!posInt(v)) throw new Error(`Population: ${name} must be a positive integer, got ${v}`);
     }
     if (!posInt(viewSize) || viewSize < 3) throw new Error(`Population: viewSize must be an integer >= 3, got ${viewSize}`);
     if (!fc.every(posInt)) throw new Error(`Population: fc sizes must be positive integers, got ${fc}`);
-    for (const [name, v] of [['extraInputs', extraInputs], ['headInputs', headInputs], ['messages', messages], ['headEmbedding', headEmbedding]] as const) {
+    for (const [name, v] of [['extraInputs', extraInputs], ['lstmInputs', lstmInputs], ['headInputs', headInputs], ['messages', messages],
+      ['headEmbedding', headEmbedding], ['messageEmbedding', messageEmbedding]] as const) {
       if (!(Number.isInteger(v) && v >= 0)) throw new Error(`Population: ${name} must be a non-negative integer, got ${v}`);
     }
     this.G = G;
@@ -161,9 +181,11 @@ export class Population {
     this.fc = [...fc];
     this.lstmUnits = lstm;
     this.extraInputs = extraInputs;
+    this.lstmInputs = lstmInputs;
     this.headInputs = headInputs;
     this.messages = messages;
     this.headEmbedding = headInputs > 0 ? headEmbedding : 0;
+    this.messageEmbedding = messages > 0 ? messageEmbedding : 0;
     this.convOutSize = (viewSize - 2) * (viewSize - 2) * convFilters;
     const seedOf = o.seedOf ?? ((g: number) => g);
     // Each network's weights come from its own generator, consumed in a fixed order (conv, dense layers,
@@ -181,6 +203,8 @@ export class Population {
       this.dense.push(layer(nIn, n));
       nIn = n;
     }
+    this.fcOut = nIn;
+    nIn += lstmInputs;
     this.lstmW = glorot([nIn + lstm, 4 * lstm], nIn + lstm, 4 * lstm);
     // forget-gate bias 1 (gates i, f, g, o)
     this.lstmB = stacked(G, [4 * lstm], () => new Float32Array(4 * lstm).fill(1, lstm, 2 * lstm));
@@ -188,11 +212,13 @@ export class Population {
     this.policy = layer(headIn, numActions);
     this.valueHead = layer(headIn, 1);
     if (messages > 0) {
-      this.msgPolicy = layer(headIn, messages);
-      this.msgValue = layer(headIn, 1);
+      const msgIn = this.messageEmbedding || headIn;
+      this.msgPolicy = layer(msgIn, messages);
+      this.msgValue = layer(msgIn, 1);
     }
-    // last, so that the other weights' initial values and indices do not depend on it
+    // last, so that the other weights' initial values and indices do not depend on them
     if (this.headEmbedding) this.embed = layer(headInputs, this.headEmbedding);
+    if (this.messageEmbedding) this.msgEmbed = layer(lstm, this.messageEmbedding);
   }
 
   /** All trainable variables in a fixed order (checkpoints and the optimiser use it). Network g's part of
@@ -206,6 +232,7 @@ export class Population {
       this.valueHead.w, this.valueHead.b,
       ...(this.msgPolicy && this.msgValue ? [this.msgPolicy.w, this.msgPolicy.b, this.msgValue.w, this.msgValue.b] : []),
       ...(this.embed ? [this.embed.w, this.embed.b] : []),
+      ...(this.msgEmbed ? [this.msgEmbed.w, this.msgEmbed.b] : []),
     ];
   }
 
@@ -258,23 +285,35 @@ export class Population {
     return { features: tf.reshape(out.hs, [G, T * S, this.lstmUnits]) as tf.Tensor3D, h: out.h, c: out.c };
   }
 
-  /** Policy, value (and message) heads on LSTM outputs [G, M, H] and head inputs [G, M, headInputs]. */
-  heads(features: tf.Tensor3D, headExtra?: tf.Tensor3D): Heads {
+  /** Policy, value (and message) heads on LSTM outputs [G', M, H] and head inputs [G', M, headInputs] of
+   * networks [g0, g1) (all by default). */
+  heads(features: tf.Tensor3D, headExtra?: tf.Tensor3D, g0 = 0, g1 = this.G): Heads {
     this.checkAlive();
     let x = features;
     if (this.headInputs > 0) {
       if (headExtra == null || headExtra.shape[1] !== features.shape[1] || headExtra.shape[2] !== this.headInputs) {
-        throw new Error(`Population: expected head inputs [${this.G}, ${features.shape[1]}, ${this.headInputs}], got ${headExtra ? `[${headExtra.shape}]` : 'none'}`);
+        throw new Error(`Population: expected head inputs [${g1 - g0}, ${features.shape[1]}, ${this.headInputs}], got ${headExtra ? `[${headExtra.shape}]` : 'none'}`);
       }
-      x = tf.concat([features, this.embedded(headExtra)], 2);
+      x = tf.concat([features, this.embedded(headExtra, g0, g1)], 2);
     }
     const [G, M] = features.shape;
-    const logits = dense(x, this.policy.w as tf.Tensor3D, this.policy.b as tf.Tensor3D, false);
-    const value = tf.reshape(dense(x, this.valueHead.w as tf.Tensor3D, this.valueHead.b as tf.Tensor3D, false), [G, M]) as tf.Tensor2D;
+    const d = (l: Dense, y: tf.Tensor3D) => dense(y, part(l.w, g0, g1, this.G), part(l.b, g0, g1, this.G), false);
+    const logits = d(this.policy, x);
+    const value = tf.reshape(d(this.valueHead, x), [G, M]) as tf.Tensor2D;
     if (!this.msgPolicy || !this.msgValue) return { logits, value };
-    const msgLogits = dense(x, this.msgPolicy.w as tf.Tensor3D, this.msgPolicy.b as tf.Tensor3D, false);
-    const msgValue = tf.reshape(dense(x, this.msgValue.w as tf.Tensor3D, this.msgValue.b as tf.Tensor3D, false), [G, M]) as tf.Tensor2D;
+    // the message heads read the comm embedding of the LSTM output, when there is one
+    const xm = this.msgEmbed ? d(this.msgEmbed, features) : x;
+    const msgLogits = d(this.msgPolicy, xm);
+    const msgValue = tf.reshape(d(this.msgValue, xm), [G, M]) as tf.Tensor2D;
     return { logits, value, msgLogits, msgValue };
+  }
+
+  /** The policy head alone on LSTM outputs [G', M, H] of networks [g0, g1) (no head inputs: the 'lstm' form's
+   * counterfactual alternatives) -> logits [G', M, A]. */
+  policyLogits(features: tf.Tensor3D, g0 = 0, g1 = this.G): tf.Tensor3D {
+    this.checkAlive();
+    if (this.headInputs > 0) throw new Error('Population.policyLogits: this network\'s heads read head inputs too');
+    return dense(features, part(this.policy.w, g0, g1, this.G), part(this.policy.b, g0, g1, this.G), false);
   }
 
   /** Head inputs [G', M, headInputs] as the heads read them: through the embedding when there is one
