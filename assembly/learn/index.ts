@@ -4,6 +4,7 @@
 // scratch space included, is allocated by tfjs and passed in.
 export { gemmBatch, transpose } from './gemm';
 export { lstmForward, lstmForwardScratch, lstmBackward, lstmBackwardScratch } from './lstm';
+export { lstmStepCf, lstmStepCfScratch } from './lstm-cf';
 export { convForward, convBackward, convScratch } from './conv';
 export { sexp } from './vmath';
 export { rmsprop, adam } from './optim';

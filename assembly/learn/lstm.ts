@@ -19,12 +19,42 @@ import { vsigmoid, vtanh } from './vmath';
 @inline const F4: usize = 4;
 
 /** hin[S, H] = h[S, H] * keep[S] (per row). */
-function maskRows(h: usize, keep: usize, S: i32, H: i32, out: usize): void {
+export function maskRows(h: usize, keep: usize, S: i32, H: i32, out: usize): void {
   const rowBytes = <usize>H * F4;
   for (let s = 0; s < S; s++) {
     const k = f32x4.splat(load<f32>(keep + <usize>s * F4));
     const src = h + <usize>s * rowBytes, dst = out + <usize>s * rowBytes;
     for (let j: usize = 0; j < rowBytes; j += 16) v128.store(dst + j, f32x4.mul(v128.load(src + j), k));
+  }
+}
+
+/**
+ * One step's cell update for S rows, from the gate pre-activations without the bias, z [S, 4H] (overwritten
+ * with the gates after their nonlinearities), the bias [4H], keep [S] and the previous cells cPrev [S, H]:
+ * writes the cells c [S, H] and the hidden outputs h [S, H]. lstmForward's and lstmStepCf's real step both
+ * run this, so their outputs are the same bits.
+ */
+// @ts-ignore: decorator
+@inline
+export function cellRows(S: i32, H: i32, zt: usize, bg: usize, kt: usize, cPrev: usize, ht: usize, ct: usize): void {
+  const hB = <usize>H * F4, H4 = 4 * H;
+  for (let s = 0; s < S; s++) {
+    const k = f32x4.splat(load<f32>(kt + <usize>s * F4));
+    const z = zt + <usize>s * <usize>H4 * F4;
+    const cp = cPrev + <usize>s * hB, hOut = ht + <usize>s * hB, cOut = ct + <usize>s * hB;
+    for (let j: usize = 0; j < hB; j += 16) {
+      const iv = vsigmoid(f32x4.add(v128.load(z + j), v128.load(bg + j)));
+      const fv = vsigmoid(f32x4.add(v128.load(z + hB + j), v128.load(bg + hB + j)));
+      const gv = vtanh(f32x4.add(v128.load(z + 2 * hB + j), v128.load(bg + 2 * hB + j)));
+      const ov = vsigmoid(f32x4.add(v128.load(z + 3 * hB + j), v128.load(bg + 3 * hB + j)));
+      const c = f32x4.add(f32x4.mul(fv, f32x4.mul(v128.load(cp + j), k)), f32x4.mul(iv, gv));
+      v128.store(z + j, iv);
+      v128.store(z + hB + j, fv);
+      v128.store(z + 2 * hB + j, gv);
+      v128.store(z + 3 * hB + j, ov);
+      v128.store(cOut + j, c);
+      v128.store(hOut + j, f32x4.mul(ov, vtanh(c)));
+    }
   }
 }
 
@@ -56,26 +86,7 @@ export function lstmForward(G: i32, T: i32, S: i32, I: i32, H: i32, x: usize, W:
       const zt = zg + <usize>t * <usize>S * <usize>H4 * F4;
       maskRows(hPrev, kt, S, H, hin);
       gemm(S, H4, H, hin, <usize>H, 1, Wh, <usize>H4, zt, <usize>H4, true);
-      const ht = hsg + <usize>t * <usize>S * <usize>H * F4, ct = csg + <usize>t * <usize>S * <usize>H * F4;
-      const hB = <usize>H * F4;
-      for (let s = 0; s < S; s++) {
-        const k = f32x4.splat(load<f32>(kt + <usize>s * F4));
-        const z = zt + <usize>s * <usize>H4 * F4;
-        const cp = cPrev + <usize>s * hB, hOut = ht + <usize>s * hB, cOut = ct + <usize>s * hB;
-        for (let j: usize = 0; j < hB; j += 16) {
-          const iv = vsigmoid(f32x4.add(v128.load(z + j), v128.load(bg + j)));
-          const fv = vsigmoid(f32x4.add(v128.load(z + hB + j), v128.load(bg + hB + j)));
-          const gv = vtanh(f32x4.add(v128.load(z + 2 * hB + j), v128.load(bg + 2 * hB + j)));
-          const ov = vsigmoid(f32x4.add(v128.load(z + 3 * hB + j), v128.load(bg + 3 * hB + j)));
-          const c = f32x4.add(f32x4.mul(fv, f32x4.mul(v128.load(cp + j), k)), f32x4.mul(iv, gv));
-          v128.store(z + j, iv);
-          v128.store(z + hB + j, fv);
-          v128.store(z + 2 * hB + j, gv);
-          v128.store(z + 3 * hB + j, ov);
-          v128.store(cOut + j, c);
-          v128.store(hOut + j, f32x4.mul(ov, vtanh(c)));
-        }
-      }
+      cellRows(S, H, zt, bg, kt, cPrev, hsg + <usize>t * <usize>S * <usize>H * F4, csg + <usize>t * <usize>S * <usize>H * F4);
     }
     const last = <usize>(T - 1) * <usize>S * <usize>H * F4, stateBytes = <usize>S * <usize>H * F4;
     memory.copy(hT + <usize>g * stateBytes, hsg + last, stateBytes);

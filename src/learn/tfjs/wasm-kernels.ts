@@ -12,6 +12,8 @@
  *   and its filter and bias gradients.
  * - CommonsLstm / CommonsLstmGrad: a population's LSTM over a whole sequence, forward (keeping its gates
  *   and cells) and backward in one call each, instead of ~40 small kernels per time step.
+ * - CommonsLstmCf: one LSTM step for the real input and for K alternatives of a one-hot block of it
+ *   (./lstm-counterfactual.ts), sharing the real step's products.
  * - CommonsRmsprop / CommonsAdam: one optimiser step of one variable in one call (tfjs's optimisers run
  *   about seven kernels per variable).
  * - Identity (replacing tfjs's): shares the input's memory (a reference count) instead of copying it, as
@@ -36,6 +38,10 @@ interface LearnExports {
     hs: number, gates: number, cs: number, dhs: number, dhT: number, dcT: number, dx: number, dW: number, db: number,
     dh0: number, dc0: number, scratch: number): void;
   lstmBackwardScratch(T: number, S: number, I: number, H: number): number;
+  lstmStepCf(G: number, S: number, I: number, H: number, R: number, K: number, offset: number, x: number, W: number, bias: number,
+    h0: number, c0: number, keep: number, realIdx: number, altIdx: number, altGroup: number, hT: number, cT: number, gates: number,
+    cs: number, hAlt: number, scratch: number): void;
+  lstmStepCfScratch(S: number, H: number, R: number): number;
   convForward(G: number, M: number, V: number, C: number, F: number, obs: number, obsStride: number, w: number, bias: number,
     out: number, scratch: number): void;
   convBackward(G: number, M: number, V: number, C: number, F: number, obs: number, obsStride: number, y: number, dy: number,
@@ -57,6 +63,7 @@ export const CONV = 'CommonsConv';
 export const CONV_GRAD = 'CommonsConvGrad';
 export const LSTM = 'CommonsLstm';
 export const LSTM_GRAD = 'CommonsLstmGrad';
+export const LSTM_CF = 'CommonsLstmCf';
 export const RMSPROP = 'CommonsRmsprop';
 export const ADAM = 'CommonsAdam';
 
@@ -187,6 +194,24 @@ function lstmGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: tf.Kerne
   return [dx, dW, db, dh0, dc0];
 }
 
+// LSTM step with counterfactuals: x [G, S, I], W, bias, h0, c0 as above, keep [G, 1, S], realIdx [G, R, S],
+// altIdx [G, K], altGroup [K] (int32); attrs { offset } -> hT, cT [G, S, H], gates [G, 1, S, 4H],
+// cs [G, 1, S, H], hAlt [G, K, S, H]
+
+function lstmCfKernel(args: KArgs): tf.TensorInfo[] {
+  const b = args.backend as WasmBackend;
+  const { x, W, bias, h0, c0, keep, realIdx, altIdx, altGroup } = args.inputs as Record<string, tf.TensorInfo>;
+  const { offset } = args.attrs as { offset: number };
+  const [G, S, I] = x.shape, H = h0.shape[2], R = realIdx.shape[1], K = altGroup.shape[0];
+  const hT = b.makeOutput([G, S, H], 'float32'), cT = b.makeOutput([G, S, H], 'float32');
+  const gates = b.makeOutput([G, 1, S, 4 * H], 'float32'), cs = b.makeOutput([G, 1, S, H], 'float32');
+  const hAlt = b.makeOutput([G, K, S, H], 'float32');
+  withScratch(b, ex!.lstmStepCfScratch(S, H, R), (s) => ex!.lstmStepCf(G, S, I, H, R, K, offset, addr(b, x), addr(b, W), addr(b, bias),
+    addr(b, h0), addr(b, c0), addr(b, keep), addr(b, realIdx), K > 0 ? addr(b, altIdx) : 0, K > 0 ? addr(b, altGroup) : 0,
+    addr(b, hT), addr(b, cT), addr(b, gates), addr(b, cs), K > 0 ? addr(b, hAlt) : 0, s));
+  return [hT, cT, gates, cs, hAlt];
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // optimisers: inputs w, g and the slots; attrs the constants -> the new w and slots
 
@@ -239,7 +264,7 @@ export async function installLearnKernels(): Promise<boolean> {
     tf.unregisterKernel(tf.Identity, 'wasm');
     tf.registerKernel(identityConfig);
   }
-  for (const [kernelName, kernelFunc] of [[CONV, convKernel], [CONV_GRAD, convGradKernel], [LSTM, lstmKernel], [LSTM_GRAD, lstmGradKernel], [RMSPROP, rmspropKernel], [ADAM, adamKernel]] as const) {
+  for (const [kernelName, kernelFunc] of [[CONV, convKernel], [CONV_GRAD, convGradKernel], [LSTM, lstmKernel], [LSTM_GRAD, lstmGradKernel], [LSTM_CF, lstmCfKernel], [RMSPROP, rmspropKernel], [ADAM, adamKernel]] as const) {
     if (tf.getKernel(kernelName, 'wasm') == null) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
   return true;
