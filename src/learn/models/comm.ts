@@ -53,7 +53,7 @@ const settings: ModelFields<CommSettings> = {
   },
 };
 
-class Channel implements ModelParts {
+export class Channel implements ModelParts {
   readonly lags = true;
   /** The symbols heard at the last act() (emitted the step before) [B * N], env order, and their message logits [G * S * V]. */
   readonly prevSymbols: Uint8Array;
@@ -61,6 +61,10 @@ class Channel implements ModelParts {
   /** Who saw whom [B, N, N] at the step the last act()'s symbols were emitted (set by measure(), read at the
    * next step: a symbol's influence is masked by its speaker's view then). */
   readonly symbolVisible: Uint8Array;
+  /** The last measure()'s counterfactual policies, softmax [N, slots * V, S, A]: listener j's, with the speaker
+   * in slot x's symbol replaced by v (alternative x * V + v; slots: every agent in the 'head' form, the others
+   * in the 'lstm' form), in stream s (kept for tests and tools). */
+  lastCounterfactuals?: Float32Array;
   private readonly at: 'lstm' | 'head';
   private readonly V: number;
 
@@ -72,7 +76,7 @@ class Channel implements ModelParts {
   }
 
   /** Position of speaker k in listener j's conditioning block: 'head' every agent's, 'lstm' the others' only. */
-  private slot(k: number, j: number): number {
+  slot(k: number, j: number): number {
     return this.at === 'head' || k < j ? k : k - 1;
   }
 
@@ -150,6 +154,7 @@ class Channel implements ModelParts {
       return tf.softmax(p.net.counterfactualLogits(p.lastFeatures!, tf.tensor3d(alts, [N * V, S, width])));
     });
     const [probs] = await readAndDispose([probsT]) as Float32Array[];
+    this.lastCounterfactuals = probs;
     for (let k = 0; k < N; k++) {
       const listeners = othersOf(k, N);
       const v = kernel.prepare(B, V, J, A);
@@ -236,3 +241,6 @@ export const influenceComm = defineModel<'influence-comm', CommSettings>({
   influenceReward: true,
   rewardTerms: (c: CoreConfig & CommSettings) => [new InfluenceBonus(c, 'previousMessages')],
 });
+
+/** Model II's part of a policy (tests and tools read the channel through it). */
+export const channelOf = (p: { model: unknown }): Channel | undefined => (p.model instanceof Channel ? p.model : undefined);

@@ -33,8 +33,11 @@ const influenceeReward: ModelFields<InfluenceSettings>['influenceeReward'] = {
   help: 'model I: influencees also get beta x the influence they receive (the paper\'s "influencee reward")',
 };
 
-class ModelI implements ModelParts {
+export class ModelI implements ModelParts {
   readonly phases: [number, number][];
+  /** The last measure()'s counterfactual policies, softmax [N - K, K * A, S, A]: influencee K + q's, with
+   * influencer k's action replaced by a~ (alternative k * A + a~), in stream s (kept for tests and tools). */
+  lastCounterfactuals?: Float32Array;
   private readonly K: number;
   private readonly at: 'lstm' | 'head';
 
@@ -97,6 +100,7 @@ class ModelI implements ModelParts {
       return tf.softmax(p.net.counterfactualLogits(features, tf.tensor3d(alts, [K * A, S, width]), K, G));
     });
     const [probs] = await readAndDispose([probsT]) as Float32Array[];
+    this.lastCounterfactuals = probs;
     for (let k = 0; k < K; k++) {
       const v = kernel.prepare(B, A, J, A);
       for (let b = 0; b < B; b++) {
@@ -147,3 +151,6 @@ export const influence = defineModel<'influence', InfluenceSettings>({
   influenceReward: true,
   rewardTerms: (c: CoreConfig & InfluenceSettings) => [new InfluenceBonus(c, 'actions', c.influenceeReward)],
 });
+
+/** Model I's part of a policy (tests and tools read its counterfactuals through it). */
+export const modelIOf = (p: { model: unknown }): ModelI | undefined => (p.model instanceof ModelI ? p.model : undefined);

@@ -76,8 +76,9 @@ export class Policy implements PolicyView {
     this.condAt = this.condWidth ? spec.conditioning!.at : undefined;
     this.net = new Population({
       G: this.G, numActions, viewSize: V, extraInputs: cfg.shareParams ? N : 0,
-      headInputs: this.condAt === 'head' ? this.condWidth : 0, headEmbedding: spec.conditioning?.embedding ?? 0,
-      messages: this.vocab, seedOf: (g) => cfg.seed * 1000 + g,
+      lstmInputs: this.condAt === 'lstm' ? this.condWidth : 0, headInputs: this.condAt === 'head' ? this.condWidth : 0,
+      headEmbedding: spec.conditioning?.embedding ?? 0, messages: this.vocab, messageEmbedding: spec.messages?.embedding ?? 0,
+      seedOf: (g) => cfg.seed * 1000 + g,
     });
     const z = tf.zeros([this.G, this.S, this.net.lstmUnits]) as tf.Tensor3D;
     this.h = z;
@@ -130,31 +131,47 @@ export class Policy implements PolicyView {
 
   /**
    * One step of every network from group-major views, phase by phase: the conditioning inputs of a phase's
-   * networks come from the actions the earlier phases chose. Writes the chosen actions into `actions` (env
+   * networks come from the actions the earlier phases chose. With the conditioning in the LSTM each phase runs
+   * its networks' LSTM step (with the model's counterfactual alternatives when `counterfactuals`); with it at
+   * the heads the LSTM runs once and each phase the heads. Writes the chosen actions into `actions` (env
    * order) and, through `each`, every stream's choice. Returns the logits, values and message outputs of all
    * networks and the state after the step (kept tensors; the caller keeps or disposes them).
    */
   private async forward(bytes: Uint8Array, resets: ArrayLike<number>, actions: Uint8Array, keepInto: Float32Array, choose: Choose,
-    record?: ForwardRecord, each?: (g: number, s: number, a: number, lp: number) => void) {
-    const { G, S, numActions: A, condWidth: W } = this;
+    record?: ForwardRecord, each?: (g: number, s: number, a: number, lp: number) => void, counterfactuals = false) {
+    const { G, S, numActions: A, condWidth: W } = this, H = this.net.lstmUnits;
     const input = this.net.input(bytes, S);
     const keep = this.keepTensor(resets, keepInto);
-    const cond = this.lastCond;
+    const cond = this.lastCond, inLstm = this.condAt === 'lstm';
     cond?.fill(0);
-    const { conv, features, h, c } = tf.tidy(() => {
+    const first: { conv: tf.Tensor3D; y: tf.Tensor3D; features?: tf.Tensor3D; h?: tf.Tensor3D; c?: tf.Tensor3D } = tf.tidy(() => {
       const t = this.net.torso(input, this.ids, record);
-      const rec = this.net.recur(t.y, keep, this.h, this.c, record);
-      return { conv: t.conv, ...rec };
+      return inLstm ? { conv: t.conv, y: t.y } : { conv: t.conv, y: t.y, ...this.net.recur(t.y, keep, this.h, this.c, record) };
     });
-    tf.dispose([input.tensor, keep]);
+    input.tensor.dispose();
     const logits = new Float32Array(G * S * A), values = new Float32Array(G * S);
-    let msgLogits: Float32Array | undefined, msgValues: Float32Array | undefined;
+    let msgLogits: Float32Array | undefined, msgValues: Float32Array | undefined, alternatives: Policy['lastAlternatives'];
+    const steps: { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D; gates?: tf.Tensor4D; cs?: tf.Tensor4D }[] = [];
     for (const [g0, g1] of this.phases) {
       if (cond) this.model.conditioning?.(actions, resets, cond, g0, g1);
-      const heads = tf.tidy(() => this.net.heads(features, cond ? tf.tensor3d(cond, [G, S, W]) : undefined));
+      let heads;
+      if (inLstm) {
+        const alts = counterfactuals ? this.model.alternatives?.(actions, resets, g0, g1) : undefined;
+        const step = tf.tidy(() => {
+          const sl = <T extends tf.Tensor>(x: T) => (g1 - g0 === G ? x : tf.slice(x, [g0, 0, 0], [g1 - g0, ...x.shape.slice(1)]) as T);
+          const st = this.net.lstmStep(sl(first.y), tf.tensor3d(cond!.subarray(g0 * S * W, g1 * S * W), [g1 - g0, S, W]), sl(keep), sl(this.h), sl(this.c), g0, g1, alts);
+          return { ...st, heads: this.net.heads(st.features, undefined, g0, g1) };
+        });
+        if (step.hAlt) alternatives = { hAlt: step.hAlt, g0, g1 };
+        steps.push(step);
+        heads = step.heads;
+      } else {
+        heads = tf.tidy(() => this.net.heads(first.features!, cond ? tf.tensor3d(cond, [G, S, W]) : undefined));
+      }
       const [lg, v, ml, mv] = await readAndDispose([heads.logits, heads.value, heads.msgLogits, heads.msgValue]);
-      logits.set(lg!.subarray(g0 * S * A, g1 * S * A), g0 * S * A);
-      values.set(v!.subarray(g0 * S, g1 * S), g0 * S);
+      const at = inLstm ? 0 : g0; // rows of the phase's networks in what was read
+      logits.set(lg!.subarray(at * S * A, (at + g1 - g0) * S * A), g0 * S * A);
+      values.set(v!.subarray(at * S, (at + g1 - g0) * S), g0 * S);
       if (ml) [msgLogits, msgValues] = [ml, mv];
       for (let g = g0; g < g1; g++) {
         for (let s = 0; s < S; s++) {
@@ -167,7 +184,23 @@ export class Policy implements PolicyView {
         }
       }
     }
-    return { conv, features, h, c, logits, values, msgLogits, msgValues };
+    tf.dispose([keep, first.y]);
+    if (!inLstm) return { conv: first.conv, features: first.features!, h: first.h!, c: first.c!, logits, values, msgLogits, msgValues, alternatives };
+    // the phases' steps, joined over the networks (and kept in the record as one step)
+    const join = <T extends tf.Tensor>(xs: T[]) => (xs.length === 1 ? xs[0] : tf.concat(xs, 0) as T);
+    const out = { features: join(steps.map((x) => x.features)), h: join(steps.map((x) => x.h)), c: join(steps.map((x) => x.c)) };
+    const internals = steps.flatMap((x) => [x.gates, x.cs]).filter((x) => x !== undefined);
+    const kept: tf.Tensor[] = [];
+    if (record && steps.every((x) => x.gates && x.cs)) {
+      record.hs.push(tf.keep(tf.reshape(out.features, [G, 1, S, H]) as tf.Tensor4D));
+      for (const [to, x] of [[record.gates, join(steps.map((y) => y.gates!))], [record.cs, join(steps.map((y) => y.cs!))]] as const) {
+        to.push(tf.keep(x));
+        kept.push(x);
+      }
+    }
+    if (steps.length > 1) tf.dispose(steps.flatMap((x) => [x.features, x.h, x.c]));
+    tf.dispose(internals.filter((x) => !kept.includes(x)));
+    return { conv: first.conv, ...out, logits, values, msgLogits, msgValues, alternatives };
   }
 
   /**
@@ -186,8 +219,9 @@ export class Policy implements PolicyView {
       const at = r.at(g, r.t, s);
       r.actions[at] = a;
       r.logp[at] = lp;
-    } : undefined);
-    tf.dispose([this.h, this.c, this.lastFeatures, this.lastConv]);
+    } : undefined, true);
+    tf.dispose([this.h, this.c, this.lastFeatures, this.lastConv, this.lastAlternatives?.hAlt]);
+    this.lastAlternatives = out.alternatives;
     this.h = out.h;
     this.c = out.c;
     this.lastFeatures = out.features;
@@ -251,7 +285,7 @@ export class Policy implements PolicyView {
    * condition the later ones on the earlier ones' most probable actions (theirs are not chosen yet). */
   async bootstrap(obs: Uint8Array, resets: Uint8Array): Promise<Bootstrap> {
     const out = await this.forward(this.gather(obs), resets, new Uint8Array(this.B * this.N), new Float32Array(this.G * this.S), {});
-    tf.dispose([out.conv, out.features, out.h, out.c]);
+    tf.dispose([out.conv, out.features, out.h, out.c, out.alternatives?.hAlt]);
     return { values: out.values, msgValues: out.msgValues };
   }
 
@@ -355,8 +389,9 @@ export class Policy implements PolicyView {
     // the forward passes acting kept, when the whole rollout was recorded
     const known = !streams && r.record?.steps === T ? r.record.joined() : undefined;
     const t = this.net.torso(input, ids, undefined, known);
-    const rec = this.net.recur(t.y, tf.tensor3d(keep, [G, T, Sp]), h0, c0, undefined, known?.lstm);
-    const heads = this.net.heads(rec.features, cond ? tf.tensor3d(cond, [G, T * Sp, W]) : undefined);
+    const condT = cond ? tf.tensor3d(cond, [G, T * Sp, W]) : undefined, inLstm = this.condAt === 'lstm';
+    const rec = this.net.recur(t.y, tf.tensor3d(keep, [G, T, Sp]), h0, c0, undefined, known?.lstm, inLstm ? condT : undefined);
+    const heads = this.net.heads(rec.features, inLstm ? undefined : condT);
     input.tensor.dispose();
     return { ...heads, conv: t.conv };
   }

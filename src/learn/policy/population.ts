@@ -27,6 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { read } from '../tfjs/read.ts';
 import { convRelu, dense, lstmSequence, obsBatch, type ObsBatch, type LstmOut, type LstmInternals } from '../tfjs/ops.ts';
 import { learnKernelsActive } from '../tfjs/wasm-kernels.ts';
+import { lstmStepCounterfactual } from '../tfjs/lstm-counterfactual.ts';
 import { glorotUniform, mulberry32 } from './init.ts';
 
 export interface PopulationOptions {
@@ -274,15 +275,53 @@ export class Population {
 
   static reuseForwardPasses = true;
 
-  /** The LSTM over T steps of S streams: y [G, T*S, fc], keep [G, T, S] (0 where an episode starts). With
-   * `record` the step's outputs and internals are kept there; with `known` they are reused. */
-  recur(y: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D, record?: ForwardRecord, known?: LstmOut & LstmInternals): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
+  /** The LSTM over T steps of S streams: y [G, T*S, fc], keep [G, T, S] (0 where an episode starts), and the
+   * conditioning inputs that enter it [G, T*S, lstmInputs] (with lstmInputs > 0). With `record` the step's
+   * outputs and internals are kept there; with `known` they are reused. */
+  recur(y: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D, record?: ForwardRecord, known?: LstmOut & LstmInternals,
+    lstmExtra?: tf.Tensor3D): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
     const [G, T, S] = keep.shape;
-    const out = lstmSequence(tf.reshape(y, [G, T, S, y.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep, {
+    const x = this.lstmInput(y, lstmExtra);
+    const out = lstmSequence(tf.reshape(x, [G, T, S, x.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep, {
       known, internals: record ? (i) => { record.gates.push(i.gates); record.cs.push(i.cs); } : undefined,
     });
     if (record) record.hs.push(tf.keep(tf.clone(out.hs)));
     return { features: tf.reshape(out.hs, [G, T * S, this.lstmUnits]) as tf.Tensor3D, h: out.h, c: out.c };
+  }
+
+  /** The LSTM's input: the dense layers' output [G', M, fc], with the conditioning inputs [G', M, lstmInputs]. */
+  private lstmInput(y: tf.Tensor3D, extra?: tf.Tensor3D): tf.Tensor3D {
+    if (this.lstmInputs === 0) return y;
+    if (extra == null || extra.shape[1] !== y.shape[1] || extra.shape[2] !== this.lstmInputs) {
+      throw new Error(`Population: expected LSTM inputs [${y.shape[0]}, ${y.shape[1]}, ${this.lstmInputs}], got ${extra ? `[${extra.shape}]` : 'none'}`);
+    }
+    return tf.concat([y, extra], 2);
+  }
+
+  /**
+   * One acting step of networks [g0, g1) whose conditioning inputs enter the LSTM (lstmInputs > 0): y [G', S,
+   * fc] the dense layers' output, lstmExtra [G', S, lstmInputs], keep [G', 1, S], state h, c [G', S, H]. With
+   * `alternatives` (see lstmStepCounterfactual: one-hot swaps inside the conditioning block) their LSTM outputs
+   * hAlt [G', K, S, H] come from the same call, sharing the real step's products. Returns the real step's
+   * outputs (features [G', S, H] and the next state) and its internals (gates, cells: [G', 1, S, *], for a
+   * forward record; undefined without the wasm kernels when there are no alternatives).
+   */
+  lstmStep(y: tf.Tensor3D, lstmExtra: tf.Tensor3D, keep: tf.Tensor3D, h: tf.Tensor3D, c: tf.Tensor3D, g0 = 0, g1 = this.G,
+    alternatives?: { R: number; realIdx: Int32Array; altIdx: Int32Array; altGroup: Int32Array }) {
+    this.checkAlive();
+    const x = this.lstmInput(y, lstmExtra), [Gp, S] = keep.shape.length === 3 ? [keep.shape[0], keep.shape[2]] : [0, 0];
+    const W = part(this.lstmW, g0, g1, this.G), b = part(this.lstmB, g0, g1, this.G) as unknown as tf.Tensor2D;
+    if (alternatives) {
+      const a = alternatives;
+      const o = lstmStepCounterfactual(x, W, b, h, c, keep, this.fcOut, a.realIdx, a.R, a.altIdx, a.altGroup);
+      return { features: o.h, h: o.h, c: o.c, gates: o.gates as tf.Tensor4D | undefined, cs: o.cs as tf.Tensor4D | undefined, hAlt: o.hAlt as tf.Tensor4D | undefined };
+    }
+    let internals: LstmInternals | undefined;
+    const out = lstmSequence(tf.reshape(x, [Gp, 1, S, x.shape[2]]) as tf.Tensor4D, W, b, h, c, keep, { internals: (i) => { internals = i; } });
+    return {
+      features: tf.reshape(out.hs, [Gp, S, this.lstmUnits]) as tf.Tensor3D, h: out.h, c: out.c,
+      gates: internals?.gates, cs: internals?.cs, hAlt: undefined as tf.Tensor4D | undefined,
+    };
   }
 
   /** Policy, value (and message) heads on LSTM outputs [G', M, H] and head inputs [G', M, headInputs] of
