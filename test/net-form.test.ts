@@ -49,25 +49,28 @@ function groupMajor(obs: Uint8Array, N: number, B: number): Uint8Array {
 }
 
 /** The reference: one plain LSTM step (lstmSequence, T = 1) of every network from state (h, c) with
- * conditioning `cond` [G * S * width] into the LSTM, then the heads: softmax policies [G * S * A] and the state. */
+ * conditioning `cond` [G * S * width] into the LSTM (paper form) or the heads (head form), then the heads:
+ * softmax policies [G * S * A] and the state. */
 function naiveStep(p: Policy, bytes: Uint8Array, keep: Float32Array, h: tf.Tensor3D, c: tf.Tensor3D, cond: Float32Array) {
   return tf.tidy(() => {
-    const { G, S } = p, input = p.net.input(bytes, S);
+    const { G, S } = p, input = p.net.input(bytes, S), x = tf.tensor3d(cond, [G, S, p.condWidth]), lstm = p.condAt === 'lstm';
     const t = p.net.torso(input);
-    const rec = p.net.recur(t.y, tf.tensor3d(keep, [G, 1, S]), h, c, undefined, undefined, tf.tensor3d(cond, [G, S, p.condWidth]));
-    const probs = tf.softmax(p.net.heads(rec.features).logits).dataSync() as Float32Array;
+    const rec = p.net.recur(t.y, tf.tensor3d(keep, [G, 1, S]), h, c, undefined, undefined, lstm ? x : undefined);
+    const probs = tf.softmax(p.net.heads(rec.features, lstm ? undefined : x).logits).dataSync() as Float32Array;
     input.tensor.dispose();
     return { probs: Float32Array.from(probs), h: Float32Array.from(rec.h.dataSync()), c: Float32Array.from(rec.c.dataSync()) };
   });
 }
 
-/** Multiplies network g's LSTM weights of its conditioning rows by `by`, so that the conditioning moves the
- * policies far enough for a wrong alternative to show. */
+/** Multiplies every network's weights of its conditioning inputs by `by` (the LSTM's rows in the paper form, the
+ * policy head's in the head form), so that the conditioning moves the policies far enough for a wrong
+ * alternative to show. */
 async function strengthenConditioning(p: Policy, by: number): Promise<void> {
-  const fc = p.net.fcOut, H = p.net.lstmUnits, W = p.condWidth, k = p.net.variables.indexOf(p.net.variables.find((v) => v.shape[1] === fc + W + H)!);
+  const fc = p.net.fcOut, H = p.net.lstmUnits, W = p.condWidth, lstm = p.condAt === 'lstm';
+  const [k, from, cols] = lstm ? [6, fc, 4 * H] : [8, H, A]; // the LSTM's weights, or the policy head's
   for (let g = 0; g < p.G; g++) {
     const w = await p.net.getWeights(g);
-    for (let r = fc; r < fc + W; r++) for (let x = 0; x < 4 * H; x++) w[k][r * 4 * H + x] *= by;
+    for (let r = from; r < from + W; r++) for (let x = 0; x < cols; x++) w[k][r * cols + x] *= by;
     p.net.setWeights(g, w);
   }
 }
@@ -80,17 +83,17 @@ function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: st
 /** Resets [B] per step: all envs start at step 0, env 1 starts again at step 2. */
 const resetsAt = (t: number, B: number) => Uint8Array.from({ length: B }, (_, b) => (t === 0 || (t === 2 && b === 1) ? 1 : 0));
 
-describe('model I in the paper\'s form (influencees\' LSTM reads the influencers\' actions of this step)', () => {
-  for (const divergence_ of ['kl', 'js', 'pmi'] as const) {
-    test(`K = 2 influencers, 2 influencees (${divergence_}): counterfactual policies, carried state and c_kj equal a naive LSTM step per alternative`, async () => {
+describe('model I: counterfactual policies and c_kj end to end, KL, JS and PMI on soft policies (paper form: the influencees\' LSTM reads the influencers\' actions)', () => {
+  for (const [form, divergence_] of [['paper', 'kl'], ['paper', 'js'], ['paper', 'pmi'], ['head', 'js'], ['head', 'pmi']] as const) {
+    test(`${form} form, K = 2 influencers, 2 influencees, ${divergence_}: counterfactual policies, carried state and c_kj equal a naive step per alternative`, async () => {
       await initBackend('wasm');
       const N = 4, K = 2, B = 3;
-      const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence', agents: N, envs: B, viewRadius: 3, netForm: 'paper', influencers: K,
+      const cfg = resolveTrainConfig({ game: 'harvest', model: 'influence', agents: N, envs: B, viewRadius: 3, netForm: form, influencers: K,
         influenceVisibleOnly: true, divergence: divergence_, seed: 3 });
       const p = new Policy(cfg, A, B, N), m = modelIOf(p)!, kernel = await createInfluenceKernel();
       await strengthenConditioning(p, 20);
       const rng = new Rng(5), world = new Rng(9), J = N - K, W = K * A, S = B;
-      let spread = 0, counted = 0;
+      let spread = 0, counted = 0, otherDivergence = 0;
       for (let t = 0; t < 4; t++) {
         const obs = Uint8Array.from({ length: B * N * O }, () => Math.floor(world.next() * 256)), resets = resetsAt(t, B);
         const h0 = tf.clone(p.h), c0 = tf.clone(p.c);
@@ -131,6 +134,9 @@ describe('model I in the paper\'s form (influencees\' LSTM reads the influencers
               const row = (x: number) => Array.from(alt[k][x].subarray((j * S + b) * A, (j * S + b + 1) * A));
               const marginal = Array.from({ length: A }, (_, y) => prior.reduce((s, pa, x) => s + pa * row(x)[y], 0));
               const want = visible[(b * N + k) * N + j] ? divergence(divergence_, row(actions[b * N + k]), marginal, actions[b * N + j]) : 0;
+              // the bug this catches: another divergence than the one asked for (e.g. KL where JS is set)
+              const other = divergence(divergence_ === 'kl' ? 'js' : 'kl', row(actions[b * N + k]), marginal, actions[b * N + j]);
+              if (visible[(b * N + k) * N + j]) otherDivergence = Math.max(otherDivergence, Math.abs(other - want));
               const got = ckj[(b * N + k) * N + j];
               assert.ok(Math.abs(got - want) <= 1e-4 * Math.max(1, Math.abs(want)), `step ${t}, env ${b}: c_${k}${j} ${got} vs ${want}`);
               if (visible[(b * N + k) * N + j]) counted++;
@@ -141,6 +147,7 @@ describe('model I in the paper\'s form (influencees\' LSTM reads the influencers
       }
       assert.ok(spread > 1e-2, `the alternatives move the influencees' policies (by ${spread}), so a wrong alternative would show`);
       assert.ok(counted > 0, 'some pairs are in view');
+      assert.ok(otherDivergence > 1e-3, `another divergence gives other values (by ${otherDivergence}): the check tells them apart`);
       p.dispose();
     });
   }
