@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/learn/tfjs/backend.ts';
 import { Policy } from '../src/learn/policy/policy.ts';
 import { moaOf } from '../src/learn/models/moa.ts';
+import { modelOf } from '../src/learn/models/registry.ts';
 import { resolveTrainConfig, MODELS } from '../src/learn/config.ts';
 import { createInfluenceKernel } from '../src/core/influence.ts';
 import { createTrainer, resumeTrainer } from '../src/hosting/run-dir.ts';
@@ -171,7 +172,7 @@ describe('every model trains on both games', () => {
         await trainer.run();
         const measured = await evaluateWithMeasures(trainer.cfg, trainer.agents, { episodes: 2 });
         assert.equal(measured.episodes.length, 2);
-        assert.equal(measured.influence !== null, model !== 'a2c' && model !== 'inequity-aversion');
+        assert.equal(measured.influence !== null, !!modelOf(model).measuresInfluence);
         if (measured.influence) assert.ok(Number.isFinite(measured.influence.total) && measured.influence.total >= 0);
         assert.ok(measured.comm.ic_action_action && measured.comm.ic_action_action.max >= 0);
         await trainer.close();
