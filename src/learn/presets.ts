@@ -49,12 +49,14 @@ const A3C: Record<GameName, PaperRow> = {
   harvest: { entropy: 0.000687, lrInit: 0.00136, lrEnd: 0.000028 },
 };
 
-/** Jaques et al. 2019, Tables 1-3, per game and model. Inequity aversion has no table in the paper: it uses the
- * A3C learner's values and Hughes et al. 2018's alpha 5, beta 0.05 (the SSD repo's defaults). */
+/** Jaques et al. 2019, Tables 1-3, per game and model. Inequity aversion and the prosocial agents have no table in
+ * the paper: they use the A3C learner's values with Hughes et al. 2018's alpha 5, beta 0.05 (the SSD repo's
+ * defaults) and the paper's best eta, 0.85 (10.5.2). */
 export const PAPER: Record<GameName, Record<ModelName, PaperRow>> = {
   cleanup: {
     'a2c': A3C.cleanup,
     'inequity-aversion': { ...A3C.cleanup, extra: { iaAlpha: 5, iaBeta: 0.05 } },
+    'prosocial': { ...A3C.cleanup, extra: { prosocialEta: 0.85 } },
     // Table 1: visible actions / influence
     'visible-actions': { entropy: 0.00176, lrInit: 0.00126, lrEnd: 0.000012, extra: { influencers: 3, divergence: 'js' } },
     'influence': { entropy: 0.000248, lrInit: 0.00107, lrEnd: 0.000042, extra: { influencers: 1, ...curriculum(140, 0.146), divergence: 'js', influenceeReward: true } },
@@ -68,6 +70,7 @@ export const PAPER: Record<GameName, Record<ModelName, PaperRow>> = {
   harvest: {
     'a2c': A3C.harvest,
     'inequity-aversion': { ...A3C.harvest, extra: { iaAlpha: 5, iaBeta: 0.05 } },
+    'prosocial': { ...A3C.harvest, extra: { prosocialEta: 0.85 } },
     'visible-actions': { entropy: 0.00184, lrInit: 0.00215, lrEnd: 0.000013, extra: { influencers: 3, divergence: 'pmi' } },
     'influence': { entropy: 0.00025, lrInit: 0.00107, lrEnd: 0.000042, extra: { influencers: 3, ...curriculum(140, 0.224), divergence: 'pmi', influenceeReward: false } },
     'comm': { entropy: 0.000174, lrInit: 0.00137, lrEnd: 0.0000127, extra: { ...COMM(7, 16, 0.00208, 0.0709), divergence: 'kl' } },

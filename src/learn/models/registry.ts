@@ -6,6 +6,7 @@ import type { ModelDef } from './model.ts';
 import type { FieldSpec } from '../settings.ts';
 import { a2c } from './baseline.ts';
 import { inequityAversion } from './inequity-aversion.ts';
+import { prosocial } from './prosocial.ts';
 import { visibleActions, influence } from './visible-actions.ts';
 import { comm, influenceComm } from './comm.ts';
 import { moa, influenceMoa } from './moa.ts';
@@ -13,6 +14,7 @@ import { moa, influenceMoa } from './moa.ts';
 export const MODEL_LIST = [
   a2c,
   inequityAversion,
+  prosocial,
   visibleActions,
   influence,
   comm,
