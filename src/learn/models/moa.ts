@@ -167,24 +167,31 @@ export class MoaInfluence implements ModelParts {
       }));
       this.hasPending = true;
     }
-    // counterfactual rows (i, a~, b): every agent's action of env b, with agent i's replaced by a~
-    const oh = this.onehot;
-    oh.fill(0);
-    for (let i = 0; i < N; i++) {
-      for (let alt = 0; alt < A; alt++) {
-        for (let b = 0; b < B; b++) {
-          const row = ((i * A + alt) * B + b) * N * A;
-          for (let j = 0; j < N; j++) oh[row + j * A + (j === i ? alt : actions[b * N + j])] = 1;
-        }
-      }
-    }
     // which alternative of stream (i, b) is agent i's real action: the MOA's state goes on from that one
     const real = new Int32Array(N * B);
     for (let i = 0; i < N; i++) for (let b = 0; b < B; b++) real[i * B + b] = actions[b * N + i];
+    const oh = this.onehot;
+    oh.fill(0);
+    if (this.net.form === 'head') {
+      // counterfactual rows (i, a~, b): every agent's action of env b, with agent i's replaced by a~
+      for (let i = 0; i < N; i++) {
+        for (let alt = 0; alt < A; alt++) {
+          for (let b = 0; b < B; b++) {
+            const row = ((i * A + alt) * B + b) * N * A;
+            for (let j = 0; j < N; j++) oh[row + j * A + (j === i ? alt : actions[b * N + j])] = 1;
+          }
+        }
+      }
+    } else {
+      // the 'lstm' form's alternatives are the own actions, swapped inside its LSTM: the real rows (i, b) only
+      for (let i = 0; i < N; i++) for (let b = 0; b < B; b++) for (let j = 0; j < N; j++) oh[(i * B + b) * N * A + j * A + actions[b * N + j]] = 1;
+    }
     const record = p.stepRollout ? moaRollout(p.stepRollout).record : undefined;
     const { probsT, h, c } = tf.tidy(() => {
       const keep = tf.tensor3d(p.lastKeep, [N, 1, B]);
-      const step = this.net.step(p.lastConv!, keep, this.h, this.c, tf.tensor4d(oh, [N, A, B, N * A]), real, record);
+      const step = this.net.form === 'head'
+        ? this.net.step(p.lastConv!, keep, this.h, this.c, tf.tensor4d(oh, [N, A, B, N * A]), real, record)
+        : this.net.stepOwnActions(p.lastConv!, keep, this.h, this.c, tf.tensor3d(oh.subarray(0, N * B * N * A), [N, B, N * A]), real, record);
       return { probsT: tf.softmax(tf.reshape(step.logits, [N * A * B * J, A])), h: step.h, c: step.c };
     });
     tf.dispose([this.h, this.c]);

@@ -169,19 +169,36 @@ export class MoaPopulation {
       return { logits: this.predictCounterfactual(f.features, actionsOneHot), h: f.h, c: f.c };
     }
     return tf.tidy(() => {
-      const [G, K, S, NA] = actionsOneHot.shape, H = this.lstmUnits, A = this.numActions;
-      if (G !== this.numAgents || K !== A) throw new Error(`MoaPopulation.step: the 'lstm' form takes each network's own ${A} actions as alternatives, got [${actionsOneHot.shape}]`);
-      const y = this.fc(conv, record); // [G, S, F]
+      const [G, K, S, NA] = actionsOneHot.shape;
+      if (G !== this.numAgents || K !== this.numActions) {
+        throw new Error(`MoaPopulation.step: the 'lstm' form takes each network's own ${this.numActions} actions as alternatives, got [${actionsOneHot.shape}]`);
+      }
       // the real joint actions of stream (g, s): alternative real[g * S + s]
-      const rows = new Int32Array(G * S), realIdx = new Int32Array(G * S), altIdx = new Int32Array(G * A);
+      const rows = Int32Array.from({ length: G * S }, (_, r) => (Math.floor(r / S) * K + real[r]) * S + r % S);
+      const realOneHot = tf.reshape(tf.gather(tf.reshape(actionsOneHot, [G * K * S, NA]), tf.tensor1d(rows, 'int32')), [G, S, NA]) as tf.Tensor3D;
+      return this.stepOwnActions(conv, keep, h, c, realOneHot, real, record);
+    });
+  }
+
+  /**
+   * The 'lstm' form's acting step, its counterfactuals being each network's own agent's actions (network g is
+   * agent g): conv [G, S, C], keep [G, 1, S], state h, c [G, S, H], the one-hot joint actions really taken
+   * [G, S, N*A] and agent g's own action in stream s, own [G * S] -> logits [G, K = A, S, (N-1)*A] (alternative
+   * k: agent g took k) and the state after the real actions. One lstmStepCounterfactual call: the real step's
+   * products once, each alternative one row of the LSTM's weights more. `record` keeps the real step's forward
+   * pass for the update.
+   */
+  stepOwnActions(conv: tf.Tensor3D, keep: tf.Tensor3D, h: tf.Tensor3D, c: tf.Tensor3D, realOneHot: tf.Tensor3D, own: Int32Array,
+    record?: ForwardRecord): { logits: tf.Tensor4D; h: tf.Tensor3D; c: tf.Tensor3D } {
+    if (this.form !== 'lstm') throw new Error('MoaPopulation.stepOwnActions: the \'head\' form reads the actions after its LSTM (use step())');
+    return tf.tidy(() => {
+      const [G, S] = realOneHot.shape, H = this.lstmUnits, A = this.numActions;
+      const realIdx = new Int32Array(G * S), altIdx = new Int32Array(G * A);
       for (let g = 0; g < G; g++) {
-        for (let s = 0; s < S; s++) {
-          rows[g * S + s] = (g * K + real[g * S + s]) * S + s;
-          realIdx[g * S + s] = g * A + real[g * S + s];
-        }
+        for (let s = 0; s < S; s++) realIdx[g * S + s] = g * A + own[g * S + s];
         for (let k = 0; k < A; k++) altIdx[g * A + k] = g * A + k;
       }
-      const realOneHot = tf.reshape(tf.gather(tf.reshape(actionsOneHot, [G * K * S, NA]), tf.tensor1d(rows, 'int32')), [G, S, NA]);
+      const y = this.fc(conv, record); // [G, S, F]
       const W = this.lstmW as tf.Tensor3D, b = this.lstmB as tf.Tensor2D;
       const o = lstmStepCounterfactual(tf.concat([y, realOneHot], 2) as tf.Tensor3D, W, b, h, c, keep, this.fcOut, realIdx, 1, altIdx, new Int32Array(A));
       if (record) {
@@ -189,8 +206,8 @@ export class MoaPopulation {
         record.gates.push(tf.keep(o.gates));
         record.cs.push(tf.keep(o.cs));
       }
-      const logits = this.head(tf.reshape(o.hAlt, [G, K * S, H]) as tf.Tensor3D);
-      return { logits: tf.reshape(logits, [G, K, S, logits.shape[2]]) as tf.Tensor4D, h: o.h, c: o.c };
+      const logits = this.head(tf.reshape(o.hAlt, [G, A * S, H]) as tf.Tensor3D);
+      return { logits: tf.reshape(logits, [G, A, S, logits.shape[2]]) as tf.Tensor4D, h: o.h, c: o.c };
     });
   }
 

@@ -118,11 +118,6 @@ export class ForwardRecord {
   }
 }
 
-/** Networks [g0, g1) of a stacked weight [G, ...] (the weight itself when that is all of them). */
-function part(w: tf.Tensor, g0: number, g1: number, G: number): tf.Tensor3D {
-  if (g0 === 0 && g1 === G) return w as tf.Tensor3D;
-  return tf.slice(w, [g0, ...w.shape.slice(1).map(() => 0)], [g1 - g0, ...w.shape.slice(1)]) as tf.Tensor3D;
-}
 
 /** One layer's weights for every network, stacked: [G, ...shape]. Network g's values come from init(g). */
 function stacked(G: number, shape: number[], init: (g: number) => Float32Array): tf.Variable {
@@ -160,6 +155,8 @@ export class Population {
   private readonly msgValue?: Dense;
   private readonly embed?: Dense;
   private readonly msgEmbed?: Dense;
+  /** Slices of the weights for a range of networks, kept until the weights change (acting in phases). */
+  private readonly parts = new Map<tf.Variable, Map<number, { id: object; t: tf.Tensor }>>();
   private disposed = false;
 
   constructor(o: PopulationOptions) {
@@ -310,7 +307,7 @@ export class Population {
     alternatives?: { R: number; realIdx: Int32Array; altIdx: Int32Array; altGroup: Int32Array }) {
     this.checkAlive();
     const x = this.lstmInput(y, lstmExtra), [Gp, S] = keep.shape.length === 3 ? [keep.shape[0], keep.shape[2]] : [0, 0];
-    const W = part(this.lstmW, g0, g1, this.G), b = part(this.lstmB, g0, g1, this.G) as unknown as tf.Tensor2D;
+    const W = this.part(this.lstmW, g0, g1) as tf.Tensor3D, b = this.part(this.lstmB, g0, g1) as tf.Tensor2D;
     if (alternatives) {
       const a = alternatives;
       const o = lstmStepCounterfactual(x, W, b, h, c, keep, this.fcOut, a.realIdx, a.R, a.altIdx, a.altGroup);
@@ -336,7 +333,7 @@ export class Population {
       x = tf.concat([features, this.embedded(headExtra, g0, g1)], 2);
     }
     const [G, M] = features.shape;
-    const d = (l: Dense, y: tf.Tensor3D) => dense(y, part(l.w, g0, g1, this.G), part(l.b, g0, g1, this.G), false);
+    const d = (l: Dense, y: tf.Tensor3D) => dense(y, this.part(l.w, g0, g1) as tf.Tensor3D, this.part(l.b, g0, g1) as tf.Tensor3D, false);
     const logits = d(this.policy, x);
     const value = tf.reshape(d(this.valueHead, x), [G, M]) as tf.Tensor2D;
     if (!this.msgPolicy || !this.msgValue) return { logits, value };
@@ -352,7 +349,7 @@ export class Population {
   policyLogits(features: tf.Tensor3D, g0 = 0, g1 = this.G): tf.Tensor3D {
     this.checkAlive();
     if (this.headInputs > 0) throw new Error('Population.policyLogits: this network\'s heads read head inputs too');
-    return dense(features, part(this.policy.w, g0, g1, this.G), part(this.policy.b, g0, g1, this.G), false);
+    return dense(features, this.part(this.policy.w, g0, g1) as tf.Tensor3D, this.part(this.policy.b, g0, g1) as tf.Tensor3D, false);
   }
 
   /** Head inputs [G', M, headInputs] as the heads read them: through the embedding when there is one
@@ -408,6 +405,21 @@ export class Population {
     }));
   }
 
+  /** Networks [g0, g1) of a stacked weight [G, ...] (the weight itself when that is all of them). The slice is
+   * kept until the weight changes (an assign gives it new data), so acting in phases slices once per update. */
+  private part(v: tf.Variable, g0: number, g1: number): tf.Tensor {
+    if (g0 === 0 && g1 === this.G) return v;
+    const id = (v as unknown as { dataId: object }).dataId, key = g0 * 65536 + g1;
+    const byRange = this.parts.get(v) ?? new Map<number, { id: object; t: tf.Tensor }>();
+    this.parts.set(v, byRange);
+    const hit = byRange.get(key);
+    if (hit?.id === id) return hit.t;
+    hit?.t.dispose();
+    const t = tf.keep(tf.slice(v, [g0, ...v.shape.slice(1).map(() => 0)], [g1 - g0, ...v.shape.slice(1)]));
+    byRange.set(key, { id, t });
+    return t;
+  }
+
   private checkAlive(): void {
     if (this.disposed) throw new Error('Population: used after dispose()');
   }
@@ -416,5 +428,6 @@ export class Population {
     if (this.disposed) return;
     this.disposed = true;
     for (const v of this.variables) v.dispose();
+    for (const byRange of this.parts.values()) for (const { t } of byRange.values()) t.dispose();
   }
 }
