@@ -60,10 +60,10 @@ export class Play {
     if (rollout) {
       const out = this.out;
       shapeStep(opts.terms ?? [], { extrinsic: r.rewards, dones: r.dones, ck: this.kernel ? this.ck : undefined, ckj: this.kernel ? this.ckj : undefined, envSteps: opts.envSteps ?? 0 }, out);
-      policy.addToPreviousStep(rollout, out.previousActions, 'actions');
-      if (rollout.msgRewards) policy.addToPreviousStep(rollout, out.previousMessages, 'messages');
+      rollout.addToPreviousStep(policy, out.previousActions, 'actions');
+      if (rollout.msgRewards) rollout.addToPreviousStep(policy, out.previousMessages, 'messages');
       policy.recordStep(rollout, env.actions, r.visible);
-      policy.record(rollout, out.actions, r.dones, out.messages);
+      rollout.storeRewards(policy, out.actions, r.dones, out.messages);
     }
     this.resets.set(r.dones);
     this.time.inference += t1 - t0 + (now() - t2);

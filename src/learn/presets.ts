@@ -1,9 +1,9 @@
 // Presets: the settings of published experiments, by game and model. 'paper' is Jaques et al. 2019's
-// supplementary Tables 1-3 (the best hyper-parameters of every model in both games; ../shared/PAPER.md),
-// with the decisions where the paper leaves a unit or meaning open written beside them (docs/training.md,
-// "The paper's experiments"; the figures are the paper's, summarised in docs/training.md and checked by
-// test/presets.test.ts against the project's shared notes on the paper when they are present). A preset fills settings under the ones a user gives, so
-// `--preset paper --steps 1e6` keeps the paper's values and changes only the budget.
+// supplementary Tables 1-3 (arXiv 1810.08647v4: the best hyper-parameters of every model in both games), the
+// prosocial baseline's eta (10.5.2) and the paper's network form, with the decisions where the paper leaves a
+// unit or meaning open written beside them (docs/training.md, "The paper's experiments", which also lists
+// the values). A preset fills settings under the ones a user gives, so `--preset paper --steps 1e6` keeps the
+// paper's values and changes only the budget.
 
 import type { GameName } from '../env/games.ts';
 import type { ModelName, ModelSettings } from './models/registry.ts';

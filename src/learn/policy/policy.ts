@@ -12,7 +12,7 @@ import type { TrainConfig } from '../config.ts';
 import { modelOf } from '../models/registry.ts';
 import type { ModelDef, ModelParts, PolicyView, Unrolled, ExtraLoss, NetworkSpec } from '../models/model.ts';
 import type { Stream, UpdateStats } from '../algos/algorithm.ts';
-import { Population, ForwardRecord } from './population.ts';
+import { Population, ForwardRecord, joinSteps, type LstmStep } from './population.ts';
 import { readAndDispose } from '../tfjs/read.ts';
 import { sampleCategorical, argmax } from '../losses.ts';
 import type { Rng } from '../../util/rng.ts';
@@ -28,6 +28,9 @@ export interface Bootstrap { values: Float32Array; msgValues?: Float32Array }
 
 /** How a forward pass chooses: sampling with `rng` (acting) or the most probable (greedy acting, bootstraps). */
 type Choose = { rng?: Rng };
+
+/** Row k of logits [., n]: a sample with `rng` and its log probability, or the most probable (log probability 0). */
+const pick = (logits: Float32Array, k: number, n: number, rng?: Rng) => (rng ? sampleCategorical(logits, k, n, rng.next()) : { action: argmax(logits, k, n), logp: 0 });
 
 export class Policy implements PolicyView {
   readonly def: ModelDef<string, any>;
@@ -139,7 +142,7 @@ export class Policy implements PolicyView {
    */
   private async forward(bytes: Uint8Array, resets: ArrayLike<number>, actions: Uint8Array, keepInto: Float32Array, choose: Choose,
     record?: ForwardRecord, each?: (g: number, s: number, a: number, lp: number) => void, counterfactuals = false) {
-    const { G, S, numActions: A, condWidth: W } = this, H = this.net.lstmUnits;
+    const { G, S, numActions: A, condWidth: W } = this;
     const input = this.net.input(bytes, S);
     const keep = this.keepTensor(resets, keepInto);
     const cond = this.lastCond, inLstm = this.condAt === 'lstm';
@@ -151,7 +154,7 @@ export class Policy implements PolicyView {
     input.tensor.dispose();
     const logits = new Float32Array(G * S * A), values = new Float32Array(G * S);
     let msgLogits: Float32Array | undefined, msgValues: Float32Array | undefined, alternatives: Policy['lastAlternatives'];
-    const steps: { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D; gates?: tf.Tensor4D; cs?: tf.Tensor4D }[] = [];
+    const steps: LstmStep[] = [];
     for (const [g0, g1] of this.phases) {
       if (cond) this.model.conditioning?.(actions, resets, cond, g0, g1);
       let heads;
@@ -175,32 +178,15 @@ export class Policy implements PolicyView {
       if (ml) [msgLogits, msgValues] = [ml, mv];
       for (let g = g0; g < g1; g++) {
         for (let s = 0; s < S; s++) {
-          const k = g * S + s;
-          let a: number, lp = 0;
-          if (!choose.rng) a = argmax(logits, k, A);
-          else ({ action: a, logp: lp } = sampleCategorical(logits, k, A, choose.rng.next()));
-          actions[this.stream(g, s)] = a;
-          each?.(g, s, a, lp);
+          const { action, logp } = pick(logits, g * S + s, A, choose.rng);
+          actions[this.stream(g, s)] = action;
+          each?.(g, s, action, logp);
         }
       }
     }
     tf.dispose([keep, first.y]);
     if (!inLstm) return { conv: first.conv, features: first.features!, h: first.h!, c: first.c!, logits, values, msgLogits, msgValues, alternatives };
-    // the phases' steps, joined over the networks (and kept in the record as one step)
-    const join = <T extends tf.Tensor>(xs: T[]) => (xs.length === 1 ? xs[0] : tf.concat(xs, 0) as T);
-    const out = { features: join(steps.map((x) => x.features)), h: join(steps.map((x) => x.h)), c: join(steps.map((x) => x.c)) };
-    const internals = steps.flatMap((x) => [x.gates, x.cs]).filter((x) => x !== undefined);
-    const kept: tf.Tensor[] = [];
-    if (record && steps.every((x) => x.gates && x.cs)) {
-      record.hs.push(tf.keep(tf.reshape(out.features, [G, 1, S, H]) as tf.Tensor4D));
-      for (const [to, x] of [[record.gates, join(steps.map((y) => y.gates!))], [record.cs, join(steps.map((y) => y.cs!))]] as const) {
-        to.push(tf.keep(x));
-        kept.push(x);
-      }
-    }
-    if (steps.length > 1) tf.dispose(steps.flatMap((x) => [x.features, x.h, x.c]));
-    tf.dispose(internals.filter((x) => !kept.includes(x)));
-    return { conv: first.conv, ...out, logits, values, msgLogits, msgValues, alternatives };
+    return { conv: first.conv, ...joinSteps(steps, record), logits, values, msgLogits, msgValues, alternatives };
   }
 
   /**
@@ -210,12 +196,11 @@ export class Policy implements PolicyView {
    */
   async act(obs: Uint8Array, resets: Uint8Array, rng: Rng, actions: Uint8Array, opts: { greedy?: boolean; rollout?: Rollout } = {}): Promise<void> {
     const { G, S, vocab: Vm } = this;
-    const r = opts.rollout;
+    const r = opts.rollout, choose = { rng: opts.greedy ? undefined : rng };
     const bytes = this.gather(obs);
-    if (r) for (let g = 0; g < G; g++) r.obs.set(bytes.subarray(g * S * this.obsSize, (g + 1) * S * this.obsSize), r.at(g, r.t, 0) * this.obsSize);
     this.stepRollout = r;
     this.model.beforeAct?.(resets);
-    const out = await this.forward(bytes, resets, actions, this.lastKeep, { rng: opts.greedy ? undefined : rng }, r?.record, r ? (g, s, a, lp) => {
+    const out = await this.forward(bytes, resets, actions, this.lastKeep, choose, r?.record, r ? (g, s, a, lp) => {
       const at = r.at(g, r.t, s);
       r.actions[at] = a;
       r.logp[at] = lp;
@@ -227,32 +212,14 @@ export class Policy implements PolicyView {
     this.lastFeatures = out.features;
     this.lastConv = out.conv;
     this.lastLogits = out.logits;
-    if (r) {
-      for (let g = 0; g < G; g++) for (let s = 0; s < S; s++) {
-        const at = r.at(g, r.t, s), k = g * S + s;
-        r.values[at] = out.values[k];
-        r.keep[at] = this.lastKeep[k];
-      }
-      if (this.lastCond) {
-        const w = this.condWidth;
-        for (let g = 0; g < G; g++) r.cond!.set(this.lastCond.subarray(g * S * w, (g + 1) * S * w), r.at(g, r.t, 0) * w);
-      }
-    }
+    r?.storeStep(bytes, this.obsSize, out.values, this.lastKeep, this.lastCond);
     if (Vm) {
       // the message stream, after every action (a fixed order of draws)
       for (let g = 0; g < G; g++) {
         for (let s = 0; s < S; s++) {
-          const k = g * S + s;
-          let m: number, mlp = 0;
-          if (opts.greedy) m = argmax(out.msgLogits!, k, Vm);
-          else ({ action: m, logp: mlp } = sampleCategorical(out.msgLogits!, k, Vm, rng.next()));
-          this.symbols[this.stream(g, s)] = m;
-          if (r) {
-            const at = r.at(g, r.t, s);
-            r.msg![at] = m;
-            r.msgLogp![at] = mlp;
-            r.msgValues![at] = out.msgValues![k];
-          }
+          const k = g * S + s, { action, logp } = pick(out.msgLogits!, k, Vm, choose.rng);
+          this.symbols[this.stream(g, s)] = action;
+          if (r) [r.msg![r.at(g, r.t, s)], r.msgLogp![r.at(g, r.t, s)], r.msgValues![r.at(g, r.t, s)]] = [action, logp, out.msgValues![k]];
         }
       }
       this.msgLogits = out.msgLogits;
@@ -306,28 +273,6 @@ export class Policy implements PolicyView {
     this.model.recordStep?.(r, actions, visibleAfter);
   }
 
-  /** Stores this step's rewards (env order [B * N]) and done flags [B] in the rollout, and the message
-   * stream's rewards; `extrinsic` (default: `rewards`) starts the message stream's rewards (model II). */
-  record(r: Rollout, rewards: Float32Array, dones: Uint8Array, extrinsic?: Float32Array): void {
-    for (let g = 0; g < this.G; g++) {
-      for (let s = 0; s < this.S; s++) {
-        const at = r.at(g, r.t, s), e = this.stream(g, s);
-        r.rewards[at] = rewards[e];
-        r.dones[at] = dones[this.envOf(g, s)];
-        if (r.msgRewards) r.msgRewards[at] = extrinsic ? extrinsic[e] : rewards[e];
-      }
-    }
-    r.t++;
-  }
-
-  /** Adds bonus (env order [B * N]) to the rewards of the rollout's previous step, of the message stream or of
-   * the actions; a bonus for the step before the rollout began is dropped. */
-  addToPreviousStep(r: Rollout, bonus: Float32Array, stream: 'messages' | 'actions'): void {
-    if (r.t < 1) return;
-    const target = stream === 'messages' ? r.msgRewards! : r.rewards;
-    for (let g = 0; g < this.G; g++) for (let s = 0; s < this.S; s++) target[r.at(g, r.t - 1, s)] += bonus[this.stream(g, s)];
-  }
-
   /** The streams of decisions a rollout trains: the actions, and the symbols with a message head. */
   streams(r: Rollout, boot: Bootstrap): Stream[] {
     const cfg = this.cfg;
@@ -359,28 +304,9 @@ export class Policy implements PolicyView {
    * `streams` of every group (all when omitted), time-major. Returns [G, T * S', ...].
    */
   unroll(r: Rollout, streams?: Int32Array): Unrolled {
-    const { G, S, condWidth: W } = this, T = r.T, O = this.obsSize;
+    const { G, S, condWidth: W } = this, T = r.T;
     const Sp = streams ? streams.length : S;
-    let bytes: Uint8Array, keep: Float32Array, cond: Float32Array | undefined;
-    if (!streams) {
-      bytes = r.obs;
-      keep = r.keep;
-      cond = r.cond;
-    } else {
-      bytes = new Uint8Array(G * T * Sp * O);
-      keep = new Float32Array(G * T * Sp);
-      cond = r.cond ? new Float32Array(G * T * Sp * W) : undefined;
-      for (let g = 0; g < G; g++) {
-        for (let t = 0; t < T; t++) {
-          for (let j = 0; j < Sp; j++) {
-            const from = r.at(g, t, streams[j]), to = (g * T + t) * Sp + j;
-            bytes.set(r.obs.subarray(from * O, (from + 1) * O), to * O);
-            keep[to] = r.keep[from];
-            if (cond) cond.set(r.cond!.subarray(from * W, (from + 1) * W), to * W);
-          }
-        }
-      }
-    }
+    const { obs: bytes, keep, cond } = r.select(streams, this.obsSize);
     const input = this.net.input(bytes, T * Sp);
     const idx = streams ? tf.tensor1d(streams, 'int32') : undefined;
     const h0 = idx ? tf.gather(r.h0!, idx, 1) as tf.Tensor3D : r.h0!;

@@ -119,6 +119,32 @@ export class ForwardRecord {
 }
 
 
+/** One acting LSTM step of a range of networks (Population.lstmStep): the real step and its internals. */
+export interface LstmStep { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D; gates?: tf.Tensor4D; cs?: tf.Tensor4D }
+
+/**
+ * The LSTM steps of consecutive ranges of networks (the phases of one acting step), joined over the networks
+ * [G, S, H]; with `record`, kept there as one step (when every range has its internals). The steps' tensors
+ * are released (or become the result).
+ */
+export function joinSteps(steps: LstmStep[], record?: ForwardRecord): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
+  const join = <T extends tf.Tensor>(xs: T[]) => (xs.length === 1 ? xs[0] : tf.concat(xs, 0) as T);
+  const out = { features: join(steps.map((x) => x.features)), h: join(steps.map((x) => x.h)), c: join(steps.map((x) => x.c)) };
+  const internals = steps.flatMap((x) => [x.gates, x.cs]).filter((x) => x !== undefined);
+  const kept: tf.Tensor[] = [];
+  if (record && steps.every((x) => x.gates && x.cs)) {
+    const [G, S, H] = out.features.shape;
+    record.hs.push(tf.keep(tf.reshape(out.features, [G, 1, S, H]) as tf.Tensor4D));
+    for (const [to, x] of [[record.gates, join(steps.map((y) => y.gates!))], [record.cs, join(steps.map((y) => y.cs!))]] as const) {
+      to.push(tf.keep(x));
+      kept.push(x);
+    }
+  }
+  if (steps.length > 1) tf.dispose(steps.flatMap((x) => [x.features, x.h, x.c]));
+  tf.dispose(internals.filter((x) => !kept.includes(x)));
+  return out;
+}
+
 /** One layer's weights for every network, stacked: [G, ...shape]. Network g's values come from init(g). */
 function stacked(G: number, shape: number[], init: (g: number) => Float32Array): tf.Variable {
   const size = shape.reduce((a, b) => a * b, 1);
