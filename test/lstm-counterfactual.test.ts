@@ -34,6 +34,8 @@ interface Case {
   /** realIdx [G, R, S], altIdx [G, K], altGroup [K] */
   realIdx: Int32Array; altIdx: Int32Array; altGroup: Int32Array;
   keep: Float32Array; // [G, S]
+  /** scale of the random weights (0.6 unless given) */
+  wScale?: number;
 }
 
 /** R groups of V entries each (block width R * V); alternatives: every entry of every group. */
@@ -65,6 +67,8 @@ const cases: Case[] = [
   groupsCase('G 2, S 7, R 3 groups of 5 (model II-like), H 12', 2, 7, 5, 12, 3, 5, 2),
   moaCase('MOA form: G 5, S 3, A 3, H 16', 5, 3, 4, 16, 3, 3),
   groupsCase('H 6 (not a multiple of 4: composed ops on every backend)', 2, 3, 3, 6, 2, 3, 4),
+  // pre-activations beyond +-40: saturated gates, exponentials at their clamps
+  { ...groupsCase('saturated gates (weights x 20), G 2, S 5, R 2 groups of 3, H 8', 2, 5, 4, 8, 2, 3, 5), wScale: 12 },
 ];
 
 /** x [G, S, I]: D dense values, then the block with 1 at every real hot entry, then `tail` more dense values. */
@@ -82,7 +86,7 @@ function inputs(c: Case, tail: number, seed: number) {
       }
     }
   }
-  return { I, x, W: rand(G * (I + H) * 4 * H, seed + 1, 0.6), b: rand(G * 4 * H, seed + 2, 0.3), h0: rand(G * S * H, seed + 3), c0: rand(G * S * H, seed + 4, 1.5) };
+  return { I, x, W: rand(G * (I + H) * 4 * H, seed + 1, c.wScale ?? 0.6), b: rand(G * 4 * H, seed + 2, 0.3), h0: rand(G * S * H, seed + 3), c0: rand(G * S * H, seed + 4, 1.5) };
 }
 
 /** Runs the case both ways on the current backend; returns the differences found. */
@@ -122,6 +126,8 @@ function compare(c: Case, tail: number, seed: number) {
     const naive = lstmSequence(tf.tensor4d(xa, [G, 1, K * S, I]), Wt, bt, tf.tensor3d(ha, [G, K * S, H]), tf.tensor3d(ca, [G, K * S, H]),
       tf.tensor3d(ka, [G, 1, K * S]));
     const hAlt = cf.hAlt.dataSync(), ref = naive.h.dataSync();
+    const z = tf.add(tf.matMul(tf.concat([tf.tensor3d(x, [G, S, I]), tf.mul(h0t, tf.reshape(keept, [G, S, 1]))], 2), Wt), tf.expandDims(bt, 1));
+    const zMax = tf.max(tf.abs(z)).dataSync()[0];
     // alternatives equal to the real input give exactly the real output
     const h = cf.h.dataSync();
     let same = 0, sameExact = 0;
@@ -142,7 +148,7 @@ function compare(c: Case, tail: number, seed: number) {
       hs: maxAbs(h, real.hs.dataSync()),
       gates: internals ? maxAbs(cf.gates.dataSync(), internals.gates.dataSync()) : undefined,
       cs: internals ? maxAbs(cf.cs.dataSync(), internals.cs.dataSync()) : undefined,
-      same, sameExact,
+      same, sameExact, zMax,
     };
   });
 }
@@ -162,7 +168,8 @@ for (const path of paths) {
         if (path.backend === 'wasm') assert.equal(learnKernelsActive(), path.kernels);
         const d = compare(c, 2, 10 + c.G);
         assert.ok(d.altSpread > 0.05, 'the alternatives are not all zero');
-        t.diagnostic(`alternatives: max abs diff ${d.alt.toExponential(2)}`);
+        t.diagnostic(`alternatives: max abs diff ${d.alt.toExponential(2)}; largest |pre-activation| ${d.zMax.toFixed(1)}`);
+        if (c.wScale) assert.ok(d.zMax > 40, `the pre-activations reach ${d.zMax}, not saturating`);
         assert.ok(d.alt <= TOL, `alternatives: max abs diff ${d.alt} > ${TOL}`);
         assert.equal(d.h, 0, 'h is lstmSequence\'s');
         assert.equal(d.hs, 0, 'h is lstmSequence\'s hs');

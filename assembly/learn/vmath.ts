@@ -11,12 +11,19 @@
 @inline const LN2_HI: f32 = 0.693359375;
 // @ts-ignore: decorator
 @inline const LN2_LO: f32 = -2.12194440e-4;
+// 1.5 * 2^23: float32 sums with it in [2^23, 2^24) have no fraction bits
+// @ts-ignore: decorator
+@inline const ROUND: f32 = 12582912.0;
 
 // @ts-ignore: decorator
 @inline
 export function vexp(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.7));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.3)), f32x4.splat(88.7));
+  // n = x log2(e) rounded to the nearest integer (ties to even): adding 1.5 * 2^23 leaves no fraction bits, and
+  // leaves n + 0x4B400000 as the sum's bits (no f32x4.nearest or i32x4.trunc_sat, which cost several
+  // instructions each on x86)
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND));
+  const n = f32x4.sub(t, f32x4.splat(ROUND));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   // 1 + r + r^2/2! + ... + r^6/6!, Horner form
@@ -27,8 +34,8 @@ export function vexp(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  // 2^n: n + 127 in the exponent field (n is in [-126, 128) after the clamp)
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // 2^n: n + 127 in the exponent field (n is in [-126, 128) after the clamp); the shift drops t's high bits
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
   return f32x4.mul(p, scale);
 }
 

@@ -41,7 +41,7 @@ interface LearnExports {
   lstmStepCf(G: number, S: number, I: number, H: number, R: number, K: number, offset: number, x: number, W: number, bias: number,
     h0: number, c0: number, keep: number, realIdx: number, altIdx: number, altGroup: number, hT: number, cT: number, gates: number,
     cs: number, hAlt: number, scratch: number): void;
-  lstmStepCfScratch(S: number, H: number, R: number): number;
+  lstmStepCfScratch(S: number, H: number, R: number, K: number): number;
   convForward(G: number, M: number, V: number, C: number, F: number, obs: number, obsStride: number, w: number, bias: number,
     out: number, scratch: number): void;
   convBackward(G: number, M: number, V: number, C: number, F: number, obs: number, obsStride: number, y: number, dy: number,
@@ -206,7 +206,7 @@ function lstmCfKernel(args: KArgs): tf.TensorInfo[] {
   const hT = b.makeOutput([G, S, H], 'float32'), cT = b.makeOutput([G, S, H], 'float32');
   const gates = b.makeOutput([G, 1, S, 4 * H], 'float32'), cs = b.makeOutput([G, 1, S, H], 'float32');
   const hAlt = b.makeOutput([G, K, S, H], 'float32');
-  withScratch(b, ex!.lstmStepCfScratch(S, H, R), (s) => ex!.lstmStepCf(G, S, I, H, R, K, offset, addr(b, x), addr(b, W), addr(b, bias),
+  withScratch(b, ex!.lstmStepCfScratch(S, H, R, K), (s) => ex!.lstmStepCf(G, S, I, H, R, K, offset, addr(b, x), addr(b, W), addr(b, bias),
     addr(b, h0), addr(b, c0), addr(b, keep), addr(b, realIdx), K > 0 ? addr(b, altIdx) : 0, K > 0 ? addr(b, altGroup) : 0,
     addr(b, hT), addr(b, cT), addr(b, gates), addr(b, cs), K > 0 ? addr(b, hAlt) : 0, s));
   return [hT, cT, gates, cs, hAlt];
