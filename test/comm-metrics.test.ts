@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   entropy, conditionalEntropy, mutualInformation, speakerConsistency, instantaneousCoordination,
-  influenceSummary, commMetrics, type CommLog,
+  influenceSummary, commMetrics, influentialMoments, type CommLog,
 } from '../src/learn/comm-metrics.ts';
 import { InputError } from '../src/util/errors.ts';
 import { Rng } from '../src/util/rng.ts';
@@ -194,7 +194,7 @@ test('commMetrics returns one JSON-ready object with snake_case keys, null where
   const c = new Float32Array(200 * 4).map((_, k) => (k % 4 === 1 ? 0.5 : 0));
   const r = commMetrics(log, { shuffles: 3, influence: c });
   assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
-  assert.deepEqual(Object.keys(r), ['units', 'steps', 'agents', 'valid_pairs', 'shuffles', 'seed', 'speaker_consistency', 'ic_symbol_action', 'ic_action_action', 'influence']);
+  assert.deepEqual(Object.keys(r), ['units', 'steps', 'agents', 'valid_pairs', 'shuffles', 'seed', 'speaker_consistency', 'ic_symbol_action', 'ic_action_action', 'influence', 'influential']);
   assert.equal(r.units, 'nats');
   assert.equal(r.valid_pairs, 199);
   assert.deepEqual(Object.keys(r.ic_symbol_action!.baseline!), ['matrix', 'max', 'mean']);
@@ -204,4 +204,56 @@ test('commMetrics returns one JSON-ready object with snake_case keys, null where
   assert.equal(noSymbols.ic_symbol_action, null);
   assert.ok(noSymbols.ic_action_action);
   assert.equal(noSymbols.influence, null);
+  assert.equal(noSymbols.influential, null);
+  // with influence, the influential-moment measures come along (here every step: each speaker's c is constant)
+  assert.deepEqual(r.influential!.steps, [200, 200]);
+  assert.deepEqual(r.influential!.mean_influence, [0.5, 0]);
+});
+
+test('on influential moments (c_k(t) >= its mean) the measures see only those steps: hand-computed IC and consistency', () => {
+  // Speaker 0's influence is 1 at every 4th step and 0 elsewhere (mean 0.25): its influential moments are
+  // t = 0, 4, 8, ...; at those steps its action equals its symbol, which alternates 0, 1, 0, 1, ..., and
+  // listener 1 copies the symbol at t + 1. Elsewhere the actions and symbols are random. Agent 1 never
+  // influences (c = 0 = its mean): every one of its steps counts.
+  const T = 400, N = 2;
+  const rng = new Rng(5);
+  const actions = new Int32Array(T * N), symbols = new Int32Array(T * N);
+  for (let k = 0; k < T * N; k++) { actions[k] = rng.below(2); symbols[k] = rng.below(2); }
+  const c = new Float32Array(T * N * N);
+  for (let t = 0; t < T; t += 4) {
+    const m = (t / 4) % 2;
+    symbols[t * N + 0] = m;
+    actions[t * N + 0] = m;
+    actions[(t + 1) * N + 1] = m;
+    c[(t * N + 0) * N + 1] = 1;
+  }
+  // an episode starts at t = 5: the influential pair (4, 5) crosses it and is left out
+  const episodeStart = Array.from({ length: T }, (_, t) => t === 5);
+  const log: CommLog = { T, N, numActions: 2, numSymbols: 2, actions, symbols, episodeStart };
+  const inf = influentialMoments(log, c, { shuffles: 20, seed: 3 });
+  assert.deepEqual(inf.mean_influence, [0.25, 0]);
+  assert.deepEqual(inf.steps, [100, 400]);
+  assert.deepEqual(inf.fraction, [0.25, 1]);
+  // speaker 0 on its 100 moments: action = symbol, so consistency is exactly 1
+  close(inf.speaker_consistency!.per_agent[0], 1);
+  // IC symbol/action 0 -> 1 over the 99 pairs left (t = 4 dropped): the symbols there are 49 ones and 50 zeros
+  // (t = 4 had symbol 1) and the listener copies them, so I = H(50/99, 49/99)
+  assert.deepEqual(inf.ic_symbol_action!.pairs_per_speaker, [99, 398]);
+  close(inf.ic_symbol_action!.matrix[0][1] as number, h(50 / 99, 49 / 99));
+  // the same on action/action (speaker 0's action equals its symbol at its moments)
+  close(inf.ic_action_action!.matrix[0][1] as number, h(50 / 99, 49 / 99));
+  // the shuffled baseline breaks the copy: far below
+  assert.ok((inf.ic_symbol_action!.baseline!.matrix[0][1] as number) < 0.05, `baseline ${inf.ic_symbol_action!.baseline!.matrix[0][1]}`);
+  // over all steps the copy is diluted by the random 3 in 4 steps: well below ln 2
+  const all = instantaneousCoordination(log, { kind: 'symbol-action', shuffles: 0 });
+  assert.ok((all.matrix[0][1] as number) < 0.2, `all-steps IC ${all.matrix[0][1]}`);
+  // agent 1's moments are all its steps: its row is the all-steps one
+  close(inf.ic_symbol_action!.matrix[1][0] as number, all.matrix[1][0] as number);
+  // seeded: the same again, another seed moves only the baseline
+  assert.deepEqual(influentialMoments(log, c, { shuffles: 20, seed: 3 }), inf);
+  const other = influentialMoments(log, c, { shuffles: 20, seed: 4 });
+  assert.deepEqual(other.ic_symbol_action!.matrix, inf.ic_symbol_action!.matrix);
+  assert.notDeepEqual(other.ic_symbol_action!.baseline, inf.ic_symbol_action!.baseline);
+  // bad influence input is refused naming the field
+  assert.throws(() => influentialMoments(log, c.subarray(1), {}), (e: Error) => e instanceof InputError && /^c: expected T\*N\*N/.test(e.message));
 });

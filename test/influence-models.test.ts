@@ -168,7 +168,12 @@ describe('every model trains on both games', () => {
         const before = tf.memory().numTensors;
         stats.push(await trainer.iterate(), await trainer.iterate());
         assert.equal(tf.memory().numTensors, before, 'tensors flat');
-        for (const s of stats) for (const [k, v] of Object.entries(s)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
+        for (const s of stats) for (const [k, v] of Object.entries(s)) assert.ok(Number.isFinite(v) || (Array.isArray(v) && v.every(Number.isFinite)), `${k} = ${v}`);
+        // the MOA's target counts (its most-frequent-action baseline): one per counted prediction, N (N - 1) A of them
+        for (const s of stats) if (s.moaTargets) {
+          assert.equal(s.moaTargets.length, 3 * 2 * trainer.agents.numActions);
+          assert.equal(s.moaTargets.reduce((a, x) => a + x, 0), s.moaCounted);
+        }
         await trainer.run();
         const measured = await evaluateWithMeasures(trainer.cfg, trainer.agents, { episodes: 2 });
         assert.equal(measured.episodes.length, 2);
@@ -324,7 +329,7 @@ test('model II knobs: --comm-embedding trains; --comm-loss-weight 0 leaves the m
   const stats = [await a.iterate(), await a.iterate()];
   const before = tf.memory().numTensors;
   stats.push(await a.iterate());
-  for (const s of stats) for (const [key, v] of Object.entries(s)) assert.ok(Number.isFinite(v), `${key} = ${v}`);
+  for (const s of stats) for (const [key, v] of Object.entries(s)) assert.ok(Number.isFinite(v) || (Array.isArray(v) && v.every(Number.isFinite)), `${key} = ${v}`);
   assert.equal(tf.memory().numTensors, before, 'tensors flat');
   await a.close();
   const b = await createTrainer({ ...base, commLossWeight: 0 });

@@ -47,7 +47,24 @@ test('config.json, metrics.jsonl, summary.json, eval --json and compare --json f
     valid('summary.schema.json', summary, `${model} summary.json`);
     const ev = JSON.parse(commons('eval', '--run', run, '--episodes', '3', '--json'));
     valid('eval.schema.json', ev, `${model} eval --json`);
-    if (model === 'influence-moa') assert.ok(ev.influence);
+    if (model === 'influence-moa') {
+      assert.ok(ev.influence);
+      // the MOA's most-frequent-action baseline is there wherever its accuracy is (both count the same predictions)
+      assert.ok(rows.every((row) => (row.moa.accuracy === null) === (row.moa.majority_accuracy === null)));
+    }
+    if (model === 'a2c') {
+      assert.equal(ev.influential, null);
+      assert.equal(ev.influence_vs_return, null);
+    } else {
+      // models that measure influence: the measures on influential moments (with symbols for comm), the influence
+      // each agent received per episode, and its correlation with the returns
+      assert.ok(ev.influential && ev.influential.ic_action_action, 'measures on influential moments');
+      if (model === 'comm') assert.ok(ev.influential.speaker_consistency && ev.influential.ic_symbol_action);
+      assert.equal(ev.influence_received.length, 3);
+      assert.equal(ev.influence_vs_return.n, 3 * 2, '3 episodes x 2 agents');
+    }
+    // each episode's R(1-G): R - sum_i sum_j |R_i - R_j| / (2N), by hand for 2 agents: R - |R_0 - R_1| / 2
+    for (const e of ev.episodes) assert.equal(e.equality_weighted_return, e.collective_return - Math.abs(e.returns[0] - e.returns[1]) / 2);
     if (model === 'comm') assert.ok(ev.speaker_consistency && ev.ic_symbol_action);
 
     // the schemas have teeth: a missing or mistyped field is refused

@@ -13,6 +13,8 @@ import { meanCI, welchTest } from '../src/sweep/stats.ts';
 import { startRun } from '../src/sweep/runner.ts';
 import { resolveTrainConfig } from '../src/learn/config.ts';
 import { listCheckpoints } from '../src/hosting/checkpoint.ts';
+import { equalityWeightedReturn } from '../src/util/stats.ts';
+import { planSweep, readSpec } from '../src/sweep/spec.ts';
 
 test('a local sweep trains every run once, skips them when run again, and is reported', () => {
   const dir = tmp();
@@ -186,4 +188,80 @@ test('checkpoints by the clock (checkpointMinutes) leave the metrics unchanged',
   assert.ok(listCheckpoints(join(dir, 'often')).length >= 10, listCheckpoints(join(dir, 'often')).join(' '));
   assert.deepEqual(listCheckpoints(join(dir, 'never')), ['step-000000000200']);
   assert.deepEqual(metricsSansTiming(join(dir, 'often')), metricsSansTiming(join(dir, 'never')));
+});
+
+test('a sampled search runs, is ranked by a metric over a window, and its top settings re-run with new seeds', () => {
+  const dir = tmp();
+  const spec = writeSpec(dir, 'search', {
+    games: ['harvest'], models: ['a2c', 'influence-moa'], seeds: [0, 1], steps: 120,
+    config: { ...TINY, reportEvery: 40, checkpointEvery: 40, influenceStart: 0, influenceEnd: 0 },
+    search: { samples: 3, seed: 0, params: { lr: { logUniform: [1e-4, 3e-3] }, influenceBeta: { uniform: [0, 2] } } },
+  });
+  const out = join(dir, 'out');
+  const r = commons(['sweep', 'run', spec, '--out', out, '--jobs', '2'], { timeout: 300_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /sweep search: 12 of 12 done, 0 failed/);
+
+  const follow = join(dir, 'follow.json');
+  const rep = commons(['sweep', 'report', out, '--rank', 'collective_return', '--window', 'last50', '--top', '2', '--follow-up', follow, '--seeds', '1']);
+  assert.equal(rep.code, 0, rep.stderr);
+  const json = JSON.parse(readFileSync(join(out, 'report', 'report.json'), 'utf8'));
+  assert.equal(json.window, 0.5);
+  // each run's final value, recomputed from its metrics.jsonl: the lines past half of its 120 steps
+  const finalOf = (id: string, f: (m: Record<string, unknown>) => number | null) => {
+    const vs = metricsSansTiming(join(out, 'runs', id)).filter((m) => (m.env_steps as number) > 60).map(f).filter((v): v is number => v !== null);
+    return vs.reduce((a, v) => a + v, 0) / vs.length;
+  };
+  const groups = json.games[0].groups as { group: string; model: string; stats: Record<string, { n: number; mean: number }>; runs: { id: string }[] }[];
+  assert.equal(groups.length, 6);
+  const meanOf = (g: (typeof groups)[number]) => g.runs.reduce((a, x) => a + finalOf(x.id, (m) => m.collective_return as number), 0) / g.runs.length;
+  for (const model of ['a2c', 'influence-moa']) {
+    const expected = groups.filter((g) => g.model === model).sort((a, b) => meanOf(b) - meanOf(a)).slice(0, 2).map((g) => g.group);
+    const got = json.rank.rankings.find((x: { model: string }) => x.model === model).groups;
+    assert.deepEqual(got, expected, `${model}: ranked by the mean final collective return`);
+  }
+  assert.match(rep.stdout, /## Best settings by collective_return \(top 2 per game and model\)/);
+  assert.match(rep.stdout, /\| harvest \| a2c \| 1 \| harvest-a2c-sample\d \| lr=0\.\d+ \| 2 \| /);
+  // R(1-G) of every run: the mean over its window of each line's R(1-G) of the per-agent returns
+  const g0 = groups[0];
+  const ewr = g0.runs.map((x) => finalOf(x.id, (m) => (Array.isArray(m.returns) ? equalityWeightedReturn(m.returns as number[]) : null)));
+  assert.ok(Math.abs(g0.stats.equality_weighted_return.mean - ewr.reduce((a, v) => a + v, 0) / ewr.length) < 1e-9);
+  assert.match(rep.stdout, /\| R\(1-G\) \| MOA accuracy \(most frequent\) \|/);
+  // the MOA's accuracy stands beside its most-frequent-action baseline; the influence/return correlation over agents
+  const moa = groups.find((g) => g.model === 'influence-moa')!;
+  assert.equal(moa.stats['moa.majority_accuracy'].n, 2);
+  assert.ok(moa.stats['moa.majority_accuracy'].mean > 0 && moa.stats['moa.majority_accuracy'].mean <= 1);
+  assert.equal(json.games[0].influenceVsReturn.n, 3 * 2 * 2, '3 groups x 2 seeds x 2 agents');
+  assert.match(rep.stdout, /Influence received against individual return, over the 12 agents of the runs that measure influence: /);
+
+  // the follow-up: the top 2 groups of each model, one new seed, every other setting as in the search
+  assert.match(rep.stdout, /wrote .*follow\.json: 4 group\(s\) x 1 new seed\(s\) = 4 run\(s\) \(seeds 2\)/);
+  const f = JSON.parse(readFileSync(follow, 'utf8'));
+  assert.equal(f.name, 'search-top2');
+  assert.deepEqual(f.seeds, [2]);
+  assert.deepEqual(f.only, json.rank.rankings.flatMap((x: { groups: string[] }) => x.groups));
+  const plan = planSweep(readSpec(follow));
+  const searched = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')).runs as { id: string; group: string; config: Record<string, unknown> }[];
+  assert.equal(plan.runs.length, 4);
+  for (const run of plan.runs) {
+    assert.equal(run.id, `${run.group}-s2`);
+    const before = searched.find((x) => x.group === run.group)!;
+    assert.deepEqual({ ...run.config, seed: 0 }, { ...before.config, seed: 0 }, `${run.id}: the searched settings`);
+  }
+  const again = commons(['sweep', 'run', follow, '--out', join(dir, 'follow'), '--jobs', '2'], { timeout: 300_000 });
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout, /sweep search-top2: 4 of 4 done, 0 failed/);
+
+  // bad rank input: one line naming the flag, exit 2
+  for (const [args, msg] of [
+    [['--rank', 'nonsense_metric'], /--rank: no finished run of sweep search has a value of nonsense_metric; metrics: collective_return, /],
+    [['--top', '3'], /--top: needs --rank METRIC/],
+    [['--rank', 'collective_return', '--seeds', '2'], /--seeds: only with --follow-up FILE/],
+    [['--rank', 'collective_return', '--window', 'last0'], /--window: expected a fraction in \(0, 1\]/],
+  ] as [string[], RegExp][]) {
+    const bad = commons(['sweep', 'report', out, ...args, '--out', join(dir, 'bad-report')]);
+    assert.equal(bad.code, 2, bad.stdout);
+    assert.match(bad.stderr, msg);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  }
 });

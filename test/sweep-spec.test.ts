@@ -152,3 +152,144 @@ test('a sweep directory takes more runs but refuses a changed setting for a run 
   writeFileSync(join(dir, 'my sweep.json'), JSON.stringify({ games: ['harvest'], models: ['a2c'], seeds: [0] }));
   assert.equal(readSpec(join(dir, 'my sweep.json')).name, 'my_sweep');
 });
+
+// ---------------------------------------------------------------------------------------------------
+// Sampled search
+
+const searchBase = { name: 's', games: ['harvest'], models: ['a2c'], seeds: [0], steps: 1000 };
+const valuesOf = (plan: ReturnType<typeof planSweep>, key: string) => plan.runs.map((r) => r.point[key]);
+
+test('a search draws its samples deterministically from its seed, within each distribution', () => {
+  const search = {
+    samples: 200, seed: 7, params: {
+      lr: { logUniform: [1e-4, 1e-2] }, entropyCoef: { uniform: [0, 0.01] }, rolloutSteps: { intUniform: [5, 8] }, gamma: { choice: [0.9, 0.99] },
+    },
+  };
+  const plan = planSweep(parseSpec({ ...searchBase, search }));
+  assert.equal(plan.runs.length, 200);
+  assert.equal(plan.runs[0].id, 'harvest-a2c-sample000-s0');
+  assert.equal(plan.runs[199].group, 'harvest-a2c-sample199');
+  // the same spec plans the same runs; another seed other values
+  assert.deepEqual(planSweep(parseSpec({ ...searchBase, search })).runs, plan.runs);
+  const other = planSweep(parseSpec({ ...searchBase, search: { ...search, seed: 8 } }));
+  assert.notDeepEqual(valuesOf(other, 'lr'), valuesOf(plan, 'lr'));
+  const lr = valuesOf(plan, 'lr') as number[], ent = valuesOf(plan, 'entropyCoef') as number[];
+  const roll = valuesOf(plan, 'rolloutSteps') as number[], gamma = valuesOf(plan, 'gamma') as number[];
+  assert.ok(lr.every((v) => v >= 1e-4 && v <= 1e-2 && Number(v.toPrecision(4)) === v), 'lr in range, 4 significant digits');
+  assert.ok(ent.every((v) => v >= 0 && v <= 0.01));
+  assert.deepEqual([...new Set(roll)].sort(), [5, 6, 7, 8], 'intUniform: every integer of [low, high], ends included');
+  assert.deepEqual([...new Set(gamma)].sort(), [0.9, 0.99]);
+  // log-uniform: half the draws fall below the geometric mid-point 1e-3 (200 draws: 100 +- 7 sd; bounds at 5 sd)
+  const below = lr.filter((v) => v < 1e-3).length;
+  assert.ok(below > 65 && below < 135, `${below} of 200 below 1e-3`);
+  // uniform: half below the arithmetic mid-point
+  const half = ent.filter((v) => v < 0.005).length;
+  assert.ok(half > 65 && half < 135, `${half} of 200 below 0.005`);
+  // each run's configuration carries its sample's values
+  assert.ok(plan.runs.every((r) => r.config.lr === r.point.lr && r.config.rolloutSteps === r.point.rolloutSteps));
+});
+
+test('a search is stable: more samples keep the first ones, another setting leaves the others\' values', () => {
+  const params = { lr: { logUniform: [1e-4, 3e-3] } };
+  const five = planSweep(parseSpec({ ...searchBase, search: { samples: 5, seed: 0, params } }));
+  const ten = planSweep(parseSpec({ ...searchBase, search: { samples: 10, seed: 0, params } }));
+  assert.deepEqual(valuesOf(ten, 'lr').slice(0, 5), valuesOf(five, 'lr'));
+  // ids are padded to the width of the last index: sample0..sample4, sample00..sample09
+  assert.deepEqual(five.runs.map((r) => r.group), ['harvest-a2c-sample0', 'harvest-a2c-sample1', 'harvest-a2c-sample2', 'harvest-a2c-sample3', 'harvest-a2c-sample4']);
+  const more = planSweep(parseSpec({ ...searchBase, search: { samples: 5, seed: 0, params: { ...params, entropyCoef: { uniform: [0, 0.01] } } } }));
+  assert.deepEqual(valuesOf(more, 'lr'), valuesOf(five, 'lr'));
+});
+
+test('a search crosses the grid; a model runs only the sampled settings it uses, each once', () => {
+  const plan = planSweep(parseSpec({
+    ...searchBase, models: ['a2c', 'influence'], seeds: [0, 1], config: { agents: 3 }, grid: { gamma: [0.9, 0.99] },
+    search: { samples: 3, seed: 1, params: { influenceBeta: { uniform: [0, 2] } } },
+  }));
+  const groups = [...new Set(plan.runs.map((r) => r.group))];
+  // a2c ignores influenceBeta: its three samples are the same settings, run once per grid point
+  assert.deepEqual(groups.filter((g) => g.includes('-a2c-')), ['harvest-a2c-gamma0.9-sample0', 'harvest-a2c-gamma0.99-sample0']);
+  assert.deepEqual(plan.runs.find((r) => r.group === 'harvest-a2c-gamma0.9-sample0')!.point, { gamma: 0.9 });
+  assert.equal(groups.filter((g) => g.includes('-influence-')).length, 6);
+  const inf = plan.runs.filter((r) => r.model === 'influence' && r.seed === 0);
+  // the same sample has the same value at every grid point
+  assert.deepEqual(inf.filter((r) => r.point.gamma === 0.9).map((r) => r.point.influenceBeta), inf.filter((r) => r.point.gamma === 0.99).map((r) => r.point.influenceBeta));
+  assert.ok(inf.every((r) => r.config.influenceBeta === r.point.influenceBeta));
+  assert.equal(plan.runs.length, 2 * 2 + 6 * 2);
+});
+
+test('"only" keeps the named groups of a plan; a name that is not a group is refused', () => {
+  const spec = { ...searchBase, seeds: [5, 6], search: { samples: 4, seed: 0, params: { lr: { logUniform: [1e-4, 3e-3] } } } };
+  const all = planSweep(parseSpec(spec));
+  const kept = planSweep(parseSpec({ ...spec, only: ['harvest-a2c-sample2', 'harvest-a2c-sample0'] }));
+  assert.deepEqual(kept.runs.map((r) => r.id), ['harvest-a2c-sample0-s5', 'harvest-a2c-sample0-s6', 'harvest-a2c-sample2-s5', 'harvest-a2c-sample2-s6']);
+  // the kept runs are the same runs as in the full plan
+  assert.deepEqual(kept.runs, all.runs.filter((r) => r.group.endsWith('sample0') || r.group.endsWith('sample2')));
+  assert.throws(() => planSweep(parseSpec({ ...spec, only: ['harvest-a2c-sample9'] })),
+    (e: Error) => e instanceof InputError && /^spec\.only: "harvest-a2c-sample9" is not a group of this plan; groups: harvest-a2c-sample0, /.test(e.message));
+});
+
+const badSearch: [string, unknown, RegExp][] = [
+  ['not an object', 5, /^spec\.search: expected an object \{ "samples": N, "seed": S, "params"/],
+  ['samples missing', { params: { lr: { uniform: [0.001, 0.002] } } }, /^spec\.search\.samples: missing; expected an integer from 1 to 10000/],
+  ['samples 0', { samples: 0, params: { lr: { uniform: [0.001, 0.002] } } }, /^spec\.search\.samples: expected an integer from 1 to 10000, got 0/],
+  ['samples fractional', { samples: 2.5, params: { lr: { uniform: [0.001, 0.002] } } }, /^spec\.search\.samples: expected an integer from 1 to 10000, got 2\.5/],
+  ['negative seed', { samples: 2, seed: -1, params: { lr: { uniform: [0.001, 0.002] } } }, /^spec\.search\.seed: expected an integer >= 0, got -1/],
+  ['unknown key', { samples: 2, sead: 1, params: { lr: { uniform: [0.001, 0.002] } } }, /^spec\.search\.sead: unknown key; keys: samples, seed, params/],
+  ['no params', { samples: 2, params: {} }, /^spec\.search\.params: expected a non-empty object of setting -> distribution/],
+  ['unknown setting', { samples: 2, params: { lrate: { uniform: [0.001, 0.002] } } }, /^spec\.search\.params\.lrate: unknown setting; settings: game, /],
+  ['the seed', { samples: 2, params: { seed: { intUniform: [0, 9] } } }, /^spec\.search\.params\.seed: set seeds with spec\.seeds, not in the search/],
+  ['unknown distribution', { samples: 2, params: { lr: { normal: [0.001, 0.002] } } }, /^spec\.search\.params\.lr: expected \{ "uniform": \[low, high\] \}, \{ "logUniform": \[low, high\] \}, \{ "intUniform": \[low, high\] \} or \{ "choice": \[values\] \}, got \{"normal"/],
+  ['two distributions', { samples: 2, params: { lr: { uniform: [0.001, 0.002], choice: [0.1] } } }, /^spec\.search\.params\.lr: expected \{ "uniform"/],
+  ['low above high', { samples: 2, params: { lr: { uniform: [0.002, 0.001] } } }, /^spec\.search\.params\.lr\.uniform: expected \[low, high\] with low < high, got \[0\.002,0\.001\]/],
+  ['log of zero', { samples: 2, params: { entropyCoef: { logUniform: [0, 0.01] } } }, /^spec\.search\.params\.entropyCoef\.logUniform: expected \[low, high\] with 0 < low \(a log scale\)/],
+  ['not a pair', { samples: 2, params: { lr: { logUniform: [0.001] } } }, /^spec\.search\.params\.lr\.logUniform: expected \[low, high\], two numbers, got \[0\.001\]/],
+  ['out of the setting\'s range', { samples: 2, params: { lr: { logUniform: [1e-4, 3] } } }, /^spec\.search\.params\.lr\.logUniform: high: expected a number > 0 and <= 1, got 3/],
+  ['int setting drawn as reals', { samples: 2, params: { rolloutSteps: { uniform: [5, 10] } } }, /^spec\.search\.params\.rolloutSteps: rolloutSteps takes integers; search it with \{ "intUniform"/],
+  ['intUniform of reals', { samples: 2, params: { rolloutSteps: { intUniform: [5.5, 10] } } }, /^spec\.search\.params\.rolloutSteps\.intUniform: expected \[low, high\], integers with low <= high/],
+  ['a word drawn as a number', { samples: 2, params: { divergence: { uniform: [0, 1] } } }, /^spec\.search\.params\.divergence: divergence is not a number; search it with \{ "choice": \[values\] \}/],
+  ['empty choice', { samples: 2, params: { divergence: { choice: [] } } }, /^spec\.search\.params\.divergence\.choice: expected a non-empty list of values/],
+  ['bad choice', { samples: 2, params: { divergence: { choice: ['kl', 'l2'] } } }, /^spec\.search\.params\.divergence\.choice\[1\]: unknown value "l2"; allowed values: kl, js, pmi/],
+  ['repeated choice', { samples: 2, params: { gamma: { choice: [0.9, 0.9] } } }, /^spec\.search\.params\.gamma\.choice: a value is listed twice/],
+];
+
+for (const [what, search, msg] of badSearch) {
+  test(`a bad search is refused naming the field: ${what}`, () => {
+    assert.throws(() => planSweep(parseSpec({ ...searchBase, search }, 'x')), (e: unknown) => e instanceof InputError && msg.test((e as Error).message) && !(e as Error).message.includes('\n'));
+  });
+}
+
+test('a setting is searched in the grid or the search, not both; "only" must be a list of group ids', () => {
+  const says = (re: RegExp) => (e: unknown) => e instanceof InputError && re.test((e as Error).message);
+  assert.throws(() => parseSpec({ ...searchBase, grid: { lr: [0.001] }, search: { samples: 2, params: { lr: { uniform: [0.001, 0.002] } } } }),
+    says(/^spec\.search\.params\.lr: also in spec\.grid; search a setting in one of them/));
+  assert.throws(() => parseSpec({ ...searchBase, only: [] }), says(/^spec\.only: expected a non-empty list of group ids/));
+  assert.throws(() => parseSpec({ ...searchBase, only: ['a', 'a'] }), says(/^spec\.only: "a" is listed twice/));
+  assert.throws(() => parseSpec({ ...searchBase, only: [3] }), says(/^spec\.only\[0\]: expected a group id, got 3/));
+});
+
+test('commons sweep plan shows a search\'s samples; a bad search exits 2 with one line', () => {
+  const dir = tmp();
+  const good = writeSpec(dir, 'srch', { games: ['harvest'], models: ['a2c'], seeds: [0, 1], steps: 40, config: TINY, search: { samples: 3, seed: 0, params: { lr: { logUniform: [1e-4, 3e-3] } } } });
+  const p = commons(['sweep', 'plan', good]);
+  assert.equal(p.code, 0, p.stderr);
+  assert.match(p.stdout, /^id\s+game\s+model\s+seed\s+env steps\s+lr$/m);
+  assert.match(p.stdout, /^harvest-a2c-sample0-s0\s+harvest\s+a2c\s+0\s+40\s+0\.\d+$/m);
+  assert.match(p.stdout, /sweep srch: 6 runs \(1 game\(s\) x 1 model\(s\) x 1 grid point\(s\) x 3 search sample\(s\) x 2 seed\(s\)\)/);
+  const bad = writeSpec(dir, 'bad', { games: ['harvest'], models: ['a2c'], seeds: [0], search: { samples: 3, params: { lr: { logUniform: [0, 1] } } } });
+  const r = commons(['sweep', 'run', bad, '--out', join(dir, 'out')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^commons sweep: spec\.search\.params\.lr\.logUniform: expected \[low, high\] with 0 < low/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.equal(existsSync(join(dir, 'out')), false);
+});
+
+test('experiments/inequity-aversion-forms.json measures the four forms of inequity aversion under the paper\'s learner', () => {
+  const plan = planSweep(readSpec(join(import.meta.dirname, '..', 'experiments', 'inequity-aversion-forms.json')));
+  assert.equal(plan.runs.length, 2 * 4 * 5);
+  const forms = [...new Set(plan.runs.map((r) => `${r.game} ${r.config.iaAlpha}/${r.config.iaBeta}`))];
+  assert.deepEqual(forms, ['cleanup 0/0', 'cleanup 0/0.05', 'cleanup 5/0', 'cleanup 5/0.05', 'harvest 0/0', 'harvest 0/0.05', 'harvest 5/0', 'harvest 5/0.05']);
+  // the A3C column of the paper's tables (Table 1): Cleanup lr 0.00126, entropy 0.00176
+  const c = plan.runs.find((r) => r.game === 'cleanup')!.config;
+  assert.equal(c.lr, 0.00126);
+  assert.equal(c.entropyCoef, 0.00176);
+});

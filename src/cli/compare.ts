@@ -16,7 +16,7 @@ the seed aside, or --group-by); each group shows the mean over its runs, the hal
 confidence interval of that mean, the standard deviation, the range and the number of runs (seeds).`,
   positionals: true,
   flags: {
-    metrics: { arg: 'A,B', help: 'metrics of metrics.jsonl (dotted paths for nested ones)', default: 'collective_return,efficiency,equality,sustainability,peace' },
+    metrics: { arg: 'A,B', help: 'metrics of metrics.jsonl (dotted paths for nested ones; equality_weighted_return: R(1-G) of each line\'s returns)', default: 'collective_return,efficiency,equality,sustainability,peace,equality_weighted_return' },
     'group-by': { arg: 'A,B', help: 'settings of config.json that tell groups apart', default: 'model and every setting that differs' },
     window: { arg: 'F', help: 'fraction of each run\'s env steps, at its end, averaged into its final value; > 0 to 1', default: '0.1' },
     ci: { arg: 'LEVEL', help: 'confidence level, from 0.5 to 0.999', default: '0.95' },
@@ -25,7 +25,7 @@ confidence interval of that mean, the standard deviation, the range and the numb
   },
 };
 
-const DEFAULT_METRICS = ['collective_return', 'efficiency', 'equality', 'sustainability', 'peace'];
+const DEFAULT_METRICS = ['collective_return', 'efficiency', 'equality', 'sustainability', 'peace', 'equality_weighted_return'];
 
 export async function compareCommand(argv: string[], out: (s: string) => void): Promise<void> {
   const { values, positionals } = parseCommand(argv, COMPARE);

@@ -4,7 +4,7 @@
 import { evaluateWithMeasures } from '../learn/evaluate.ts';
 import { loadPolicy } from '../hosting/run-dir.ts';
 import { episodeJson } from '../env/random-rollout.ts';
-import { summarize } from '../util/stats.ts';
+import { summarize, equalityWeightedReturn, type Correlation } from '../util/stats.ts';
 import { parseCommand, str, intFlag, UsageError, type CommandSpec } from './args.ts';
 import { warn } from './io.ts';
 
@@ -19,7 +19,10 @@ export const EVAL: CommandSpec = {
 checkpoint archive downloaded from the web app. Episode k's environment is seeded --seed + k (its "seed" in
 --json); actions are sampled from one generator seeded --seed (--greedy takes the most probable action).
 --json prints one object: the run, every episode, and under "mean" and "spread" each statistic's mean and its
-std, min, max and n over the episodes (schemas/eval.schema.json).`,
+std, min, max and n over the episodes (schemas/eval.schema.json). Each episode also has its equality-weighted
+return R(1-G); for models that measure influence, the communication measures on influential moments (steps
+where the speaker's influence is at least its mean) and the correlation of the influence each agent received
+with its return (docs/metrics.md).`,
   flags: {
     run: { arg: 'RUN|FILE.tar', help: 'a run directory written by commons train, or a checkpoint archive (.tar)' },
     checkpoint: { arg: 'ID', help: 'the checkpoint of the run to play (step-...)', default: 'the newest intact' },
@@ -31,7 +34,10 @@ std, min, max and n over the episodes (schemas/eval.schema.json).`,
 };
 
 /** Per-episode statistics summarised in the mean and spread blocks. */
-const STATS = ['collective_return', 'efficiency', 'equality', 'sustainability', 'peace', 'apples_eaten', 'fire_actions', 'clean_actions', 'hits'] as const;
+const STATS = ['collective_return', 'efficiency', 'equality', 'sustainability', 'peace', 'equality_weighted_return', 'apples_eaten', 'fire_actions', 'clean_actions', 'hits'] as const;
+
+const fmtCorr = (c: Correlation) => (c.pearson === null ? `n/a (${c.n} agent-episodes, no spread)`
+  : `Pearson r = ${c.pearson.toFixed(3)} (p = ${c.pearson_p! < 0.001 ? c.pearson_p!.toExponential(1) : c.pearson_p!.toFixed(3)}), Spearman rho = ${c.spearman!.toFixed(3)}, over ${c.n} agent-episodes`);
 
 export async function evalCommand(argv: string[], out: (s: string) => void): Promise<void> {
   const { values } = parseCommand(argv, EVAL);
@@ -45,7 +51,10 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
   });
   try {
     const measured = await evaluateWithMeasures(cfg, agents, { episodes, greedy, seed });
-    const rows = measured.episodes.map((s, k) => episodeJson(measured.seeds[k], s));
+    const rows = measured.episodes.map((s, k) => {
+      const row = episodeJson(measured.seeds[k], s);
+      return { ...row, equality_weighted_return: equalityWeightedReturn(row.returns) };
+    });
     const mean: Record<string, number | number[] | null> = {};
     const spread: Record<string, { std: number; min: number; max: number; n: number } | null> = {};
     for (const k of STATS) {
@@ -61,6 +70,9 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
       ic_action_action: measured.comm.ic_action_action,
       ic_symbol_action: measured.comm.ic_symbol_action,
       speaker_consistency: measured.comm.speaker_consistency,
+      influential: measured.comm.influential,
+      influence_received: measured.received,
+      influence_vs_return: measured.influenceVsReturn,
     };
     if (values.json) { out(JSON.stringify(summary)); return; }
     out(`${run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${episodes} episodes, ${greedy ? 'greedy' : 'sampled'} actions`);
@@ -77,11 +89,21 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
     if (sc) out(`speaker consistency: max ${sc.max.toFixed(3)}, mean ${sc.mean.toFixed(3)} (shuffled baseline max ${sc.baseline?.max?.toFixed(3) ?? 'n/a'})`);
     if (ics) out(`instantaneous coordination, symbol/action: max ${ics.max.toFixed(4)} nats (shuffled baseline ${ics.baseline?.max?.toFixed(4) ?? 'n/a'}), mean ${ics.mean.toFixed(4)}`);
     if (ic) out(`instantaneous coordination, action/action: max ${ic.max.toFixed(4)} nats (shuffled baseline ${ic.baseline?.max?.toFixed(4) ?? 'n/a'}), mean ${ic.mean.toFixed(4)}`);
+    const inf = measured.comm.influential;
+    if (inf) {
+      const f = (x: number | undefined | null, d: number) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+      out(`on influential moments (speaker's influence >= its mean: ${inf.fraction.map((x) => `${(100 * x).toFixed(1)}%`).join(', ')} of steps per agent):`);
+      if (inf.speaker_consistency) out(`  speaker consistency: max ${f(inf.speaker_consistency.max, 3)}, mean ${f(inf.speaker_consistency.mean, 3)} (shuffled baseline max ${f(inf.speaker_consistency.baseline?.max, 3)})`);
+      if (inf.ic_symbol_action) out(`  instantaneous coordination, symbol/action: max ${f(inf.ic_symbol_action.max, 4)} nats (shuffled baseline ${f(inf.ic_symbol_action.baseline?.max, 4)}), mean ${f(inf.ic_symbol_action.mean, 4)}`);
+      if (inf.ic_action_action) out(`  instantaneous coordination, action/action: max ${f(inf.ic_action_action.max, 4)} nats (shuffled baseline ${f(inf.ic_action_action.baseline?.max, 4)}), mean ${f(inf.ic_action_action.mean, 4)}`);
+    }
+    if (measured.influenceVsReturn) out(`influence received vs individual return: ${fmtCorr(measured.influenceVsReturn)}`);
     out(`over ${rows.length} episodes (mean, std, min..max):`);
     for (const k of STATS) {
       const m = mean[k] as number | null, s = spread[k];
       const d = k === 'efficiency' || k === 'equality' ? 3 : 2;
-      out(`  ${k.replace(/_/g, ' ').padEnd(18)} ${m === null ? 'n/a' : `${m.toFixed(d)}, std ${s!.std.toFixed(d)}, ${s!.min.toFixed(d)}..${s!.max.toFixed(d)}${s!.n < rows.length ? ` (${s!.n} episodes with a value)` : ''}`}`);
+      const name = k === 'equality_weighted_return' ? 'R(1-G)' : k.replace(/_/g, ' ');
+      out(`  ${name.padEnd(18)} ${m === null ? 'n/a' : `${m.toFixed(d)}, std ${s!.std.toFixed(d)}, ${s!.min.toFixed(d)}..${s!.max.toFixed(d)}${s!.n < rows.length ? ` (${s!.n} episodes with a value)` : ''}`}`);
     }
   } finally {
     agents.dispose();

@@ -3,23 +3,24 @@
 // subcommands that use it: every run's child process starts from the same bundle and need not load it.
 
 import { availableParallelism } from 'node:os';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.ts';
 import { HelpRequested, helpText, type CommandSpec } from './args.ts';
-import { parseFlags, intOf, numOf, required, onePositional } from '../sweep/flags.ts';
+import { parseFlags, intOf, required, onePositional } from '../sweep/flags.ts';
 import { planSweep, readSpec, type SweepPlan } from '../sweep/spec.ts';
 import { readSweep, writeSweep } from '../sweep/store.ts';
 import { runPool } from '../sweep/pool.ts';
 import { formatStatus, sweepStatus, fmtDuration } from '../sweep/status.ts';
-import { buildReport, readReferences, reportMarkdown, writeReport, PAPER_REFERENCES } from '../sweep/report.ts';
+import { buildReport, followUpSpec, parseWindow, readReferences, reportMarkdown, writeReport, PAPER_REFERENCES } from '../sweep/report.ts';
 
 export const SWEEP_HELP = `commons sweep plan SPEC [--json]
 commons sweep run SPEC --out DIR [--jobs K]
 commons sweep submit SPEC --queue redis://HOST:PORT --store DIR [--queue-name commons] [--retry-failed]
 commons sweep status DIR [--queue redis://HOST:PORT] [--queue-name commons] [--json]
-commons sweep report DIR [--baseline MODEL] [--window F] [--out DIR] [--reference paper|none|FILE]
-  Sweeps of training runs from a JSON spec (games, models, seeds, steps, config, grid; docs/sweeps.md).
+commons sweep report DIR [--baseline MODEL] [--window F|lastP] [--out DIR] [--reference paper|none|FILE]
+                         [--rank METRIC [--top K] [--follow-up FILE [--seeds N]]]
+  Sweeps of training runs from a JSON spec (games, models, seeds, steps, config, grid, search; docs/sweeps.md).
   plan prints the runs. run trains them on this machine, K processes at a time (default: one per core);
   running it again continues (finished runs are skipped, stopped ones resume from their checkpoints).
   submit enqueues every run on Redis for \`commons worker\`s that share the store DIR (the sweep lives in
@@ -41,11 +42,18 @@ const SUB_HELP: Record<string, string> = {
   status: `commons sweep status DIR [--queue redis://HOST:PORT] [--queue-name commons] [--json]
   Each run's state (done, running, paused, pending, failed with its error), env steps, throughput, and the
   sweep's ETA, read from the sweep directory DIR; with --queue, each job's state and attempts too.`,
-  report: `commons sweep report DIR [--baseline MODEL] [--window F] [--out DIR/report] [--reference paper|none|FILE]
-  Per game and model (and grid point): the final collective return, efficiency, equality, sustainability and
-  peace of each finished run (mean over the last F of its env steps, default the spec's report.window or 0.1),
-  mean over seeds with a 99.5% Student-t interval and the number of seeds; with --baseline, Welch's t-test of
-  each against it. Prints the Markdown and writes report.md, report.csv, report.json and GAME-collective_return.png.
+  report: `commons sweep report DIR [--baseline MODEL] [--window F|lastP] [--out DIR/report] [--reference paper|none|FILE]
+                         [--rank METRIC [--top K] [--follow-up FILE [--seeds N]]]
+  Per game and model (and grid point or search sample): the final collective return, efficiency, equality,
+  sustainability, peace and equality-weighted return R(1-G) of each finished run (mean over the last F of its
+  env steps, or lastP: its last P percent; default the spec's report.window or 0.1), with the MOA's accuracy
+  beside its most-frequent-action baseline and the correlation of influence received with return where the
+  models measure them; mean over seeds with a 99.5% Student-t interval and the number of seeds; with
+  --baseline, Welch's t-test of each against it. Prints the Markdown and writes report.md, report.csv,
+  report.json and GAME-collective_return.png.
+  --rank METRIC ranks the groups of each game and model by the metric's mean (a reported metric or any numeric
+  field of metrics.jsonl, dotted: moa.accuracy) and lists the top K (default 5); --follow-up FILE then writes a
+  sweep spec that re-runs those groups with N new seeds (default 5), to run with sweep run or submit.
   Beside ours, published numbers with their budget: by default the paper's Table 4 (--reference paper), saying
   what fraction of its budget ours is; --reference none leaves them out; --reference FILE reads them from
   { "cleanup": { "a2c": { "collective_return": X, "steps": N, "source": "..." } } }.`,
@@ -75,14 +83,20 @@ async function planCmd(argv: string[], out: (s: string) => void) {
   if (values.help) return out(help('plan'));
   const plan = planOf(onePositional(positionals, 'SPEC', 'commons sweep plan SPEC'));
   if (values.json) return out(JSON.stringify({ name: plan.spec.name, runs: plan.runs }, null, 2));
-  const gridKeys = Object.keys(plan.spec.grid);
+  const gridKeys = [...Object.keys(plan.spec.grid), ...Object.keys(plan.spec.search?.params ?? {})];
   const head = ['id', 'game', 'model', 'seed', 'env steps', ...gridKeys];
-  const rows = plan.runs.map((r) => [r.id, r.game, r.model, String(r.seed), r.config.steps.toLocaleString('en-US'), ...gridKeys.map((k) => JSON.stringify(r.point[k]))]);
+  const rows = plan.runs.map((r) => [r.id, r.game, r.model, String(r.seed), r.config.steps.toLocaleString('en-US'), ...gridKeys.map((k) => (k in r.point ? JSON.stringify(r.point[k]) : '-'))]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [head, ...rows]) out(r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd());
   const agentSteps = plan.runs.reduce((a, r) => a + r.config.steps * r.config.agents, 0);
-  out(`sweep ${plan.spec.name}: ${plan.runs.length} runs (${plan.spec.games.length} game(s) x ${plan.spec.models.length} model(s) x ` +
-    `${plan.runs.length / (plan.spec.games.length * plan.spec.models.length * plan.spec.seeds.length)} grid point(s) x ${plan.spec.seeds.length} seed(s)), ` +
+  const { spec } = plan;
+  const gridPoints = Object.values(spec.grid).reduce((a, v) => a * v.length, 1);
+  const samples = spec.search?.samples;
+  const full = spec.games.length * spec.models.length * gridPoints * (samples ?? 1) * spec.seeds.length;
+  const groups = new Set(plan.runs.map((r) => r.group)).size;
+  out(`sweep ${spec.name}: ${plan.runs.length} runs (${spec.games.length} game(s) x ${spec.models.length} model(s) x ` +
+    `${gridPoints} grid point(s)${samples ? ` x ${samples} search sample(s)` : ''} x ${spec.seeds.length} seed(s)` +
+    `${plan.runs.length < full ? `; ${groups} group(s) after ${spec.only ? 'keeping the groups spec.only names' : 'dropping samples a model would repeat'}` : ''}), ` +
     `${agentSteps.toLocaleString('en-US')} agent-steps in all`);
 }
 
@@ -163,22 +177,39 @@ async function statusCmd(argv: string[], out: (s: string) => void) {
 async function reportCmd(argv: string[], out: (s: string) => void) {
   const { values, positionals } = parseFlags('sweep report', argv, {
     baseline: { type: 'string' }, window: { type: 'string' }, out: { type: 'string' }, reference: { type: 'string' },
+    rank: { type: 'string' }, top: { type: 'string' }, 'follow-up': { type: 'string' }, seeds: { type: 'string' },
   });
   if (values.help) return out(help('report'));
   const dir = onePositional(positionals, 'DIR', 'commons sweep report DIR');
+  if (values.top !== undefined && values.rank === undefined) throw new InputError('--top: needs --rank METRIC (what to rank by)');
+  if (values['follow-up'] !== undefined && values.rank === undefined) throw new InputError('--follow-up: needs --rank METRIC (which groups to re-run)');
+  if (values.seeds !== undefined && values['follow-up'] === undefined) throw new InputError('--seeds: only with --follow-up FILE (the new seeds of the follow-up sweep)');
+  if (values.rank !== undefined && !/^[A-Za-z_][\w.]*$/.test(values.rank)) throw new InputError(`--rank: expected a metric name (collective_return, equality_weighted_return, moa.accuracy, ...), got '${values.rank}'`);
+  const top = intOf('top', values.top, 5, 1, 1000);
+  const seeds = intOf('seeds', values.seeds, 5, 1, 1000);
   const file = readSweep(dir);
-  const window = numOf('window', values.window, file.spec.report?.window ?? 0.1, 0, 1);
+  const window = values.window === undefined ? file.spec.report?.window ?? 0.1 : parseWindow(values.window);
   // the paper's Table 4 unless a file, or none, is named
   const ref = values.reference ?? 'paper';
   const references = ref === 'none' ? undefined : ref === 'paper' ? PAPER_REFERENCES : readReferences(ref);
-  const rep = buildReport(dir, file, { window, baseline: values.baseline ?? file.spec.report?.baseline, references });
+  const rep = buildReport(dir, file, {
+    window, baseline: values.baseline ?? file.spec.report?.baseline, references, ...(values.rank ? { rank: { metric: values.rank, top } } : {}),
+  });
   if (rep.games.every((g) => g.groups.every((x) => x.runs.length === 0))) {
     throw new InputError(`DIR: no run of sweep ${file.name} has finished yet (see commons sweep status ${dir})`);
   }
+  const followPath = values['follow-up'];
+  const follow = followPath ? followUpSpec(file, rep, seeds) : null;
   const outDir = values.out ?? join(dir, 'report');
   const written = await writeReport(dir, rep, outDir);
   out(reportMarkdown(rep).trimEnd());
   out(`\nwrote ${written.join(', ')}`);
+  if (follow && followPath) {
+    writeFileSync(followPath, JSON.stringify(follow, null, 2) + '\n');
+    const n = (follow.only as string[]).length * (follow.seeds as number[]).length;
+    out(`wrote ${followPath}: ${(follow.only as string[]).length} group(s) x ${(follow.seeds as number[]).length} new seed(s) = ${n} run(s) ` +
+      `(seeds ${(follow.seeds as number[]).join(', ')}); train it with: commons sweep run ${followPath} --out DIR (or sweep submit)`);
+  }
 }
 
 const SUBCOMMANDS: Record<string, (argv: string[], out: (s: string) => void) => Promise<void>> = {

@@ -11,6 +11,9 @@
 // Plug-in MI is biased upward on small samples (about (|X|-1)(|Y|-1) / (2n) nats), so every figure comes
 // with a shuffled-pairs baseline: the same estimator after permuting one series over the same valid
 // pairs, averaged over `shuffles` seeded permutations.
+//
+// Influential moments (the paper's Fig. 5): given per-step influence values, the same measures restricted
+// to the steps at which the speaker's influence c_k(t) = sum_j c_kj(t) is at least its mean over the log.
 
 import { InputError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
@@ -245,7 +248,7 @@ const max = (xs: number[]) => xs.reduce((m, x) => Math.max(m, x), -Infinity);
 
 // Each measure draws its permutations from its own stream of the seed, so one measure's baseline does not
 // depend on which other measures were computed.
-const STREAM = { speaker: 0, symbolAction: 1, actionAction: 2 } as const;
+const STREAM = { speaker: 0, symbolAction: 1, actionAction: 2, influentialSpeaker: 3, influentialSymbolAction: 4, influentialActionAction: 5 } as const;
 
 // ---------------------------------------------------------------------------------------------------
 // Speaker consistency
@@ -388,6 +391,134 @@ export function influenceSummary(c: ArrayLike<number>, T: number, N: number): In
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Influential moments
+
+export interface InfluentialMoments {
+  /** The rule: a step is an influential moment of speaker k when c_k(t) = sum_j c_kj(t) >= mean_t c_k(t). */
+  rule: 'c_k(t) >= mean_t c_k(t)';
+  /** Per speaker: its mean influence c_k over the log, and the number and share of its influential steps. */
+  mean_influence: number[];
+  steps: number[];
+  fraction: number[];
+  /** Speaker consistency over each agent's influential steps (null for logs without symbols); the baseline
+   * permutes each agent's symbols over its influential steps. */
+  speaker_consistency: SpeakerConsistencyResult | null;
+  /** IC over the pairs (t, t+1) inside one episode whose t is an influential moment of the speaker k; the
+   * baseline permutes the listeners' t+1 steps over each speaker's pairs. pairs_per_speaker[k]: their number. */
+  ic_symbol_action: (IcResult & { pairs_per_speaker: number[] }) | null;
+  ic_action_action: (IcResult & { pairs_per_speaker: number[] }) | null;
+}
+
+/** Per speaker, the steps t whose influence c_k(t) is at least its mean, from c [T*N*N] (checked by influenceSummary). */
+function influentialSteps(c: ArrayLike<number>, T: number, N: number): { steps: Int32Array[]; meanInfluence: number[] } {
+  const ck = Array.from({ length: N }, () => new Float64Array(T));
+  for (let t = 0; t < T; t++) for (let k = 0; k < N; k++) {
+    let v = 0;
+    for (let j = 0; j < N; j++) v += c[(t * N + k) * N + j];
+    ck[k][t] = v;
+  }
+  const meanInfluence = ck.map((x) => x.reduce((a, v) => a + v, 0) / T);
+  // the mean is compared in the same float64 sums, so a constant series marks every step
+  const steps = ck.map((x, k) => Int32Array.from(Array.from(x.keys()).filter((t) => x[t] >= meanInfluence[k])));
+  return { steps, meanInfluence };
+}
+
+/** Speaker consistency of each agent k over the steps steps[k]; the baseline permutes the agent's symbols over
+ * those steps (one permutation per agent and shuffle, drawn agent by agent). */
+function speakerConsistencyOver(c: Checked, steps: Int32Array[], shuffles: number, seed: number): SpeakerConsistencyResult {
+  const { N, A, V } = c;
+  const actions = c.actions, symbols = c.symbols as IntSeq;
+  const jointAM = new Float64Array(A * V), cA = new Float64Array(A), cV = new Float64Array(V);
+  const lnA = Math.log(A), lnV = Math.log(V);
+  const score = (k: number, perm: Int32Array | null): number => {
+    const S = steps[k], n = S.length;
+    if (n === 0) return NaN;
+    jointAM.fill(0); cA.fill(0); cV.fill(0);
+    for (let q = 0; q < n; q++) {
+      const a = actions[S[q] * N + k], m = symbols[S[perm ? perm[q] : q] * N + k];
+      jointAM[a * V + m]++; cA[a]++; cV[m]++;
+    }
+    const hJoint = entropyOfCounts(jointAM, n);
+    const hAgivenM = lnA > 0 ? Math.max(0, hJoint - entropyOfCounts(cV, n)) / lnA : 0;
+    const hMgivenA = lnV > 0 ? Math.max(0, hJoint - entropyOfCounts(cA, n)) / lnV : 0;
+    return 1 - (hAgivenM + hMgivenA) / 2;
+  };
+  const finite = (xs: number[]) => xs.filter(Number.isFinite);
+  const perAgent = Array.from({ length: N }, (_, k) => score(k, null));
+  let baseline: SpeakerConsistencyResult['baseline'] = null;
+  if (shuffles > 0) {
+    const rng = new Rng(seed, STREAM.influentialSpeaker);
+    const perms = steps.map((S) => identity(S.length));
+    const sum = new Array<number>(N).fill(0);
+    let maxSum = 0;
+    for (let s = 0; s < shuffles; s++) {
+      const vals = perms.map((perm, k) => { shuffleInPlace(perm, rng); return score(k, perm); });
+      vals.forEach((v, k) => (sum[k] += v));
+      maxSum += max(finite(vals));
+    }
+    const per = sum.map((v) => v / shuffles);
+    baseline = { per_agent: per, max: maxSum / shuffles, mean: mean(finite(per)) };
+  }
+  return { per_agent: perAgent, max: max(finite(perAgent)), mean: mean(finite(perAgent)), baseline };
+}
+
+/** IC of every ordered pair k != j over the pairs (t, t+1) in `pairs[k]` (speaker k's); the baseline permutes
+ * the listeners' t+1 steps over each speaker's pairs (one permutation per speaker and shuffle, shared by its
+ * listeners). A speaker without pairs gives null entries. */
+function icOver(c: Checked, kind: IcOptions['kind'], pairs: Int32Array[], shuffles: number, seed: number): IcResult & { pairs_per_speaker: number[] } {
+  const { N, A } = c;
+  const src = kind === 'symbol-action' ? (c.symbols as IntSeq) : c.actions;
+  const X = kind === 'symbol-action' ? c.V : A;
+  const joint = new Float64Array(X * A), cx = new Float64Array(X), cy = new Float64Array(A);
+  const xs = pairs.map((P, k) => Int32Array.from(P, (t) => src[t * N + k]));
+  const ys = pairs.map((P) => Array.from({ length: N }, (_, j) => Int32Array.from(P, (t) => c.actions[(t + 1) * N + j])));
+  const matrixOf = (perms: (Int32Array | null)[]) => Array.from({ length: N }, (_, k) => Array.from({ length: N }, (_, j) =>
+    k === j || pairs[k].length === 0 ? null : miIndexed(xs[k], ys[k][j], perms[k], pairs[k].length, X, A, joint, cx, cy)));
+  const offDiag = (mat: (number | null)[][]) => mat.flat().filter((v): v is number => v !== null);
+  const matrix = matrixOf(pairs.map(() => null));
+  let baseline: IcResult['baseline'] = null;
+  if (shuffles > 0) {
+    const rng = new Rng(seed, kind === 'symbol-action' ? STREAM.influentialSymbolAction : STREAM.influentialActionAction);
+    const perms = pairs.map((P) => identity(P.length));
+    const sum = Array.from({ length: N }, () => new Array<number>(N).fill(0));
+    let maxSum = 0;
+    for (let s = 0; s < shuffles; s++) {
+      for (const perm of perms) shuffleInPlace(perm, rng);
+      const mat = matrixOf(perms);
+      for (let k = 0; k < N; k++) for (let j = 0; j < N; j++) if (mat[k][j] !== null) sum[k][j] += mat[k][j] as number;
+      maxSum += max(offDiag(mat));
+    }
+    const bm = sum.map((row, k) => row.map((v, j) => (k === j || pairs[k].length === 0 ? null : v / shuffles)));
+    baseline = { matrix: bm, max: maxSum / shuffles, mean: mean(offDiag(bm)) };
+  }
+  const vals = offDiag(matrix);
+  const counts = pairs.map((P) => P.length);
+  return { matrix, max: vals.length ? max(vals) : NaN, mean: vals.length ? mean(vals) : NaN, baseline, pairs: counts.reduce((a, x) => a + x, 0), pairs_per_speaker: counts };
+}
+
+/** The communication measures on influential moments (Jaques et al. 2019, Fig. 5): the steps at which a
+ * speaker's influence c_k(t) = sum_j c_kj(t) is at least its mean over the log. `c` as influenceSummary takes it. */
+export function influentialMoments(log: CommLog, c: ArrayLike<number>, opts?: BaselineOptions): InfluentialMoments {
+  const hasSymbols = log?.symbols !== undefined;
+  const ch = checkLog(log, hasSymbols);
+  const { shuffles, seed } = checkBaseline(opts);
+  influenceSummary(c, ch.T, ch.N); // checks c's length and values
+  const { steps, meanInfluence } = influentialSteps(c, ch.T, ch.N);
+  const validSet = new Uint8Array(ch.T);
+  for (const t of ch.valid) validSet[t] = 1;
+  const pairs = steps.map((S) => S.filter((t) => validSet[t] === 1));
+  return {
+    rule: 'c_k(t) >= mean_t c_k(t)',
+    mean_influence: meanInfluence,
+    steps: steps.map((S) => S.length),
+    fraction: steps.map((S) => S.length / ch.T),
+    speaker_consistency: hasSymbols ? speakerConsistencyOver(ch, steps, shuffles, seed) : null,
+    ic_symbol_action: hasSymbols && ch.N >= 2 ? icOver(ch, 'symbol-action', pairs, shuffles, seed) : null,
+    ic_action_action: ch.N >= 2 ? icOver(ch, 'action-action', pairs, shuffles, seed) : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Everything at once
 
 export interface CommMetricsOptions extends BaselineOptions {
@@ -409,6 +540,8 @@ export interface CommMetrics {
   /** Null when N < 2. */
   ic_action_action: IcResult | null;
   influence: InfluenceSummary | null;
+  /** The measures on influential moments (Fig. 5); null unless per-step c values are passed. */
+  influential: InfluentialMoments | null;
 }
 
 /** All measures as one JSON-ready object (snake_case keys). Symbol measures need `log.symbols`. */
@@ -428,5 +561,6 @@ export function commMetrics(log: CommLog, opts?: CommMetricsOptions): CommMetric
     ic_symbol_action: hasSymbols && c.N >= 2 ? instantaneousCoordination(log, { kind: 'symbol-action', ...b }) : null,
     ic_action_action: c.N >= 2 ? instantaneousCoordination(log, { kind: 'action-action', ...b }) : null,
     influence: opts?.influence !== undefined ? influenceSummary(opts.influence, c.T, c.N) : null,
+    influential: opts?.influence !== undefined ? influentialMoments(log, opts.influence, b) : null,
   };
 }

@@ -10,6 +10,7 @@ import { modelOf } from './models/registry.ts';
 import { createInfluenceKernel } from '../core/influence.ts';
 import { commMetrics, type CommMetrics } from './comm-metrics.ts';
 import { InfluenceMeter } from './window.ts';
+import { correlation, type Correlation } from '../util/stats.ts';
 
 export interface EvalOptions {
   episodes: number;
@@ -35,8 +36,14 @@ export interface EvalMeasures {
   seeds: number[];
   /** Models that measure influence (model I, MOA models): mean c_kj [k][j] over the agent-steps played, and its total per env-step. */
   influence: { matrix: number[][]; total: number } | null;
-  /** The paper's communication and coordination measures on the symbols and actions played (docs/metrics.md). */
+  /** The paper's communication and coordination measures on the symbols and actions played (docs/metrics.md),
+   * with the measures on influential moments for the models that measure influence. */
   comm: CommMetrics;
+  /** Models that measure influence: per episode and agent j, the influence it received per step, mean over the
+   * episode's steps of sum_k c_kj. */
+  received: number[][] | null;
+  /** The correlation of that influence received with the agent's return over every (episode, agent). */
+  influenceVsReturn: Correlation | null;
 }
 
 /** As evaluate(), also measuring influence (MOA models) and instantaneous coordination of the actions. */
@@ -51,6 +58,10 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
   const logged: number[] = [];
   const symbols: number[] = [];
   const starts: number[] = [];
+  // Per-step influence c[t][k][j] in the same order as the actions (models that measure influence).
+  const ckjLog: Float32Array[] = [];
+  const received: number[][] = [];
+  const NN = N * N;
   const env = await createVecEnv({ ...envSettings(cfg), numEnvs: B, seed: opts.seed ?? 0 });
   const play = new Play(env, agents, kernel);
   try {
@@ -63,9 +74,11 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
       if (opts.onFrame) opts.onFrame(env.renderWorld(0));
       const waveActions = new Uint8Array(cfg.episodeLength * B * N);
       const waveSymbols = agents.vocab ? new Uint8Array(cfg.episodeLength * B * N) : undefined;
+      const waveC = kernel ? new Float32Array(cfg.episodeLength * B * NN) : undefined;
       for (let t = 0; t < cfg.episodeLength; t++) {
         await play.step(rng, { greedy: opts.greedy });
         if (kernel) meter.add(play.ckj, B);
+        waveC?.set(play.ckj.subarray(0, B * NN), t * B * NN);
         waveActions.set(env.actions, t * B * N);
         waveSymbols?.set(agents.symbols, t * B * N);
         if (opts.onFrame) opts.onFrame(env.renderWorld(0));
@@ -78,15 +91,32 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
           for (let i = 0; i < N; i++) logged.push(waveActions[(t * B + b) * N + i]);
           if (waveSymbols) for (let i = 0; i < N; i++) symbols.push(waveSymbols[(t * B + b) * N + i]);
         }
+        if (waveC) {
+          const ep = new Float32Array(cfg.episodeLength * NN);
+          const got = new Array<number>(N).fill(0);
+          for (let t = 0; t < cfg.episodeLength; t++) {
+            const at = (t * B + b) * NN;
+            ep.set(waveC.subarray(at, at + NN), t * NN);
+            for (let k = 0; k < N; k++) for (let j = 0; j < N; j++) got[j] += waveC[at + k * N + j];
+          }
+          ckjLog.push(ep);
+          received.push(got.map((x) => x / cfg.episodeLength));
+        }
       }
     }
   } finally {
     env.close();
   }
   const influence = kernel ? { matrix: meter.matrix(), total: meter.total() } : null;
+  let c: Float32Array | undefined;
+  if (kernel) {
+    c = new Float32Array(starts.length * NN);
+    ckjLog.forEach((ep, e) => c!.set(ep, e * cfg.episodeLength * NN));
+  }
   const comm = commMetrics({
     T: starts.length, N, numActions: agents.numActions, actions: logged, episodeStart: starts,
     ...(agents.vocab ? { numSymbols: agents.vocab, symbols } : {}),
-  }, { seed: opts.seed ?? 0 });
-  return { episodes: out, seeds, influence, comm };
+  }, { seed: opts.seed ?? 0, ...(c ? { influence: c } : {}) });
+  const influenceVsReturn = kernel ? correlation(received.flat(), out.flatMap((e) => e.returns)) : null;
+  return { episodes: out, seeds, influence, comm, received: kernel ? received : null, influenceVsReturn };
 }

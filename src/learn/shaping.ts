@@ -14,9 +14,10 @@ export interface ShapingTerm {
 }
 
 export interface InequityAversionOptions {
-  /** Disadvantageous inequity aversion: weight on others doing better. Default 5 (SSD README, Hughes et al. 2018). */
+  /** Disadvantageous inequity aversion: weight on others doing better. Default 5, the SSD repository's (Hughes et
+   * al.'s own per-game values are not verified: docs/training.md, "Inequity aversion: which settings"). */
   alpha?: number;
-  /** Advantageous inequity aversion: weight on doing better than others. Default 0.05 (same sources). */
+  /** Advantageous inequity aversion: weight on doing better than others. Default 0.05 (the same). */
   beta?: number;
   /** Discount of the temporal smoothing. Default 0.99. */
   gamma?: number;

@@ -33,7 +33,12 @@ export interface MetricsRow {
   /** influence.total, at the top level for plotting (null for models without influence). */
   influence_total: number | null;
   /** MOA models: cross-entropy and accuracy of the next-action predictions, beside chance (log A, 1/A). */
-  moa?: { loss: number; accuracy: number | null; chance_loss: number; chance_accuracy: number };
+  moa?: {
+    loss: number; accuracy: number | null; chance_loss: number; chance_accuracy: number;
+    /** The accuracy of predicting, for each agent and each other agent, that one's most frequent action among
+     * the same targets (the marginal predictor; docs/metrics.md); null when none was counted. */
+    majority_accuracy: number | null;
+  };
   timing: { agent_steps_per_s: number; env_s: number; inference_s: number; update_s: number; wall_s: number };
 }
 
@@ -81,7 +86,7 @@ export class Window {
   time = { env: 0, inference: 0, update: 0 };
   agentSteps = 0;
   readonly meter: InfluenceMeter;
-  moa = { loss: 0, correct: 0, counted: 0 };
+  moa: { loss: number; correct: number; counted: number; targets?: number[] } = { loss: 0, correct: 0, counted: 0 };
 
   constructor(readonly agents: number) {
     this.returns = new Array(agents).fill(0);
@@ -118,6 +123,7 @@ export class Window {
       this.moa.loss += u.moaLoss;
       this.moa.correct += u.moaCorrect ?? 0;
       this.moa.counted += u.moaCounted ?? 0;
+      if (u.moaTargets) addCounts(this.moa, u.moaTargets);
     }
   }
 
@@ -149,6 +155,7 @@ export class Window {
         moa: {
           loss: this.moa.loss / u, accuracy: this.moa.counted ? this.moa.correct / this.moa.counted : null,
           chance_loss: Math.log(extra.numActions!), chance_accuracy: 1 / extra.numActions!,
+          majority_accuracy: majorityAccuracy(this.moa.targets, extra.numActions!),
         },
       } : {}),
       timing: {
@@ -162,7 +169,8 @@ export class Window {
   toJSON(): WindowState {
     return {
       episodes: this.episodes, sums: { ...this.sums }, counts: { ...this.counts }, returns: [...this.returns], updates: this.updates,
-      loss: { ...this.loss }, influence: [...this.meter.sum], influenceSteps: this.meter.steps, moa: { ...this.moa },
+      loss: { ...this.loss }, influence: [...this.meter.sum], influenceSteps: this.meter.steps,
+      moa: { ...this.moa, ...(this.moa.targets ? { targets: [...this.moa.targets] } : {}) },
       time: { ...this.time }, agentSteps: this.agentSteps,
     };
   }
@@ -187,6 +195,8 @@ export class Window {
     this.moa.loss += o.moa.loss;
     this.moa.correct += o.moa.correct;
     this.moa.counted += o.moa.counted;
+    // windows saved before the targets were counted have none
+    if (o.moa.targets) addCounts(this.moa, o.moa.targets);
     // Checkpoints written before timing was kept have none.
     if (o.time) for (const k of Object.keys(this.time) as (keyof Window['time'])[]) this.time[k] += o.time[k];
     this.agentSteps += o.agentSteps ?? 0;
@@ -209,3 +219,22 @@ export interface WindowState {
 }
 
 export const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Adds counts into moa.targets (created at the counts' length). */
+function addCounts(moa: { targets?: number[] }, counts: readonly number[]): void {
+  const t = (moa.targets ??= new Array<number>(counts.length).fill(0));
+  counts.forEach((x, k) => (t[k] += x));
+}
+
+/** The accuracy of the most-frequent-action predictor: over each (agent, other agent) block of A counts, the
+ * largest count, summed, over all counts; null when nothing was counted. */
+export function majorityAccuracy(counts: readonly number[] | undefined, A: number): number | null {
+  if (!counts || counts.length === 0) return null;
+  let best = 0, all = 0;
+  for (let b = 0; b + A <= counts.length; b += A) {
+    let m = 0;
+    for (let a = 0; a < A; a++) { m = Math.max(m, counts[b + a]); all += counts[b + a]; }
+    best += m;
+  }
+  return all > 0 ? best / all : null;
+}

@@ -171,6 +171,7 @@ function mergeStats(all: UpdateStats[]): UpdateStats {
       moaLoss: mean((s) => s.moaLoss ?? 0),
       moaCorrect: all.reduce((a, s) => a + (s.moaCorrect ?? 0), 0),
       moaCounted: all.reduce((a, s) => a + (s.moaCounted ?? 0), 0),
+      ...(all[0].moaTargets ? { moaTargets: all[0].moaTargets.map((_, k) => all.reduce((a, s) => a + (s.moaTargets?.[k] ?? 0), 0)) } : {}),
     });
   }
   return out;

@@ -8,7 +8,7 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.ts';
-import { studentTQuantile } from '../util/stats.ts';
+import { studentTQuantile, equalityWeightedReturn } from '../util/stats.ts';
 
 /** Metrics checked when a run is read (numbers or null on every line that has them). Any other numeric
  * field of metrics.jsonl can be plotted too, nested ones by a dotted path (moa.accuracy, timing.wall_s). */
@@ -19,8 +19,18 @@ export type Metric = string;
 /** Fields that count progress rather than measure it: the x axis, not metrics. */
 const COUNTERS = new Set(['env_steps', 'agent_steps', 'updates']);
 
-/** The value of a dotted `path` in a metrics line, if it is a finite number. */
+/** Metrics computed from other fields of a line when it does not have them: the equality-weighted return
+ * R (1 - G) of the line's per-agent mean returns (docs/metrics.md). */
+export const DERIVED_METRICS: Record<string, (row: Record<string, unknown>) => number | null> = {
+  equality_weighted_return: (row) => {
+    const r = row.returns;
+    return Array.isArray(r) && r.length > 0 && r.every((x) => typeof x === 'number') ? equalityWeightedReturn(r as number[]) : null;
+  },
+};
+
+/** The value of a dotted `path` in a metrics line, if it is a finite number (derived metrics computed). */
 export function metricValue(row: Record<string, unknown>, path: string): number | null {
+  if (path in DERIVED_METRICS && !(path in row)) return DERIVED_METRICS[path](row);
   let v: unknown = row;
   for (const part of path.split('.')) {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
@@ -40,6 +50,7 @@ export function metricsOf(runs: Run[]): string[] {
     }
   };
   for (const r of runs) for (const row of r.rows) walk(row, '');
+  for (const [m, f] of Object.entries(DERIVED_METRICS)) if (runs.some((r) => r.rows.some((row) => f(row) !== null))) seen.add(m);
   for (const m of METRICS) if (runs.some((r) => r.rows.some((row) => m in row))) seen.add(m);
   return [...seen];
 }

@@ -8,14 +8,21 @@
 // A reference column puts published numbers beside ours, with their budget: by default the paper's Table 4
 // (PAPER_REFERENCES), or a JSON file { "cleanup": { "a2c": { "collective_return": 100, "steps": 5e8,
 // "source": "..." } } }. When our budget is a fraction of the reference's, the report says so.
+//
+// Beside the social outcomes: the equality-weighted return R (1 - G) (Jaques et al. 2019, Fig. 16), the MOA's
+// accuracy beside that of predicting each agent's most frequent action, and the correlation between how much
+// each agent is influenced and its own return (the paper: rho = .67 in Cleanup, .34 in Harvest). With a rank
+// metric, the groups of each game and model are ranked by it (a search's best settings), and a follow-up spec
+// re-runs the top k with new seeds (followUpSpec).
 
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.ts';
-import { loadRun, renderVegaLite, type Run } from '../plot/curves.ts';
+import { loadRun, metricValue, renderVegaLite, type Run } from '../plot/curves.ts';
+import { correlation, type Correlation } from '../util/stats.ts';
 import { mean, meanCI, welchTest, PAPER_LEVEL, type MeanCI, type WelchResult } from './stats.ts';
 import { runDirOf, runState, type SweepFile } from './store.ts';
-import type { PlannedRun } from './spec.ts';
+import type { PlannedRun, SweepSpec } from './spec.ts';
 import { PAPER_TABLE4, PAPER_BUDGET_AT_LEAST } from '../learn/presets.ts';
 
 /** The paper's Table 4 as references: budget not stated, at least its longest curriculum. */
@@ -24,8 +31,12 @@ export const PAPER_REFERENCES: References = Object.fromEntries(Object.entries(PA
     collective_return: cr, steps: PAPER_BUDGET_AT_LEAST, stepsAtLeast: true, source: 'Jaques et al. 2019, Table 4 (best hyper-parameters, 5 seeds)',
   }]))]));
 
-export const REPORT_METRICS = ['collective_return', 'efficiency', 'equality', 'sustainability', 'peace'] as const;
-export type ReportMetric = (typeof REPORT_METRICS)[number];
+/** Every run's final value of these is reported: the social outcomes, the equality-weighted return R (1 - G),
+ * the influence (models that measure it) and the MOA's accuracy beside its most-frequent-action baseline. */
+export const REPORT_METRICS = ['collective_return', 'efficiency', 'equality', 'sustainability', 'peace', 'equality_weighted_return',
+  'influence_total', 'moa.accuracy', 'moa.majority_accuracy'] as const;
+/** A reported metric, or any numeric field of metrics.jsonl (a rank metric, by its dotted path). */
+export type ReportMetric = (typeof REPORT_METRICS)[number] | (string & {});
 
 /** A published figure: its collective return, its budget in env steps (a lower bound when stepsAtLeast) and its source. */
 export interface Reference { collective_return: number; steps?: number; stepsAtLeast?: boolean; source?: string }
@@ -38,6 +49,8 @@ export interface ReportOptions {
   baseline?: string;
   level?: number;
   references?: References;
+  /** Rank the groups of each game and model by this metric's mean over seeds (highest first), keeping the top. */
+  rank?: { metric: string; top: number };
 }
 
 export interface RunFinal {
@@ -46,6 +59,9 @@ export interface RunFinal {
   env_steps: number;
   /** metric -> final value (null if no line of the window has one) */
   values: Record<ReportMetric, number | null>;
+  /** Models that measure influence: per agent, the influence it received (sum over k of c_kj) and its return,
+   * each the mean over the window's lines; null without influence or returns. */
+  agents: { received: number[]; returns: number[] } | null;
 }
 
 export interface GroupReport {
@@ -63,6 +79,16 @@ export interface GroupReport {
   /** the best mean collective return among the groups of this game and model (grid searches) */
   best: boolean;
   reference: Reference | null;
+  /** Influence received against individual return over this group's runs' agents (null without influence). */
+  influenceVsReturn: Correlation | null;
+}
+
+/** A game's groups of one model ranked by the rank metric (highest mean first). */
+export interface Ranking {
+  game: string;
+  model: string;
+  /** group ids, best first, at most `top` */
+  groups: string[];
 }
 
 export interface SweepReport {
@@ -70,23 +96,60 @@ export interface SweepReport {
   window: number;
   level: number;
   baseline: string | null;
-  games: { game: string; groups: GroupReport[]; /** this game's baseline group */ baseline: string | null }[];
+  games: {
+    game: string; groups: GroupReport[]; /** this game's baseline group */ baseline: string | null;
+    /** influence received against individual return over every agent of every run that measures influence */
+    influenceVsReturn: Correlation | null;
+  }[];
+  /** With a rank metric: the metric, how many are kept, and per game and model the best groups. */
+  rank: { metric: string; top: number; rankings: Ranking[] } | null;
   /** runs not finished yet (left out of every figure) */
   unfinished: string[];
 }
 
-/** A run's final value of each metric: the mean over its lines in the last `window` of its env steps (at least its last line with a value). */
-export function finalValues(run: Run, steps: number, window: number): Record<ReportMetric, number | null> {
+/** The lines a run's final values average: those in the last `window` of its env steps (of its budget
+ * `steps`, or of its last line if later), or its last line when none is. */
+function windowRows(run: Run, steps: number, window: number, has: (r: Run['rows'][number]) => boolean): Run['rows'] {
   const last = run.rows.length ? run.rows[run.rows.length - 1].env_steps : 0;
   const from = Math.max(last, steps) - window * steps;
+  const withValue = run.rows.filter(has);
+  const inWindow = withValue.filter((r) => r.env_steps > from);
+  return inWindow.length ? inWindow : withValue.slice(-1);
+}
+
+/** A run's final value of each metric: the mean over its lines in the last `window` of its env steps (at least its last line with a value). */
+export function finalValues(run: Run, steps: number, window: number, metrics: readonly string[] = REPORT_METRICS): Record<ReportMetric, number | null> {
   const out = {} as Record<ReportMetric, number | null>;
-  for (const m of REPORT_METRICS) {
-    const withValue = run.rows.filter((r) => typeof r[m] === 'number');
-    const inWindow = withValue.filter((r) => r.env_steps > from);
-    const used = inWindow.length ? inWindow : withValue.slice(-1);
-    out[m] = used.length ? mean(used.map((r) => r[m] as number)) : null;
+  for (const m of metrics) {
+    const used = windowRows(run, steps, window, (r) => metricValue(r, m) !== null);
+    out[m] = used.length ? mean(used.map((r) => metricValue(r, m) as number)) : null;
   }
   return out;
+}
+
+/** Per agent, the influence received (column sums of the influence matrix) and the return, each the mean over
+ * the window's lines that have both; null when no line has an influence matrix and returns. */
+export function agentInfluence(run: Run, steps: number, window: number): { received: number[]; returns: number[] } | null {
+  const matrixOf = (r: Run['rows'][number]) => (r.influence as { matrix?: number[][] } | undefined)?.matrix;
+  const used = windowRows(run, steps, window, (r) => Array.isArray(matrixOf(r)) && Array.isArray(r.returns));
+  if (used.length === 0) return null;
+  const N = (used[0].returns as number[]).length;
+  const received = new Array<number>(N).fill(0), returns = new Array<number>(N).fill(0);
+  for (const r of used) {
+    const m = matrixOf(r)!, ret = r.returns as number[];
+    for (let j = 0; j < N; j++) {
+      returns[j] += ret[j] / used.length;
+      for (let k = 0; k < N; k++) received[j] += (m[k]?.[j] ?? 0) / used.length;
+    }
+  }
+  return { received, returns };
+}
+
+/** The correlation of influence received and return over the agents of these runs (null when none has influence). */
+function influenceCorrelation(runs: RunFinal[]): Correlation | null {
+  const with_ = runs.filter((r) => r.agents);
+  if (with_.length === 0) return null;
+  return correlation(with_.flatMap((r) => r.agents!.received), with_.flatMap((r) => r.agents!.returns));
 }
 
 function groupsOf(file: SweepFile): Map<string, PlannedRun[]> {
@@ -113,6 +176,7 @@ function baselineGroup(name: string, game: string, groups: GroupReport[]): Group
 /** Reads every finished run of a sweep and computes the report. */
 export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptions): SweepReport {
   const level = opts.level ?? PAPER_LEVEL;
+  const metrics: string[] = [...REPORT_METRICS, ...(opts.rank && !(REPORT_METRICS as readonly string[]).includes(opts.rank.metric) ? [opts.rank.metric] : [])];
   const unfinished: string[] = [];
   const groups: GroupReport[] = [];
   for (const [group, planned] of groupsOf(file)) {
@@ -124,16 +188,22 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
         continue;
       }
       const run = loadRun(runDirOf(sweepDir, p.id));
-      runs.push({ id: p.id, seed: p.seed, env_steps: run.rows.at(-1)?.env_steps ?? 0, values: finalValues(run, p.config.steps, opts.window) });
+      runs.push({
+        id: p.id, seed: p.seed, env_steps: run.rows.at(-1)?.env_steps ?? 0, values: finalValues(run, p.config.steps, opts.window, metrics),
+        agents: agentInfluence(run, p.config.steps, opts.window),
+      });
     }
-    const stats = Object.fromEntries(REPORT_METRICS.map((m) => [m, meanCI(runs.map((r) => r.values[m]).filter((v): v is number => v !== null), level)])) as Record<ReportMetric, MeanCI>;
+    const stats = Object.fromEntries(metrics.map((m) => [m, meanCI(runs.map((r) => r.values[m]).filter((v): v is number => v !== null), level)])) as Record<ReportMetric, MeanCI>;
     const ref = opts.references?.[first.game]?.[first.model] ?? null;
     groups.push({
       group, game: first.game, model: first.model, point: first.point, steps: first.config.steps, planned: planned.length,
-      runs, stats, vsBaseline: null, best: false, reference: ref,
+      runs, stats, vsBaseline: null, best: false, reference: ref, influenceVsReturn: influenceCorrelation(runs),
     });
   }
-  const games = file.spec.games.map((game) => ({ game: game as string, groups: groups.filter((g) => g.game === game), baseline: null as string | null }));
+  const games = file.spec.games.map((game) => {
+    const gs = groups.filter((g) => g.game === game);
+    return { game: game as string, groups: gs, baseline: null as string | null, influenceVsReturn: influenceCorrelation(gs.flatMap((g) => g.runs)) };
+  });
   let anyBaseline = false;
   for (const entry of games) {
     const { game, groups: gs } = entry;
@@ -156,12 +226,66 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
   if (opts.baseline && !anyBaseline) {
     throw new InputError(`--baseline: ${opts.baseline} is neither a model nor a group of sweep ${file.name}; groups: ${groups.map((g) => g.group).join(', ')}`);
   }
-  return { name: file.name, window: opts.window, level, baseline: opts.baseline ?? null, games, unfinished };
+  let rank: SweepReport['rank'] = null;
+  if (opts.rank) {
+    const { metric, top } = opts.rank;
+    if (!groups.some((g) => g.stats[metric].n > 0)) {
+      const known = [...new Set(groups.flatMap((g) => g.runs.flatMap((r) => REPORT_METRICS.filter((m) => r.values[m] !== null))))];
+      throw new InputError(`--rank: no finished run of sweep ${file.name} has a value of ${metric}; metrics: ${known.join(', ')} (or any numeric field of metrics.jsonl, by its dotted path)`);
+    }
+    const rankings: Ranking[] = [];
+    for (const { game, groups: gs } of games) {
+      for (const model of new Set(gs.map((g) => g.model))) {
+        const ranked = gs.filter((g) => g.model === model && g.stats[metric].n > 0).sort((a, b) => b.stats[metric].mean - a.stats[metric].mean);
+        if (ranked.length) rankings.push({ game, model, groups: ranked.slice(0, top).map((g) => g.group) });
+      }
+    }
+    rank = { metric, top, rankings };
+  }
+  return { name: file.name, window: opts.window, level, baseline: opts.baseline ?? null, games, unfinished, rank };
+}
+
+/** "0.1" (a fraction of the run's env steps) or "last25" (its last 25%): the fraction, or an InputError naming `flag`. */
+export function parseWindow(text: string, flag = '--window'): number {
+  const m = /^last(\d+(?:\.\d+)?)%?$/.exec(text.trim());
+  const v = m ? Number(m[1]) / 100 : /^\s*[0-9.eE+-]+\s*$/.test(text) ? Number(text) : NaN;
+  if (!(v > 0 && v <= 1)) throw new InputError(`${flag}: expected a fraction in (0, 1] (0.25) or lastP, the last P percent of each run's env steps (last25), got '${text}'`);
+  return v;
+}
+
+/** The spec of a follow-up sweep: the ranked groups (rep.rank) re-run with `seeds` new seeds (after the
+ * sweep's own, so that the settings picked on the first seeds are measured on others), every other setting as
+ * in the sweep. The groups keep their ids, so the follow-up's rows match the search's. */
+export function followUpSpec(file: SweepFile, rep: SweepReport, seeds: number): Record<string, unknown> {
+  if (!rep.rank) throw new InputError('--follow-up: needs --rank METRIC (which groups to re-run)');
+  if (!(Number.isInteger(seeds) && seeds >= 1)) throw new InputError(`--seeds: expected an integer from 1, got ${seeds}`);
+  const spec: SweepSpec = file.spec;
+  const keep = rep.rank.rankings.flatMap((r) => r.groups);
+  const models = spec.models.filter((m) => rep.rank!.rankings.some((r) => r.model === m));
+  const games = spec.games.filter((g) => rep.rank!.rankings.some((r) => r.game === g));
+  const first = Math.max(...spec.seeds) + 1;
+  return {
+    $comment: `follow-up of sweep ${spec.name}: the top ${rep.rank.top} groups per game and model by ${rep.rank.metric} ` +
+      `(last ${+(rep.window * 100).toFixed(2)}% of each run) re-run with ${seeds} new seed(s); written by commons sweep report --follow-up`,
+    name: `${spec.name}-top${rep.rank.top}`.slice(0, 80),
+    games, models: Object.fromEntries(models.map((m) => [m, spec.modelConfig[m] ?? {}])),
+    seeds: Array.from({ length: seeds }, (_, i) => first + i),
+    config: spec.config,
+    ...(Object.keys(spec.grid).length ? { grid: spec.grid } : {}),
+    ...(spec.search ? { search: spec.search } : {}),
+    only: keep,
+    ...(spec.preset ? { preset: spec.preset } : {}),
+    report: { ...spec.report, window: rep.window },
+    checkpointMinutes: spec.checkpointMinutes, keepCheckpoints: spec.keepCheckpoints,
+  };
 }
 
 const fmt = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
 const fmtCI = (s: MeanCI, d = 2) => (s.n === 0 ? 'n/a' : s.half === null ? `${fmt(s.mean, d)}` : `${fmt(s.mean, d)} ± ${fmt(s.half, d)}`);
 const fmtP = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+const fmtCorr = (c: Correlation, long = true) => (c.pearson === null
+  ? `n/a (${c.n} agents)`
+  : `${long ? 'Pearson ' : ''}r = ${fmt(c.pearson)}${long ? ` (p = ${fmtP(c.pearson_p!)})` : ''}, ${long ? 'Spearman ' : ''}rho = ${fmt(c.spearman)}${long ? '' : ` (n = ${c.n})`}`);
 const pointLabel = (p: Record<string, unknown>) => Object.entries(p).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ');
 
 /** The report as Markdown: a table per game, then how the figures were computed. */
@@ -169,11 +293,13 @@ export function reportMarkdown(rep: SweepReport): string {
   const pct = `${(rep.level * 100).toFixed(1).replace(/\.0$/, '')}%`;
   const anyRef = rep.games.some((g) => g.groups.some((x) => x.reference));
   const anyGrid = rep.games.some((g) => g.groups.some((x) => Object.keys(x.point).length > 0));
+  const anyMoa = rep.games.some((g) => g.groups.some((x) => x.stats['moa.accuracy'].n > 0));
   const lines = [`# Sweep ${rep.name}`, ''];
-  for (const { game, groups, baseline } of rep.games) {
+  for (const { game, groups, baseline, influenceVsReturn } of rep.games) {
     lines.push(`## ${game}`, '');
     const head = ['model', ...(anyGrid ? ['settings'] : []), 'seeds', `collective return (${pct} CI)`, ...(anyRef ? ['reference'] : []),
-      'efficiency', 'equality', 'sustainability', 'peace', ...(rep.baseline ? [`vs ${rep.baseline}: Welch t, p`] : []), 'env steps'];
+      'efficiency', 'equality', 'sustainability', 'peace', 'R(1-G)', ...(anyMoa ? ['MOA accuracy (most frequent)'] : []),
+      ...(rep.baseline ? [`vs ${rep.baseline}: Welch t, p`] : []), 'env steps'];
     lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
     for (const g of groups) {
       const s = g.stats;
@@ -186,8 +312,9 @@ export function reportMarkdown(rep: SweepReport): string {
       lines.push(`| ${[
         `${g.model}${g.best ? ' (best)' : ''}`, ...(anyGrid ? [pointLabel(g.point) || '-'] : []), `${cr.n}${g.planned !== cr.n ? ` of ${g.planned}` : ''}`,
         cr.n ? `${fmtCI(cr)}${cr.low !== null ? ` [${fmt(cr.low)}, ${fmt(cr.high)}]` : ''}` : 'n/a', ...(anyRef ? [ref || '-'] : []),
-        ...([['efficiency', 3], ['equality', 3], ['sustainability', 1], ['peace', 1]] as const).map(([m, d]) =>
+        ...([['efficiency', 3], ['equality', 3], ['sustainability', 1], ['peace', 1], ['equality_weighted_return', 2]] as const).map(([m, d]) =>
           `${fmtCI(s[m], d)}${s[m].n > 0 && s[m].n < cr.n ? ` (${s[m].n} seed${s[m].n === 1 ? '' : 's'})` : ''}`),
+        ...(anyMoa ? [s['moa.accuracy'].n ? `${fmtCI(s['moa.accuracy'], 3)} (${fmt(s['moa.majority_accuracy'].n ? s['moa.majority_accuracy'].mean : null, 3)})` : '-'] : []),
         ...(rep.baseline ? [g.vsBaseline ? `t = ${fmt(g.vsBaseline.t)}, p = ${fmtP(g.vsBaseline.p)}` : g.group === baseline ? '(baseline)' : '-'] : []),
         g.steps.toLocaleString('en-US'),
       ].join(' | ')} |`);
@@ -199,11 +326,32 @@ export function reportMarkdown(rep: SweepReport): string {
         `${((100 * most) / r.steps!).toPrecision(2)}% of the reference's (${r.stepsAtLeast ? 'at least ' : ''}${r.steps!.toExponential(2)} env steps` +
         `${r.source ? `, ${r.source}` : ''}): the published numbers stand beside ours for orientation; they are not a like-for-like comparison.`);
     }
+    if (influenceVsReturn) {
+      lines.push('', `Influence received against individual return, over the ${influenceVsReturn.n} agents of the runs that measure influence: ` +
+        `${fmtCorr(influenceVsReturn)}${groups.filter((g) => g.influenceVsReturn).length > 1 ? `; per group: ${groups.filter((g) => g.influenceVsReturn).map((g) => `${g.group.replace(`${game}-`, '')} ${fmtCorr(g.influenceVsReturn!, false)}`).join(', ')}` : ''}.`);
+    }
     lines.push('', `![${game} curves](${game}-collective_return.png)`, '');
+  }
+  if (rep.rank) {
+    const { metric, top, rankings } = rep.rank;
+    lines.push(`## Best settings by ${metric} (top ${top} per game and model)`, '');
+    const byId = new Map(rep.games.flatMap((g) => g.groups.map((x) => [x.group, x] as const)));
+    lines.push(`| game | model | rank | group | settings | seeds | ${metric} (${pct} CI) |`, '|---|---|---|---|---|---|---|');
+    for (const r of rankings) {
+      r.groups.forEach((id, i) => {
+        const g = byId.get(id)!, st = g.stats[metric];
+        lines.push(`| ${[r.game, r.model, i + 1, id, pointLabel(g.point) || '-', st.n, fmtCI(st, 4)].join(' | ')} |`);
+      });
+    }
+    lines.push('', `Ranked by the mean over seeds of each run's ${metric} over the last ${+(rep.window * 100).toFixed(2)}% of its env steps. ` +
+      'A search picks its best on the same seeds that measure it, so the top means are biased upward: measure them again on new seeds ' +
+      '(commons sweep report DIR --rank METRIC --follow-up FILE writes that sweep).', '');
   }
   lines.push(`Each run's value is the mean of its metrics lines over the last ${(rep.window * 100).toFixed(0)}% of its env steps (at least its last line); ` +
     `the table gives the mean over seeds ± the half-width of the ${pct} Student-t interval, [low, high] for the collective return. ` +
-    'n/a: no finished run has that metric; one seed gives no interval; (k seeds): only k runs had a value (equality is undefined when the returns sum to 0 or less, docs/metrics.md).' +
+    'n/a: no finished run has that metric; one seed gives no interval; (k seeds): only k runs had a value (equality is undefined when the returns sum to 0 or less, docs/metrics.md). ' +
+    'R(1-G): the equality-weighted return of each line\'s per-agent mean returns (Jaques et al. 2019, Fig. 16).' +
+    (anyMoa ? ' MOA accuracy: the next actions of the agents it trains on; in brackets the accuracy of predicting each one\'s most frequent action over the same predictions.' : '') +
     (rep.baseline ? ` Welch's unequal-variance t-test of each group's per-seed collective return against ${rep.baseline}, two-sided p.` : ''));
   if (rep.unfinished.length) lines.push('', `Not finished, left out: ${rep.unfinished.length} run(s): ${rep.unfinished.slice(0, 10).join(', ')}${rep.unfinished.length > 10 ? ', ...' : ''}.`);
   return lines.join('\n') + '\n';
@@ -218,10 +366,12 @@ const csvCell = (v: unknown) => {
 export function reportCsv(rep: SweepReport): string {
   const head = ['game', 'group', 'model', 'settings', 'env_steps', 'seeds_planned',
     ...REPORT_METRICS.flatMap((m) => [`${m}_n`, `${m}_mean`, `${m}_sd`, `${m}_ci_low`, `${m}_ci_high`]),
+    'influence_return_n', 'influence_return_pearson', 'influence_return_spearman',
     'baseline', 'welch_t', 'welch_df', 'welch_p', 'reference_collective_return', 'reference_steps', 'reference_source'];
   const rows = rep.games.flatMap(({ groups }) => groups.map((g) => [
     g.game, g.group, g.model, pointLabel(g.point), g.steps, g.planned,
     ...REPORT_METRICS.flatMap((m) => { const s = g.stats[m]; return [s.n, s.n ? s.mean : null, s.sd, s.low, s.high]; }),
+    g.influenceVsReturn?.n ?? null, g.influenceVsReturn?.pearson ?? null, g.influenceVsReturn?.spearman ?? null,
     g.vsBaseline?.baseline ?? null, g.vsBaseline?.t ?? null, g.vsBaseline?.df ?? null, g.vsBaseline?.p ?? null,
     g.reference?.collective_return ?? null, g.reference?.steps ?? null, g.reference?.source ?? null,
   ]));

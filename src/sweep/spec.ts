@@ -11,6 +11,9 @@
 //     "steps": 2000000,                      budget in environment steps (sugar for config.steps)
 //     "config": { "envs": 16 },              TrainConfig settings for every run
 //     "grid": { "lr": [7e-4, 1e-3] },        settings searched: one run per combination
+//     "search": { "samples": 20, "seed": 0, "params": { "lr": { "logUniform": [1e-4, 3e-3] } } },
+//                                            settings sampled at random (./search.ts), crossed with the grid
+//     "only": ["cleanup-a2c-sample07"],      keep only these groups (a follow-up of a search's best)
 //     "preset": "paper",                     settings of a published experiment per (game, model)
 //     "report": { "window": 0.1, "baseline": "a2c" },
 //     "checkpointMinutes": 10, "keepCheckpoints": 2
@@ -27,6 +30,7 @@ import { InputError } from '../util/errors.ts';
 import { GAMES, type GameName } from '../env/games.ts';
 import { MODELS, resolveTrainConfig, type ModelName, type PresetName, type TrainConfig } from '../learn/config.ts';
 import { PRESETS, presetSettings } from '../learn/presets.ts';
+import { applies, parseOnly, parseSearch, sampleLabel, samplePoints, type SearchSpec } from './search.ts';
 
 
 export interface ReportDefaults {
@@ -46,6 +50,10 @@ export interface SweepSpec {
   config: Partial<TrainConfig>;
   /** Setting -> the values searched, in the order given. */
   grid: Record<string, unknown[]>;
+  /** Settings sampled at random (./search.ts), each sample crossed with every grid point. */
+  search?: SearchSpec;
+  /** Keep only these groups of the plan (a follow-up of a search's best settings). */
+  only?: string[];
   preset?: Exclude<PresetName, 'none'>;
   report: ReportDefaults;
   /** Hosting: a checkpoint at least this often (wall clock) besides the run's checkpointEvery. Default 10. */
@@ -63,7 +71,7 @@ export interface PlannedRun {
   game: GameName;
   model: ModelName;
   seed: number;
-  /** This run's grid point (every grid setting). */
+  /** This run's grid point (every grid setting) and search sample (the sampled settings its model uses). */
   point: Record<string, unknown>;
   /** The complete, resolved configuration. */
   config: TrainConfig;
@@ -74,7 +82,7 @@ export interface SweepPlan {
   runs: PlannedRun[];
 }
 
-const TOP_KEYS = ['name', 'games', 'models', 'seeds', 'steps', 'config', 'grid', 'preset', 'report', 'checkpointMinutes', 'keepCheckpoints', '$comment'];
+const TOP_KEYS = ['name', 'games', 'models', 'seeds', 'steps', 'config', 'grid', 'search', 'only', 'preset', 'report', 'checkpointMinutes', 'keepCheckpoints', '$comment'];
 const RUN_KEYS = new Set(['game', 'model', 'seed']);
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
@@ -162,6 +170,8 @@ export function parseSpec(raw: unknown, fallbackName = 'sweep'): SweepSpec {
       grid[key] = vals as unknown[];
     }
   }
+  const search = r.search === undefined ? undefined : parseSearch(r.search, checkSettingName, grid);
+  const only = r.only === undefined ? undefined : parseOnly(r.only);
   let preset: Exclude<PresetName, 'none'> | undefined;
   if (r.preset !== undefined) {
     const known = Object.keys(PRESETS);
@@ -190,7 +200,7 @@ export function parseSpec(raw: unknown, fallbackName = 'sweep'): SweepSpec {
     return v as number;
   };
   return {
-    name: name as string, games, models, modelConfig, seeds, config, grid, preset, report,
+    name: name as string, games, models, modelConfig, seeds, config, grid, ...(search ? { search } : {}), ...(only ? { only } : {}), preset, report,
     checkpointMinutes: positive('checkpointMinutes', 10, false), keepCheckpoints: positive('keepCheckpoints', 2, true),
   };
 }
@@ -229,6 +239,7 @@ function points(grid: Record<string, unknown[]>): Record<string, unknown>[] {
 /** Which layer of the spec a setting came from, for error messages. */
 function origin(spec: SweepSpec, model: ModelName, key: string): string {
   if (key in spec.grid) return `spec.grid.${key}`;
+  if (spec.search && key in spec.search.params) return `spec.search.params.${key}`;
   if (spec.modelConfig[model] && key in spec.modelConfig[model]!) return `spec.models.${model}.${key}`;
   if (key === 'steps' && spec.config.steps !== undefined) return 'spec.steps';
   if (key in spec.config) return `spec.config.${key}`;
@@ -240,26 +251,42 @@ function origin(spec: SweepSpec, model: ModelName, key: string): string {
 export function planSweep(spec: SweepSpec): SweepPlan {
   // Only the grid settings that take several values name a run: one-value settings would only lengthen ids.
   const varying = Object.keys(spec.grid).filter((k) => spec.grid[k].length > 1).sort();
+  const samples = spec.search ? samplePoints(spec.search) : [null];
   const runs: PlannedRun[] = [];
+  const resolve = (partial: Partial<TrainConfig>, model: ModelName, id: string): TrainConfig => {
+    try {
+      return resolveTrainConfig(partial);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      const m = /^(\w+): ([\s\S]*)$/.exec(e.message);
+      const where = m ? origin(spec, model, m[1]) : 'spec';
+      throw new InputError(`${where}: ${m ? m[2] : e.message} (run ${id})`);
+    }
+  };
   for (const game of spec.games) {
     for (const model of spec.models) {
-      for (const point of points(spec.grid)) {
-        const group = [game, model, ...varying.map((k) => `${k}${idValue(point[k])}`)].join('-');
-        for (const seed of spec.seeds) {
-          const id = `${group}-s${seed}`;
-          const partial = {
-            ...(spec.preset ? presetSettings(spec.preset, game, model) : {}), ...spec.config, ...(spec.modelConfig[model] ?? {}), ...point, game, model, seed,
+      for (const gridPoint of points(spec.grid)) {
+        // a model runs a sample's settings once: samples that differ only in settings it ignores are one
+        const seen = new Set<string>();
+        for (const [k, sample] of samples.entries()) {
+          const group = [game, model, ...varying.map((key) => `${key}${idValue(gridPoint[key])}`), ...(sample ? [sampleLabel(k, samples.length)] : [])].join('-');
+          const layered = {
+            ...(spec.preset ? presetSettings(spec.preset, game, model) : {}), ...spec.config, ...(spec.modelConfig[model] ?? {}), ...gridPoint,
           } as Partial<TrainConfig>;
-          let config: TrainConfig;
-          try {
-            config = resolveTrainConfig(partial);
-          } catch (e) {
-            if (!(e instanceof InputError)) throw e;
-            const m = /^(\w+): ([\s\S]*)$/.exec(e.message);
-            const where = m ? origin(spec, model, m[1]) : 'spec';
-            throw new InputError(`${where}: ${m ? m[2] : e.message} (run ${id})`);
+          let point: Record<string, unknown> = gridPoint;
+          if (sample) {
+            const probe = resolve({ ...layered, ...sample, game, model, seed: spec.seeds[0] } as Partial<TrainConfig>, model, `${group}-s${spec.seeds[0]}`);
+            const used = Object.fromEntries(Object.entries(sample).filter(([key]) => applies(key, probe)));
+            const key = canonicalPoint(used);
+            if (seen.has(key)) continue;
+            seen.add(key);
+            point = { ...gridPoint, ...used };
           }
-          runs.push({ id, group, game, model, seed, point, config });
+          for (const seed of spec.seeds) {
+            const id = `${group}-s${seed}`;
+            const config = resolve({ ...layered, ...point, game, model, seed } as Partial<TrainConfig>, model, id);
+            runs.push({ id, group, game, model, seed, point, config });
+          }
         }
       }
     }
@@ -269,5 +296,21 @@ export function planSweep(spec: SweepSpec): SweepPlan {
     if (ids.has(r.id)) throw new InputError(`spec.grid: two grid points give the run id ${r.id}; use values that differ in their first 24 characters`);
     ids.add(r.id);
   }
+  if (spec.only) {
+    const groups = new Set(runs.map((r) => r.group));
+    const missing = spec.only.filter((g) => !groups.has(g));
+    if (missing.length) {
+      const known = [...groups];
+      throw new InputError(`spec.only: ${missing.map((g) => JSON.stringify(g)).join(', ')} ${missing.length === 1 ? 'is not a group' : 'are not groups'} of this plan; groups: ` +
+        `${known.slice(0, 8).join(', ')}${known.length > 8 ? `, ... (${known.length} in all)` : ''}`);
+    }
+    const keep = new Set(spec.only);
+    return { spec, runs: runs.filter((r) => keep.has(r.group)) };
+  }
   return { spec, runs };
+}
+
+/** A settings point as a key (sorted keys). */
+function canonicalPoint(p: Record<string, unknown>): string {
+  return JSON.stringify(Object.keys(p).sort().map((k) => [k, p[k]]));
 }

@@ -99,3 +99,91 @@ export function studentTQuantile(p: number, df: number): number {
   }
   return (lo + hi) / 2;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Equality of returns (Jaques et al. 2019, Sec. 10.5.3, Fig. 16) and correlation
+
+/** Mean absolute difference term sum_i sum_j |x_i - x_j| / (2 N), computed over sorted values in O(N log N). */
+function halfMeanAbsDiff(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  // sum_{i<j} (s_j - s_i) = sum_k s_k (2k - n + 1) over the sorted values; the double sum counts each pair twice.
+  let pairs = 0;
+  for (let k = 0; k < n; k++) pairs += s[k] * (2 * k - n + 1);
+  return pairs / n;
+}
+
+/** The Gini coefficient of the agents' returns, G = sum_i sum_j |e_i - e_j| / (2 N sum_i e_i); null when the
+ * returns sum to 0 or less (G is undefined there) or there are none. Equality (docs/metrics.md) is 1 - G. */
+export function gini(returns: readonly number[]): number | null {
+  if (returns.length === 0 || !returns.every(Number.isFinite)) return null;
+  const total = returns.reduce((a, x) => a + x, 0);
+  if (!(total > 0)) return null;
+  return halfMeanAbsDiff(returns) / total;
+}
+
+/** The equality-weighted return R (1 - G) of Jaques et al. (2019), Fig. 16: R = sum_i e_i the collective
+ * return, G the Gini coefficient of the e_i. Computed as R - sum_i sum_j |e_i - e_j| / (2 N), which is R (1 - G)
+ * whenever R > 0 and stays defined (and at most R) when R <= 0, where G is not; null for no returns. */
+export function equalityWeightedReturn(returns: readonly number[]): number | null {
+  if (returns.length === 0 || !returns.every(Number.isFinite)) return null;
+  return returns.reduce((a, x) => a + x, 0) - halfMeanAbsDiff(returns);
+}
+
+export interface Correlation {
+  /** number of (x, y) pairs with both values finite */
+  n: number;
+  /** Pearson's r; null below 3 pairs or when either series has no spread */
+  pearson: number | null;
+  /** two-sided p of r = 0 from t = r sqrt((n - 2) / (1 - r^2)), n - 2 degrees of freedom */
+  pearson_p: number | null;
+  /** Spearman's rho: Pearson's r of the ranks (ties get their mean rank) */
+  spearman: number | null;
+  spearman_p: number | null;
+}
+
+function pearsonOf(x: readonly number[], y: readonly number[]): number | null {
+  const n = x.length;
+  const mx = x.reduce((a, v) => a + v, 0) / n, my = y.reduce((a, v) => a + v, 0) / n;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = x[i] - mx, dy = y[i] - my;
+    sxy += dx * dy; sxx += dx * dx; syy += dy * dy;
+  }
+  if (!(sxx > 0 && syy > 0)) return null;
+  return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
+}
+
+/** Ranks 1..n, tied values sharing the mean of their ranks. */
+export function ranks(xs: readonly number[]): number[] {
+  const order = xs.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(xs.length);
+  for (let k = 0; k < order.length;) {
+    let e = k;
+    while (e + 1 < order.length && order[e + 1][0] === order[k][0]) e++;
+    const r = (k + e) / 2 + 1;
+    for (let q = k; q <= e; q++) out[order[q][1]] = r;
+    k = e + 1;
+  }
+  return out;
+}
+
+function corrP(r: number | null, n: number): number | null {
+  if (r === null) return null;
+  if (Math.abs(r) === 1) return 0;
+  const t = r * Math.sqrt((n - 2) / (1 - r * r));
+  return Math.min(1, 2 * studentTCdf(-Math.abs(t), n - 2));
+}
+
+/** Pearson's r and Spearman's rho of paired values (pairs with a null or non-finite value are left out). */
+export function correlation(xs: readonly (number | null)[], ys: readonly (number | null)[]): Correlation {
+  const x: number[] = [], y: number[] = [];
+  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+    const a = xs[i], b = ys[i];
+    if (typeof a === 'number' && Number.isFinite(a) && typeof b === 'number' && Number.isFinite(b)) { x.push(a); y.push(b); }
+  }
+  const n = x.length;
+  if (n < 3) return { n, pearson: null, pearson_p: null, spearman: null, spearman_p: null };
+  const r = pearsonOf(x, y), rho = pearsonOf(ranks(x), ranks(y));
+  return { n, pearson: r, pearson_p: corrP(r, n), spearman: rho, spearman_p: corrP(rho, n) };
+}

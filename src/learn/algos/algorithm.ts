@@ -18,6 +18,8 @@ export interface UpdateStats {
   moaLoss?: number;
   moaCorrect?: number;
   moaCounted?: number;
+  /** MOA models: per (agent, other agent, action), how often the targets trained on took that action. */
+  moaTargets?: number[];
 }
 
 /** One stream of decisions in a rollout, [G, T, S] arrays (group-major, time-major inside a group). */

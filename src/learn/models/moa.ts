@@ -67,6 +67,9 @@ const settings: ModelFields<MoaSettings> = {
 export interface MoaStats {
   correct: number;
   counted: number;
+  /** How often each agent's trained-on targets took each action: [(i * (N - 1) + q) * A + a] for agent i's q-th
+   * other agent (the most-frequent-action baseline of the accuracy, docs/metrics.md). */
+  targets?: number[];
   pending: { pred: tf.Tensor; weight: Float32Array; target: Int32Array }[];
 }
 
@@ -291,7 +294,7 @@ export class MoaInfluence implements ModelParts {
     const stats = this.stats;
     this.stats = { correct: 0, counted: 0, pending: [] };
     await settleMoaStats(stats);
-    return { moaCorrect: stats.correct, moaCounted: stats.counted };
+    return { moaCorrect: stats.correct, moaCounted: stats.counted, moaTargets: stats.targets };
   }
 
   /**
@@ -312,6 +315,10 @@ export class MoaInfluence implements ModelParts {
     const loss = tf.div(tf.sum(tf.mul(ce, w), 1), tf.tensor1d(denom.map((x) => Math.max(x, 1)))) as tf.Tensor1D;
     stats.pending.push({ pred: tf.keep(tf.argMax(logits, 2)), weight, target });
     stats.counted += counts.reduce((a, x) => a + x, 0);
+    const J = N - 1, tally = (stats.targets ??= new Array<number>(N * J * A).fill(0));
+    for (let row = 0; row < target.length; row++) {
+      if (weight[row]) tally[(Math.floor(row / M) * J + (row % J)) * A + target[row]] += weight[row];
+    }
     return loss;
   }
 
