@@ -2,7 +2,9 @@
 # The paper's network form against commons' head form, on one core, in interleaved rounds (every
 # configuration once per round, the order the same each round) so that the machine's drift hits them alike:
 # each influence model with --net-form paper and head, and a2c beside them (the MOA's target is a ratio to
-# a2c). 5 agents, 16 envs, A2C. Prints the medians and the ratios of medians as a Markdown table.
+# a2c). 5 agents, 16 envs, A2C. Throughput per second of the process's CPU time (agent_steps_per_cpu_s of
+# commons bench train), which other work on a shared machine disturbs far less than the wall clock. Prints
+# the medians with their ratios, and the medians of the per-round ratios of neighbouring runs.
 #   bash scripts/bench-net-form.sh [ROUNDS] [CORE] [extra bench flags, e.g. --game harvest --updates 20]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +20,7 @@ for r in $(seq 1 "$rounds"); do
   for cfg in "${configs[@]}"; do
     read -r m f <<< "$cfg"
     v=$(taskset -c "$core" node dist/cli.js bench train --model "$m" --net-form "$f" --agents 5 --envs 16 --updates 10 --json "$@" 2>/dev/null |
-      tail -n 1 | sed -E 's/.*"agent_steps_per_s": ?([0-9]+).*/\1/')
+      tail -n 1 | sed -E 's/.*"agent_steps_per_cpu_s": ?([0-9]+).*/\1/')
     all[$cfg]="${all[$cfg]:-} $v"
     declare "last_${m//-/_}_$f=$v"
     echo "round $r: $cfg $v agent-steps/s" >&2
@@ -30,8 +32,8 @@ for r in $(seq 1 "$rounds"); do
   ratio[moa_a2c]="${ratio[moa_a2c]:-} $(awk -v a="$last_influence_moa_paper" -v b="$last_a2c_head" 'BEGIN { printf "%.3f", a / b }')"
 done
 med() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-echo "agent-steps/s, $(date -u +%Y-%m-%d), core $core of $(nproc --all), $(node --version), $rounds interleaved rounds, flags: ${*:-none}"
-echo "| model | --net-form | agent-steps/s, rounds | median | median vs its head form | median vs a2c |"
+echo "agent-steps per CPU second, $(date -u +%Y-%m-%d), core $core of $(nproc --all), $(node --version), $rounds interleaved rounds, flags: ${*:-none}"
+echo "| model | --net-form | agent-steps per CPU s, rounds | median | median vs its head form | median vs a2c |"
 echo "|---|---|---|---|---|---|"
 base=$(echo "${all[a2c head]}" | med)
 for cfg in "${configs[@]}"; do

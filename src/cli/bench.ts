@@ -28,8 +28,10 @@ export const BENCH_TRAIN: CommandSpec = {
   summary: 'throughput of the whole training loop',
   usage: ['bench train [--game cleanup] [--model a2c] [--algo a2c|ppo] [--agents 5] [--envs 16] [--updates 30] [--share-params] [--net-form head|paper] [--moa-form head|lstm] [--backend wasm] [--workers W] [--json]'],
   about: `Times the whole training loop (stepping, inference, updates) after 3 warm-up updates, in this thread or over W
-workers; prints { game, model, algo, agents, envs, workers, env_steps, seconds, agent_steps_per_s, split_seconds }
-(influence models add net_form, MOA models moa_form; split_seconds: env, inference, update; null with workers). Writes no files.`,
+workers; prints { game, model, algo, agents, envs, workers, env_steps, seconds, agent_steps_per_s, split_seconds,
+cpu_seconds, agent_steps_per_cpu_s } (influence models add net_form, MOA models moa_form; split_seconds: env,
+inference, update; null with workers; agent_steps_per_cpu_s: per second of this process's CPU time, which other
+work on the machine disturbs less than the wall clock; null with workers). Writes no files.`,
   flags: {
     ...configFlags(['game', 'model', 'algo', 'agents', 'envs', 'shareParams', 'netForm', 'moaForm', 'backend', 'seed', 'workers']),
     updates: { arg: 'N', help: 'updates timed, after 3 warm-up updates; 1 to 100000', default: '30' },
@@ -88,13 +90,15 @@ async function benchTrain(argv: string[], out: (s: string) => void): Promise<voi
   const cfg = trainer.cfg;
   // Per-phase times are measured in the thread that trains (without workers: this one).
   const time = () => (cfg.workers ? undefined : { ...trainer.local.time });
-  let seconds = 0, envSteps = 0, split: { env: number; inference: number; update: number } | null = null;
+  let seconds = 0, cpuSeconds = 0, envSteps = 0, split: { env: number; inference: number; update: number } | null = null;
   try {
     for (let k = 0; k < 3; k++) await trainer.iterate();
     const before = time(), steps0 = trainer.envSteps;
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     for (let k = 0; k < updates; k++) await trainer.iterate();
     seconds = (performance.now() - t0) / 1000;
+    const c1 = process.cpuUsage(c0);
+    cpuSeconds = (c1.user + c1.system) / 1e6;
     envSteps = trainer.envSteps - steps0;
     const after = time();
     if (before && after) {
@@ -112,6 +116,8 @@ async function benchTrain(argv: string[], out: (s: string) => void): Promise<voi
     ...(modelOf(cfg.model).netForms ? { net_form: cfg.netForm } : {}), ...(modelOf(cfg.model).moaMetrics ? { moa_form: cfg.moaForm } : {}),
     backend: cfg.backend, workers: cfg.workers, env_steps: envSteps, seconds: +seconds.toFixed(3),
     agent_steps_per_s: Math.round((envSteps * cfg.agents) / seconds), split_seconds: split,
+    // this process's CPU time (all its threads; workers: this thread's only), the measure a busy machine disturbs least
+    cpu_seconds: +cpuSeconds.toFixed(3), agent_steps_per_cpu_s: cfg.workers ? null : Math.round((envSteps * cfg.agents) / cpuSeconds),
   };
   if (values.json) out(JSON.stringify(result));
   else out(`${cfg.model}/${cfg.algo} on ${cfg.game}, ${cfg.agents} agents x ${cfg.envs} envs` +
