@@ -313,6 +313,26 @@ describe('checkpoints of the two forms', () => {
     paper.dispose();
   });
 
+  for (const [model, divergence] of [['influence', 'pmi'], ['influence-comm', 'kl'], ['influence-moa', 'kl'], ['influence-moa', 'pmi']] as const) {
+    test(`${model} (${divergence}) in the paper form: a resumed run writes the metrics of one that never stopped`, async () => {
+      const cfg = { ...small, model, divergence, agents: 2, steps: 80 };
+      const whole = tmp();
+      const a = await createTrainer(cfg, whole);
+      await a.run();
+      await a.close();
+      const parts = tmp();
+      const b1 = await createTrainer(cfg, parts);
+      let n = 0;
+      await b1.run({ shouldStop: () => ++n === 9 }); // mid-episode, mid-report
+      await b1.close();
+      const b2 = await resumeTrainer(parts);
+      assert.equal(b2.cfg.netForm, 'paper');
+      await b2.run();
+      await b2.close();
+      assert.deepEqual(strip(parts), strip(whole));
+    });
+  }
+
   test('a head-form checkpoint of format 2 (no netForm anywhere) still loads with the head form and resumes exactly', async () => {
     const head = { ...small, netForm: 'head' as const, steps: 80 };
     const whole = tmp();
