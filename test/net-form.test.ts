@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/learn/tfjs/backend.ts';
 import { Policy } from '../src/learn/policy/policy.ts';
-import { resolveTrainConfig, type TrainConfig } from '../src/learn/config.ts';
+import { resolveTrainConfig, resolveStoredConfig, type TrainConfig } from '../src/learn/config.ts';
 import { createInfluenceKernel } from '../src/core/influence.ts';
 import { modelIOf } from '../src/learn/models/visible-actions.ts';
 import { channelOf } from '../src/learn/models/comm.ts';
@@ -332,6 +332,14 @@ describe('checkpoints of the two forms', () => {
       assert.deepEqual(strip(parts), strip(whole));
     });
   }
+
+  test('a stored configuration without netForm (written before the setting) is the head form, even under --preset paper', () => {
+    const stored = { preset: 'paper' as const, game: 'harvest' as const, model: 'influence-moa' as const, moaForm: 'lstm' as const };
+    assert.equal(resolveTrainConfig(stored).netForm, 'paper', 'a new run of the preset has the paper form');
+    assert.equal(resolveStoredConfig(stored).netForm, 'head', 'a stored run of the preset from before --net-form had the head form');
+    assert.equal(resolveStoredConfig(stored).moaForm, 'lstm');
+    assert.equal(resolveStoredConfig({ ...stored, netForm: 'paper' }).netForm, 'paper');
+  });
 
   test('a head-form checkpoint of format 2 (no netForm anywhere) still loads with the head form and resumes exactly', async () => {
     const head = { ...small, netForm: 'head' as const, steps: 80 };

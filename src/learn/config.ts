@@ -281,6 +281,17 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   return checkCombination(c as unknown as TrainConfig);
 }
 
+/** Settings added after runs began to store their configuration, with the value every run had before them:
+ * a stored configuration without one ran that way (a run of the paper preset from before --net-form had the
+ * head form), whatever a preset or default says now. */
+const BEFORE_SETTING: Partial<TrainConfig> = { netForm: 'head' };
+
+/** Resolves a configuration a run stored (config.json, a checkpoint's manifest) with `overrides` on top: as
+ * resolveTrainConfig, but a setting the stored one lacks takes the value runs had before it existed. */
+export function resolveStoredConfig(saved: Partial<TrainConfig>, overrides: Partial<TrainConfig> = {}): TrainConfig {
+  return resolveTrainConfig({ ...BEFORE_SETTING, ...saved, ...overrides });
+}
+
 /** Checks the settings against each other. */
 function checkCombination(c: TrainConfig): TrainConfig {
   if (c.influenceEnd < c.influenceStart) throw new InputError(`influenceEnd: must be >= influenceStart (${c.influenceStart}), got ${c.influenceEnd}`);

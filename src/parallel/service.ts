@@ -9,7 +9,7 @@ import { loadWeights } from '../learn/learner.ts';
 import { modelOf } from '../learn/models/registry.ts';
 import { InfluenceMeter } from '../learn/window.ts';
 import { createInfluenceKernel } from '../core/influence.ts';
-import { resolveTrainConfig, envSettings, type TrainConfig } from '../learn/config.ts';
+import { resolveTrainConfig, resolveStoredConfig, envSettings, type TrainConfig } from '../learn/config.ts';
 import { readCheckpointFiles, checkCompatible, type CheckpointManifest } from '../learn/checkpoint-format.ts';
 import { initBackend } from '../learn/tfjs/backend.ts';
 import { createVecEnv, type VecEnv } from '../env/vec-env.ts';
@@ -116,7 +116,7 @@ export class ShardService implements ShardApi {
   async loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: WorkerInit & { seed?: number }): Promise<CheckpointManifest> {
     const ckpt = readCheckpointFiles(files, '');
     const m = ckpt.manifest;
-    const cfg = resolveTrainConfig({ ...(m.config as Partial<TrainConfig>), workers: 0 });
+    const cfg = resolveStoredConfig(m.config as Partial<TrainConfig>, { workers: 0 });
     checkCompatible(m, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, 'the checkpoint');
     await initBackend(cfg.backend === 'cpu' ? 'cpu' : 'wasm', opts);
     this.disposePlay();

@@ -5,6 +5,10 @@
 import { loadPlayer, type Player, type PlayStep } from './session.ts';
 import { FrameView } from './ui-world.ts';
 import { Heatmap } from './ui-heatmap.ts';
+import { modelsWhere } from '../learn/models/registry.ts';
+
+/** The models that measure influence (their checkpoints show the influence heatmap). */
+const MEASURE_INFLUENCE: readonly string[] = modelsWhere((x) => !!x.measuresInfluence);
 
 export interface PlaybackElements {
   panel: HTMLElement;
@@ -70,7 +74,7 @@ export class Playback {
     this.el.returns.replaceChildren();
     this.el.steps.textContent = '0';
     this.el.episodeStep.textContent = '0';
-    this.el.heatmap.unavailable(m.model === 'a2c' || m.model === 'inequity-aversion'
+    this.el.heatmap.unavailable(!MEASURE_INFLUENCE.includes(m.model)
       ? `n/a: model ${m.model} has no influence measure` : 'The matrix appears after the first step.');
     this.el.panel.hidden = false;
     this.setPlaying(true);
