@@ -1,7 +1,7 @@
 // Run-time configuration of one core instance, set once by `configure` (index.ts).
 // Every instance steps B environments of N agents on one map; nothing here changes after configure.
 
-/** Game id: 0 = Harvest, 1 = Cleanup. */
+/** Game id: the game's index in the table of games.ts. */
 export let game: i32 = 0;
 /** B: environments in the batch. */
 export let numEnvs: i32 = 0;
@@ -23,13 +23,13 @@ export let padW: i32 = 0;
 export let episodeLength: i32 = 0;
 /** Steps an agent is removed for after a FIRE hit (docs/RULES.md [ours]); 0 keeps it in play. */
 export let tagTimeout: i32 = 0;
-/** Actions of the game: 8 for Harvest, 9 for Cleanup. */
+/** Actions of the game (its Game.numActions). */
 export let numActions: i32 = 0;
 /** Whether configure has run. */
 export let configured: bool = false;
 
 export function setConfig(
-  g: i32, b: i32, n: i32, h: i32, w: i32, r: i32, len: i32, tag: i32,
+  g: i32, b: i32, n: i32, h: i32, w: i32, r: i32, len: i32, tag: i32, actions: i32,
 ): void {
   game = g;
   numEnvs = b;
@@ -43,6 +43,6 @@ export function setConfig(
   padW = w + 2 * r;
   episodeLength = len;
   tagTimeout = tag;
-  numActions = g == 0 ? 8 : 9;
+  numActions = actions;
   configured = true;
 }

@@ -1,23 +1,23 @@
-// The base stepper: owns what both games share once (docs/RULES.md "One step, in order" and "Episodes"):
+// The base stepper: owns what the games share once (docs/RULES.md "One step, in order" and "Episodes"):
 // the order of a step, rewards for eating and FIRE, tags, statistics, the episode length and the
-// automatic reset. Each game adds only its cells at reset, its spawning phase and, for Cleanup, CLEAN.
+// automatic reset. It never asks which game it plays: the selected game's hooks (game.ts, games.ts) set
+// its cells and agents at reset, act out its own actions, and run its spawning phase.
 //
 // Auto-reset: the step that reaches the episode length reports that step's rewards with DONES[b] = 1,
 // copies the episode's statistics to the LAST_* regions, resets the env, and returns the first
 // observation of the next episode in OBS.
 
 import {
-  game, numEnvs, numAgents as N, mapCells, episodeLength, tagTimeout, numActions,
+  numEnvs, numAgents as N, mapCells, episodeLength, tagTimeout, numActions,
 } from './config';
-import { Region, regionPtr, STAT_COUNT } from './layout';
+import { Region, regionPtr, STAT_COUNT, GAME_STAT_COUNT } from './layout';
 import {
-  Action, Beam, Cell, bindEnv, bindBeams, getCell, setCell, agentPos, agentAction, agentAt, addReward,
+  Beam, Cell, bindEnv, bindBeams, getCell, setCell, agentPos, agentAction, addReward,
   placeAgent, setOri, applyTurns, applyMoves, fireBeam, clearOverlay, drawOverlay, redrawImage,
-  writeObservations, occ, beams, pos, timeout, rewards,
+  writeObservations, occ, beams, pos, timeout, rewards, freeSpawnPoint,
 } from './grid';
 import { rngLoad, rngStore, rngSeed, nextBelow } from './rng';
-import { harvestResetCells, harvestSpawn } from './games/harvest';
-import { cleanupResetCells, cleanupSpawn, countWaste } from './games/cleanup';
+import { rules } from './games';
 import { Stat, statPtr, socialMetrics } from './metrics';
 
 /** FIRE: what the firer pays and what each agent hit loses (docs/RULES.md step 4). */
@@ -27,34 +27,12 @@ const HIT_PENALTY: f32 = 50;
 @inline function rngPtr(b: i32): usize { return regionPtr(Region.RNG) + (<usize>b << 4); }
 @inline function scratch(): usize { return regionPtr(Region.SCRATCH); }
 
-function spawnPhase(): void {
-  if (game == 0) harvestSpawn(scratch());
-  else cleanupSpawn(scratch());
-}
-
 function countApples(): i32 {
   const points = regionPtr(Region.APPLE_POINTS);
   const n = load<i32>(regionPtr(Region.MAP_COUNTS), 4);
   let apples = 0;
   for (let k = 0; k < n; k++) if (getCell(load<i32>(points + (<usize>k << 2))) == Cell.APPLE) apples++;
   return apples;
-}
-
-/** A free spawn point chosen uniformly, or -1 when every one is taken. */
-function freeSpawnPoint(): i32 {
-  const points = regionPtr(Region.SPAWN_POINTS);
-  const n = load<i32>(regionPtr(Region.MAP_COUNTS));
-  let free = 0;
-  for (let k = 0; k < n; k++) if (agentAt(load<i32>(points + (<usize>k << 2))) < 0) free++;
-  if (free == 0) return -1;
-  let pick = nextBelow(free);
-  for (let k = 0; k < n; k++) {
-    const c = load<i32>(points + (<usize>k << 2));
-    if (agentAt(c) >= 0) continue;
-    if (pick == 0) return c;
-    pick--;
-  }
-  return -1;
 }
 
 /** Resets the bound env with its generator loaded: map, agents, one spawning phase, fresh statistics. */
@@ -67,16 +45,12 @@ function resetBound(b: i32): void {
     store<i32>(pos + (<usize>i << 2), -1);
     store<i32>(timeout + (<usize>i << 2), 0);
   }
-  if (game == 0) harvestResetCells();
-  else cleanupResetCells();
+  rules.resetCells();
   redrawImage();
-  // Agents take distinct spawn points uniformly at random, each with a random orientation.
-  for (let i = 0; i < N; i++) {
-    placeAgent(i, freeSpawnPoint());
-    setOri(i, nextBelow(4));
-  }
-  spawnPhase();
+  rules.placeAgents();
+  rules.spawn(scratch());
   memory.fill(statPtr(regionPtr(Region.EP_STATS), b, 0, 0), 0, <usize>(STAT_COUNT * N) << 2);
+  memory.fill(regionPtr(Region.EP_GAME) + (<usize>(b * GAME_STAT_COUNT) << 2), 0, <usize>GAME_STAT_COUNT << 2);
   memory.fill(regionPtr(Region.EP_POS_T) + (<usize>(b * N) << 3), 0, <usize>N << 3);
   store<i32>(regionPtr(Region.EP_REMOVED) + (<usize>b << 2), 0);
   store<i32>(regionPtr(Region.STEP_COUNT) + (<usize>b << 2), 0);
@@ -86,7 +60,7 @@ function resetBound(b: i32): void {
 
 function recordCounts(b: i32): void {
   store<i32>(regionPtr(Region.APPLE_COUNT) + (<usize>b << 2), countApples());
-  store<i32>(regionPtr(Region.WASTE_COUNT) + (<usize>b << 2), game == 1 ? countWaste() : 0);
+  store<i32>(regionPtr(Region.WASTE_COUNT) + (<usize>b << 2), rules.countWaste());
 }
 
 /** Seeds env b from (seed, index) and resets it. */
@@ -114,6 +88,8 @@ export function firstInvalidAction(): i32 {
 function finishEpisode(b: i32, T: i32): void {
   const S = <usize>(STAT_COUNT * N) << 2;
   memory.copy(statPtr(regionPtr(Region.LAST_STATS), b, 0, 0), statPtr(regionPtr(Region.EP_STATS), b, 0, 0), S);
+  const G = <usize>(b * GAME_STAT_COUNT) << 2;
+  memory.copy(regionPtr(Region.LAST_GAME) + G, regionPtr(Region.EP_GAME) + G, <usize>GAME_STAT_COUNT << 2);
   memory.copy(regionPtr(Region.LAST_POS_T) + (<usize>(b * N) << 3), regionPtr(Region.EP_POS_T) + (<usize>(b * N) << 3), <usize>N << 3);
   const removed = load<i32>(regionPtr(Region.EP_REMOVED) + (<usize>b << 2));
   store<i32>(regionPtr(Region.LAST_REMOVED) + (<usize>b << 2), removed);
@@ -158,6 +134,7 @@ export function stepEnv(b: i32): void {
   for (let i = 0; i < N; i++) if (agentPos(i) < 0) removed++;
 
   applyTurns();
+  rules.act(b);
   applyMoves(scratch());
 
   // Eating
@@ -173,10 +150,11 @@ export function stepEnv(b: i32): void {
   // Beams, firers in a uniformly random order, each beam applied before the next is fired.
   const order = scratch();
   const victims = scratch() + (<usize>(2 * N) << 2);
+  const FIRE = rules.fireAction, CLEAN = rules.cleanAction;
   let firers = 0;
   for (let i = 0; i < N; i++) {
     const a = agentAction(i);
-    if (agentPos(i) >= 0 && (a == Action.FIRE || a == Action.CLEAN)) {
+    if (agentPos(i) >= 0 && (a == FIRE || a == CLEAN)) {
       store<i32>(order + (<usize>firers << 2), i);
       firers++;
     }
@@ -191,7 +169,7 @@ export function stepEnv(b: i32): void {
   for (let k = 0; k < firers; k++) {
     const i = load<i32>(order + (<usize>k << 2));
     if (agentPos(i) < 0) continue; // tagged out earlier in this step
-    if (agentAction(i) == Action.FIRE) {
+    if (agentAction(i) == FIRE) {
       addReward(i, -FIRE_COST);
       bump(Stat.FIRES, b, i, 1);
       const hits = fireBeam(i, Beam.FIRE, false, victims);
@@ -216,7 +194,7 @@ export function stepEnv(b: i32): void {
     }
   }
 
-  spawnPhase();
+  rules.spawn(scratch());
 
   // Statistics
   const stepPtr = regionPtr(Region.STEP_COUNT) + (<usize>b << 2);

@@ -1,6 +1,6 @@
-// Shared mechanics of both games (docs/RULES.md): cells and colours, turns, simultaneous moves with conflict
-// resolution, eating, beams, the composited image, egocentric views and visibility. Nothing here knows
-// which game is played; games/*.ts add their own spawning and beam effects.
+// Shared mechanics of the games (docs/RULES.md): cells and colours, placing agents at spawn points, turns,
+// simultaneous moves with conflict resolution, eating, beams, the composited image, egocentric views and
+// visibility. Nothing here knows which game is played; games/*.ts add their own cells, spawning and actions.
 
 import {
   numAgents as N, mapW, mapH, mapCells, radius, viewSide, padW,
@@ -9,7 +9,7 @@ import { Region, regionPtr } from './layout';
 import { nextBelow } from './rng';
 
 // ---- cells
-export const enum Cell { FLOOR = 0, WALL = 1, APPLE = 2, WASTE = 3, RIVER = 4, STREAM = 5 }
+export const enum Cell { FLOOR = 0, WALL = 1, APPLE = 2, WASTE = 3, RIVER = 4, STREAM = 5, BOX = 6 }
 export const enum Beam { NONE = 0, FIRE = 1, CLEAN = 2 }
 export const enum Dir { UP = 0, RIGHT = 1, DOWN = 2, LEFT = 3 }
 export const enum Action {
@@ -30,6 +30,7 @@ const CELL_COLOURS = memory.data<u32>([
   0xC29C63,                 // WASTE 99,156,194
   0x184B71,                 // RIVER 113,75,24
   0x184B71,                 // STREAM 113,75,24
+  0x3F85CD,                 // BOX 205,133,63
 ]);
 const AGENT_COLOURS = memory.data<u32>([
   0xFF0000,                 // 0,0,255
@@ -84,6 +85,8 @@ export function bindEnv(b: i32): void {
 }
 
 @inline export function getCell(c: i32): u32 { return load<u8>(cells + <usize>c); }
+/** Cells that stop moves and beams: walls, and Box trapped's box while it is closed. */
+@inline export function isSolid(cell: u32): bool { return cell == Cell.WALL || cell == Cell.BOX; }
 @inline export function agentAt(c: i32): i32 { return <i32>load<u8>(occ + <usize>c) - 1; }
 @inline export function agentPos(i: i32): i32 { return load<i32>(pos + (<usize>i << 2)); }
 @inline export function agentOri(i: i32): i32 { return load<u8>(ori + <usize>i); }
@@ -112,6 +115,47 @@ export function placeAgent(i: i32, c: i32): void {
 }
 
 @inline export function setOri(i: i32, d: i32): void { store<u8>(ori + <usize>i, <u8>(d & 3)); }
+
+/** Lists into `dst` the cells whose BASE_MAP character is `a` or `b` (0: only `a`), in map order; returns how many. */
+export function listCells(a: u8, b: u8, dst: usize): i32 {
+  const base = regionPtr(Region.BASE_MAP);
+  let n = 0;
+  for (let c = 0; c < mapCells; c++) {
+    const ch = load<u8>(base + <usize>c);
+    if (ch == a || (b != 0 && ch == b)) { store<i32>(dst + (<usize>n << 2), c); n++; }
+  }
+  return n;
+}
+
+/** A free spawn point ('P') chosen uniformly, or -1 when every one is taken. */
+export function freeSpawnPoint(): i32 {
+  const points = regionPtr(Region.SPAWN_POINTS);
+  const n = load<i32>(regionPtr(Region.MAP_COUNTS));
+  let free = 0;
+  for (let k = 0; k < n; k++) if (agentAt(load<i32>(points + (<usize>k << 2))) < 0) free++;
+  if (free == 0) return -1;
+  let pick = nextBelow(free);
+  for (let k = 0; k < n; k++) {
+    const c = load<i32>(points + (<usize>k << 2));
+    if (agentAt(c) >= 0) continue;
+    if (pick == 0) return c;
+    pick--;
+  }
+  return -1;
+}
+
+/** Agents `from`..`to`-1 take distinct free spawn points uniformly at random, each with a random orientation. */
+export function placeAtSpawnPoints(from: i32, to: i32): void {
+  for (let i = from; i < to; i++) {
+    placeAgent(i, freeSpawnPoint());
+    setOri(i, nextBelow(4));
+  }
+}
+
+/** The sequential social dilemmas' reset: every agent at a free spawn point (docs/RULES.md "Episodes"). */
+export function placeAllAtSpawnPoints(): void {
+  placeAtSpawnPoints(0, N);
+}
 
 /** The cell one step from c in direction (dr, dc), or -1 off the map. */
 @inline export function offset(c: i32, dr: i32, dc: i32): i32 {
@@ -144,7 +188,7 @@ export function applyMoves(scratch: usize): void {
       const d = agentOri(i) + load<i32>(MOVE_TURN + (<usize>a << 2));
       const c = offset(p, dirRow(d), dirCol(d));
       // A move into a wall or off the map leaves the agent where it is.
-      if (c >= 0 && getCell(c) != Cell.WALL) { t = c; anyMove = true; }
+      if (c >= 0 && !isSolid(getCell(c))) { t = c; anyMove = true; }
     }
     store<i32>(tgt + (<usize>i << 2), t);
   }
@@ -243,7 +287,7 @@ export function fireBeam(i: i32, kind: u32, cleans: bool, victims: usize): i32 {
     // centre: the cell in front; sides: the cells directly right and left
     let c = ray == 0 ? offset(p, fr, fc) : ray == 1 ? offset(p, rr, rc) : offset(p, -rr, -rc);
     for (let k = 0; k < BEAM_LENGTH && c >= 0; k++) {
-      if (getCell(c) == Cell.WALL) break;
+      if (isSolid(getCell(c))) break;
       markBeam(c, kind);
       let stop = false;
       if (cleans && getCell(c) == Cell.WASTE) {

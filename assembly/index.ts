@@ -2,46 +2,31 @@
 //   configure -> write BASE_MAP -> initMap -> reset(seed) -> [write ACTIONS -> step]* ...
 // All data crosses through the memory regions of layout.ts; these functions take and return numbers only.
 
-import { setConfig, configured, mapCells, mapW, numEnvs, game } from './config';
+import { setConfig, configured, mapCells, mapW, numEnvs } from './config';
 import { computeLayout, Region, regionPtr } from './layout';
 import { resetEnv, stepEnv, firstInvalidAction, refreshEnv } from './env';
-import { bindEnv, placeAgent, setOri, setCell, renderFrame } from './grid';
+import { bindEnv, placeAgent, setOri, setCell, renderFrame, listCells } from './grid';
+import { selectGame, rules } from './games';
 
 export { layoutTable, layoutEnd } from './layout';
 
-/** Lays out memory for B envs of N agents on an H x W map; game 0 = Harvest, 1 = Cleanup. */
+/** Lays out memory for B envs of N agents on an H x W map of game `gameId` (its index in games.ts). */
 export function configure(
   gameId: i32, envs: i32, agents: i32, height: i32, width: i32, viewRadius: i32,
   episodeLen: i32, tagSteps: i32,
 ): void {
   if (configured) throw new Error('core: configure may run once per instance');
-  setConfig(gameId, envs, agents, height, width, viewRadius, episodeLen, tagSteps);
+  const g = selectGame(gameId);
+  setConfig(gameId, envs, agents, height, width, viewRadius, episodeLen, tagSteps, g.numActions);
   computeLayout();
 }
 
-/** Reads BASE_MAP into the point lists. Returns the number of spawn points. */
+/** Reads BASE_MAP into the point lists: the spawn points here, the game's own cells by its scanMap.
+ * Returns the number of spawn points. */
 export function initMap(): i32 {
-  const base = regionPtr(Region.BASE_MAP);
-  const spawn = regionPtr(Region.SPAWN_POINTS);
-  const apples = regionPtr(Region.APPLE_POINTS);
-  const river = regionPtr(Region.RIVER_POINTS);
-  let ns = 0, na = 0, nr = 0, nw = 0;
-  const appleChar: u8 = game == 0 ? 0x41 /* A */ : 0x42 /* B */;
-  for (let c = 0; c < mapCells; c++) {
-    const ch = load<u8>(base + <usize>c);
-    if (ch == 0x50 /* P */) { store<i32>(spawn + (<usize>ns << 2), c); ns++; }
-    if (ch == appleChar) { store<i32>(apples + (<usize>na << 2), c); na++; }
-    if (game == 1 && (ch == 0x48 /* H */ || ch == 0x52 /* R */)) {
-      store<i32>(river + (<usize>nr << 2), c);
-      nr++;
-      if (ch == 0x48) nw++;
-    }
-  }
-  const counts = regionPtr(Region.MAP_COUNTS);
-  store<i32>(counts, ns);
-  store<i32>(counts, na, 4);
-  store<i32>(counts, nr, 8);
-  store<i32>(counts, nw, 12);
+  const ns = listCells(0x50 /* P */, 0, regionPtr(Region.SPAWN_POINTS));
+  store<i32>(regionPtr(Region.MAP_COUNTS), ns);
+  rules.scanMap();
   return ns;
 }
 

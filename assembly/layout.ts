@@ -86,12 +86,20 @@ export const enum Region {
   SPAWN_POINTS,
   /** i32 [H*W]: cell indices of apple points ('A' in Harvest, 'B' in Cleanup); MAP_COUNTS[1] are used. */
   APPLE_POINTS,
-  /** i32 [H*W]: cell indices of river cells ('H' or 'R', Cleanup); MAP_COUNTS[2] are used. */
-  RIVER_POINTS,
-  /** i32 [4]: spawn points, apple points, river cells, initial waste cells. */
+  /** i32 [H*W]: cell indices the game lists for itself (Cleanup: river cells 'H' and 'R'; Box trapped: the
+   * cells inside the box, 'T'); MAP_COUNTS[2] are used. */
+  GAME_POINTS,
+  /** i32 [4]: spawn points, apple points, game points, and one more count of the game's (Cleanup: the
+   * initial waste cells; Box trapped: the box's cells). */
   MAP_COUNTS,
   /** i32 [max(H*W, 8N)]: scratch for one env's step (move targets, new apples, shuffles). */
   SCRATCH,
+  // ---- the game's own statistics (appended last, so that the regions above keep their offsets)
+  /** i32 [B, G]: the running episode's statistics of the game's own (G = GAME_STAT_COUNT; what each
+   * means is in the game's rules file and its host definition; unused ones stay 0). */
+  EP_GAME,
+  /** i32 [B, G]: EP_GAME of the last finished episode. */
+  LAST_GAME,
   COUNT,
 }
 
@@ -120,9 +128,11 @@ function define(id: Region, dtype: DType, d0: i32, d1: i32 = -1, d2: i32 = -1, d
   cursor += elems * size + 4;
 }
 
-/** Lays out every region after the static data and grows memory to hold them. */
+/** Lays out every region after the static data and the objects made at start (the table of games),
+ * and grows memory to hold them. Nothing is allocated after this: the regions are all the core writes. */
 export function computeLayout(): void {
-  cursor = (__heap_base + 15) & ~15;
+  // The runtime (stub) hands out memory upwards from __heap_base; one more small block marks how far it got.
+  cursor = (heap.alloc(16) + 16 + 15) & ~15;
   const B = numEnvs, N = numAgents, V = viewSide, T = episodeLength, C = mapCells;
   define(Region.ACTIONS, DType.U8, B, N);
   define(Region.OBS, DType.U8, B * N, V, V, 3);
@@ -157,9 +167,11 @@ export function computeLayout(): void {
   define(Region.BASE_MAP, DType.U8, mapH, mapW);
   define(Region.SPAWN_POINTS, DType.I32, C);
   define(Region.APPLE_POINTS, DType.I32, C);
-  define(Region.RIVER_POINTS, DType.I32, C);
+  define(Region.GAME_POINTS, DType.I32, C);
   define(Region.MAP_COUNTS, DType.I32, 4);
   define(Region.SCRATCH, DType.I32, C > 8 * N ? C : 8 * N);
+  define(Region.EP_GAME, DType.I32, B, GAME_STAT_COUNT);
+  define(Region.LAST_GAME, DType.I32, B, GAME_STAT_COUNT);
   const need = (cursor + 0xFFFF) >> 16;
   const have = <usize>memory.size();
   if (need > have && memory.grow(<i32>(need - have)) < 0) {
@@ -169,6 +181,14 @@ export function computeLayout(): void {
 
 /** Number of statistics per agent in EP_STATS / LAST_STATS. */
 export const STAT_COUNT: i32 = 7;
+
+/** Number of per-episode statistics a game may keep of its own (EP_GAME / LAST_GAME). */
+export const GAME_STAT_COUNT: i32 = 4;
+
+/** Address of env b's statistic k of the game's own in `base` (EP_GAME or LAST_GAME). */
+@inline export function gameStatPtr(base: usize, b: i32, k: i32): usize {
+  return base + (<usize>(b * GAME_STAT_COUNT + k) << 2);
+}
 
 @inline export function regionPtr(id: Region): usize {
   return <usize>load<i32>(TABLE + (<usize>id << 5));

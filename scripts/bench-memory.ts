@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createTrainer } from '../src/hosting/run-dir.ts';
+import { WorkerGroup } from '../src/parallel/group.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -15,6 +16,7 @@ const t = await createTrainer({
   game: 'harvest', model: values.model as 'a2c', agents: 2, envs: 4, episodeLength: 50, viewRadius: 2, rolloutSteps: 5, steps: 1e12,
   workers: Number(values.workers),
 });
+if (t.group instanceof WorkerGroup) console.log(JSON.stringify({ workers: t.group.size, exchange: t.group.exchange }));
 const mib = (x: number) => +(x / 2 ** 20).toFixed(1);
 const sample = async (updates: number) => {
   gc();

@@ -1,12 +1,16 @@
 // Bundles the TypeScript sources with esbuild (run after build-core.mjs, which writes build/):
 //   dist/cli.js            Node ESM, the `commons` bin (src/cli/main.ts)
 //   dist/shard-worker.js   Node ESM, the worker_threads entry of one environment shard (src/parallel/worker-node.ts)
+//   dist/chunk-HASH.js     their shared code, and the parts the CLI imports only when a command needs them
+//                          (plotting, the sweeps' queue): those import the optional packages (vega, bullmq, ...)
+//                          from node_modules, so a command that does not need one runs without it
 //   dist/*.wasm            tfjs-backend-wasm's binaries: the backend loads them from beside the bundle
 //   dist/web/              the web app: src/web's static files (html, css, svg, png); app.js, worker.js and
 //                          the scripts its pages load, with their shared chunk-HASH.js files (browser ESM,
 //                          minified, linked source maps); the tfjs-backend-wasm binaries again
 //   dist/lib/              the library entry: node.js (src/node.ts), browser.js (src/index.ts), index.d.ts (+ the
-//                          declarations it references), reached through package.json "exports"
+//                          declarations it references), reached through package.json "exports"; the
+//                          tfjs-backend-wasm binaries beside them (found there by default: see src/learn/tfjs/backend.ts)
 //   dist/sizes.json        bytes and gzip bytes of every bundle, also printed as a table
 // An entry whose source file does not exist is skipped with a line saying so. Any esbuild error fails
 // the build (exit status 1) after the other outputs are written; when a browser bundle reaches a node:
@@ -30,6 +34,7 @@ const started = performance.now();
 // must not linger beside the new ones.
 rmSync(join(dist, 'web'), { recursive: true, force: true });
 rmSync(join(dist, 'lib'), { recursive: true, force: true });
+if (existsSync(dist)) for (const f of readdirSync(dist).filter((f) => /^chunk-.*\.js$/.test(f))) rmSync(join(dist, f));
 mkdirSync(join(dist, 'web'), { recursive: true });
 mkdirSync(join(dist, 'lib'), { recursive: true });
 
@@ -76,11 +81,16 @@ const BROWSER = {
   logLevel: 'silent',
 };
 
-// The library keeps package.json's "dependencies" external: they are installed with `commons`, so a Node
-// user shares one tfjs-core with it (tf.memory(), custom backends), and a browser user's bundler resolves
-// and de-duplicates them. Only our own code and build/ (the embedded cores) are in dist/lib/*.js.
+// The library keeps package.json's "dependencies" (tfjs-core and comlink) external: they are installed with
+// `commons`, so a user shares one tfjs-core with it (tf.memory(), custom backends), and a browser user's
+// bundler resolves and de-duplicates them. Everything else the library runs is in dist/lib/*.js: our code,
+// build/ (the embedded cores) and the tfjs backends (cpu, wasm, webgpu), which as packages would add 41 MB
+// to an install (BENCHMARKS.md, "Bundle sizes").
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const DEPENDENCIES = Object.keys(pkg.dependencies ?? {});
+// Optional packages (package.json "peerDependenciesMeta"): loaded at run time from node_modules by the
+// command that needs them, which names the package to install when it is missing (src/util/optional.ts).
+const OPTIONAL = Object.keys(pkg.peerDependenciesMeta ?? {}).filter((k) => pkg.peerDependenciesMeta[k].optional);
 
 // src/learn/tfjs/backend.ts imports build/tfjs-gradients.js, tfjs-core's gradients pre-bundled with a
 // private copy of tfjs-core, because Node cannot load tfjs-core's ESM tree from source. A bundle that
@@ -100,20 +110,16 @@ function gradientsFromTfjsCore({ external }) {
 
 /** [output, entry, esbuild options] */
 const BUNDLES = [
-  ['dist/cli.js', 'src/cli/main.ts', {
-    ...NODE,
-    // Packages with native binaries are loaded at run time from node_modules.
-    external: ['@resvg/resvg-js', 'webgpu'],
-    banner: { js: '#!/usr/bin/env node\n' + NODE_GLOBALS },
-  }],
-  ['dist/shard-worker.js', 'src/parallel/worker-node.ts', {
-    ...NODE,
-    external: ['@resvg/resvg-js', 'webgpu'],
-    banner: { js: NODE_GLOBALS },
-  }],
-  ['dist/lib/node.js', 'src/node.ts', { ...NODE, external: [...DEPENDENCIES, 'webgpu'], banner: { js: NODE_GLOBALS } }],
+  ['dist/lib/node.js', 'src/node.ts', { ...NODE, external: [...DEPENDENCIES, ...OPTIONAL], banner: { js: NODE_GLOBALS } }],
   ['dist/lib/browser.js', 'src/index.ts', { ...BROWSER, external: DEPENDENCIES, plugins: [gradientsFromTfjsCore({ external: true })] }],
 ];
+
+/** The Node programs: one build with code splitting, so that what a command imports on demand stays out
+ * of the others' way (a missing optional package fails only the command that imports it). */
+const NODE_PROGRAMS = {
+  entries: { cli: 'src/cli/main.ts', 'shard-worker': 'src/parallel/worker-node.ts' },
+  options: { ...NODE, external: OPTIONAL, splitting: true, chunkNames: 'chunk-[hash]', banner: { js: NODE_GLOBALS } },
+};
 
 const failures = [];
 /** Outputs written by this run (a failed bundle may leave an older file behind: not measured). */
@@ -132,6 +138,26 @@ async function bundle([out, entry, options]) {
     built.add(out);
   } catch (e) {
     await reportFailure(out, entry, e, options);
+  }
+}
+
+async function bundleNodePrograms() {
+  const entryPoints = {};
+  for (const [name, entry] of Object.entries(NODE_PROGRAMS.entries)) {
+    if (existsSync(join(root, entry))) entryPoints[name] = join(root, entry);
+    else console.log(`skip dist/${name}.js: ${entry} does not exist yet`);
+  }
+  try {
+    const { metafile } = await build({ ...NODE_PROGRAMS.options, entryPoints, outdir: dist, absWorkingDir: root, metafile: true });
+    for (const out of Object.keys(metafile.outputs).filter((f) => f.endsWith('.js'))) built.add(out);
+  } catch (e) {
+    await reportFailure('dist/cli.js, dist/shard-worker.js', Object.values(entryPoints).map(rel).join(', '), e, NODE_PROGRAMS.options);
+  }
+  // The bin runs as a program: its shebang goes on dist/cli.js alone (a banner would put it on every chunk).
+  const cli = join(dist, 'cli.js');
+  if (existsSync(cli)) {
+    const text = readFileSync(cli, 'utf8');
+    if (!text.startsWith('#!')) writeFileSync(cli, '#!/usr/bin/env node\n' + text, { mode: 0o755 });
   }
 }
 
@@ -219,9 +245,13 @@ async function declarations() {
   // maps those to x.d.ts, TypeScript 4 rejects them (TS2691); './x.js' maps to x.d.ts in every version
   // and module resolution mode.
   const specifier = /((?:from\s+|import\s*\(\s*)(['"]))(\.{1,2}\/[^'"]*?)\.ts\2/g;
+  // Side-effect imports (`import '...';`: tfjs backends, build/tfjs-gradients.js) carry no types, and name
+  // files a package does not ship (build/) or packages it bundles: a consumer checking every declaration
+  // (skipLibCheck: false) would fail on them.
+  const sideEffect = /^import\s+(['"])[^'"]+\1;?[ \t]*\r?\n/gm;
   for (const file of listFiles(join(dist, 'lib')).filter((f) => f.endsWith('.d.ts'))) {
     const text = readFileSync(file, 'utf8');
-    const fixed = text.replace(specifier, '$1$3.js$2');
+    const fixed = text.replace(specifier, '$1$3.js$2').replace(sideEffect, '');
     if (fixed !== text) writeFileSync(file, fixed);
   }
 }
@@ -235,8 +265,12 @@ function listFiles(dir) {
 function copyAssets() {
   const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
-    copyFileSync(join(wasmDir, f), join(dist, f));
     copyFileSync(join(wasmDir, f), join(dist, 'web', f));
+    // The threaded build is never loaded by the CLI or the library (initBackend turns threads off): the
+    // package carries the other two.
+    if (f.includes('threaded')) { rmSync(join(dist, f), { force: true }); continue; }
+    copyFileSync(join(wasmDir, f), join(dist, f));
+    copyFileSync(join(wasmDir, f), join(dist, 'lib', f));
   }
   const web = join(root, 'src', 'web');
   const statics = existsSync(web) ? readdirSync(web).filter((f) => /\.(html|css|svg|png)$/.test(f)) : [];
@@ -249,15 +283,26 @@ function copyAssets() {
     for (const f of readdirSync(gallery)) if (/\.(tar|json)$/.test(f)) copyFileSync(join(gallery, f), join(dist, 'web', 'gallery', f));
   }
   if (!existsSync(join(dist, 'web', 'gallery', 'gallery.json'))) writeFileSync(join(dist, 'web', 'gallery', 'gallery.json'), '{ "entries": [] }\n');
+  // The first entry plays as the page opens: the page preloads its checkpoint with the index (the file is
+  // named in gallery.json, so the build writes the link).
+  const first = JSON.parse(readFileSync(join(dist, 'web', 'gallery', 'gallery.json'), 'utf8')).entries?.[0]?.file;
+  const page = join(dist, 'web', 'index.html');
+  if (typeof first === 'string' && /^[\w.-]+$/.test(first) && existsSync(page)) {
+    const html = readFileSync(page, 'utf8');
+    const link = `<link rel="preload" href="gallery/${first}" as="fetch" crossorigin="anonymous">`;
+    writeFileSync(page, html.replace(/(<link rel="preload" href="gallery\/gallery\.json"[^>]*>)/, `$1\n  ${link}`));
+  }
   if (!statics.includes('index.html')) console.log('skip dist/web/index.html: src/web/index.html does not exist yet');
 }
 
 copyAssets();
-await Promise.all([...BUNDLES.map(bundle), bundleWeb(), declarations()]);
+await Promise.all([bundleNodePrograms(), ...BUNDLES.map(bundle), bundleWeb(), declarations()]);
 
 // Sizes: every bundle that was built, and the tfjs-backend-wasm binaries a browser downloads.
 const WEB_ORDER = (f) => [/\/app\.js$/, /\/worker\.js$/, /\/(?!chunk-)[^/]+\.js$/, /\/chunk-/, /\.css$/].findIndex((r) => r.test(f));
+const NODE_ORDER = (f) => [/\/cli\.js$/, /\/shard-worker\.js$/, /\/chunk-/].findIndex((r) => r.test(f));
 const sized = [
+  ...[...built].filter((f) => /^dist\/[^/]+\.js$/.test(f)).sort((a, b) => NODE_ORDER(a) - NODE_ORDER(b) || a.localeCompare(b)),
   ...BUNDLES.map(([out]) => out).filter((f) => built.has(f)),
   ...[...built].filter((f) => f.startsWith('dist/web/')).sort((a, b) => WEB_ORDER(a) - WEB_ORDER(b) || a.localeCompare(b)),
   ...readdirSync(join(dist, 'web')).filter((f) => f.endsWith('.wasm')).sort().map((f) => `dist/web/${f}`),

@@ -10,20 +10,24 @@
 //   them only as an ESM tree with extensionless imports, which Node cannot load from source (its CommonJS
 //   build has no gradients); the bundle registers them in tfjs's global registry, shared by every copy.
 // Usage: node scripts/build-core.mjs [--debug]
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { devNull } from 'node:os';
+import { runAsc } from './asc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
+/** asc, its messages shown (less the converge note: see ./asc.mjs). */
+function compile(args) {
+  const { messages } = runAsc(args, root);
+  if (messages) console.log(messages);
+}
 const targets = process.argv.includes('--debug') ? ['release', 'debug'] : ['release'];
 mkdirSync(join(root, 'build'), { recursive: true });
 for (const target of targets) {
-  execFileSync(process.execPath, [asc, 'assembly/index.ts', '--target', target], { cwd: root, stdio: 'inherit' });
+  compile(['assembly/index.ts', '--target', target]);
 }
 /** Writes build/NAME-wasm.js (the module as a base64 default export) and its declaration. */
 function embed(name) {
@@ -41,19 +45,19 @@ embed('core');
 // build/influence.wasm: the influence reward's divergences (assembly/influence.ts), a separate module with
 // its own exports. asconfig.json describes the core only (its `entries` would be compiled in too), so
 // --config points at the null device and every option is given here: release, -O3, stub runtime, SIMD.
-execFileSync(process.execPath, [
-  asc, 'assembly/influence.ts', '--config', devNull, '-o', 'build/influence.wasm',
+compile([
+  'assembly/influence.ts', '--config', devNull, '-o', 'build/influence.wasm',
   '-O3', '--converge', '--runtime', 'stub', '--enable', 'simd',
-], { cwd: root, stdio: 'inherit' });
+]);
 embed('influence');
 
 // build/learn.wasm: the learner's kernels (assembly/learn/: matrix products, the LSTM over a sequence, the
 // first conv layer), registered with tfjs's wasm backend by src/learn/tfjs/wasm-kernels.ts. It imports its
 // memory (tfjs's) and must own none: --noAssert keeps assertion messages (data segments) out.
-execFileSync(process.execPath, [
-  asc, 'assembly/learn/index.ts', '--config', devNull, '-o', 'build/learn.wasm',
+compile([
+  'assembly/learn/index.ts', '--config', devNull, '-o', 'build/learn.wasm',
   '-O3', '--converge', '--runtime', 'stub', '--enable', 'simd', '--importMemory', '--noAssert',
-], { cwd: root, stdio: 'inherit' });
+]);
 embed('learn');
 
 const require = createRequire(import.meta.url);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { browserSkip, launchChromium, serveDir, tempDir } from './browser.ts';
 import { trajectoryDigest } from './fixtures/trajectory.ts';
+import { GAMES } from '../src/env/games.ts';
 
 test('a browser page and a browser worker reproduce Node\'s trajectories', { skip: browserSkip(), timeout: 120_000 }, async () => {
   const dir = tempDir();
@@ -27,7 +28,7 @@ test('a browser page and a browser worker reproduce Node\'s trajectories', { ski
     const { digests, error } = await page.evaluate(() => ({ digests: window.__digests, error: window.__error }));
     assert.equal(error, undefined);
     assert.deepEqual(errors, []);
-    for (const game of ['harvest', 'cleanup'] as const) {
+    for (const game of GAMES) {
       const node = await trajectoryDigest(game, 42, 250);
       assert.equal(digests![`page:${game}`], node, `${game} page`);
       assert.equal(digests![`worker:${game}`], node, `${game} worker`);

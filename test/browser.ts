@@ -31,16 +31,15 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json', '.png': 'image/png',
 };
 
-/** Serves `dir` on 127.0.0.1 with cross-origin isolation headers; resolves to its base URL. */
-export function serveDir(dir: string): Promise<{ url: string; server: Server }> {
+/** Serves `dir` on 127.0.0.1 with cross-origin isolation headers (unless `isolate` is false); resolves to its base URL. */
+export function serveDir(dir: string, { isolate = true } = {}): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     const file = join(dir, path === '/' ? 'index.html' : path);
     if (!file.startsWith(dir) || !existsSync(file)) { res.writeHead(404).end(); return; }
     res.writeHead(200, {
       'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
+      ...(isolate ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
     });
     res.end(readFileSync(file));
   });

@@ -1,6 +1,7 @@
 // Checkpoints of format version 1 (commons 0.1: one set of tensors per network) still load for playing:
 // their weights are stacked into the batched population and the policy acts exactly as the one they were
 // taken from. Resuming one is refused with a message naming the format version.
+// Environment states saved before the games table (shorter by the statistics of a game's own) still load.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -107,4 +108,30 @@ test('a player checkpoint (weights only, float16) plays like its run, is a quart
   const resume = spawnSync(process.execPath, [cli, 'train', '--resume', player, '--out', join(dir, 'again'), '--steps', '800'], { encoding: 'utf8' });
   assert.equal(resume.status, 2);
   assert.match(resume.stderr, /is a player checkpoint \(weights only.*cannot be resumed/);
+});
+
+test('an environment state saved before the games table (no statistics of a game\'s own at its end) still loads and continues exactly', async () => {
+  const { createVecEnv } = await import('../src/env/vec-env.ts');
+  for (const game of ['harvest', 'cleanup'] as const) {
+    const a = await createVecEnv({ game, numEnvs: 2, numAgents: 3, seed: 4, episodeLength: 60 });
+    const rng = new Rng(2);
+    for (let t = 0; t < 45; t++) { rng.fillBelow(a.actions, a.spec.numActions); a.step(); }
+    // the older layout ended 4 bytes past the scratch region; the game's statistics came after it
+    const v = a.internals.views;
+    const older = a.saveState().slice(0, v.scratch.byteOffset + v.scratch.byteLength + 4 - v.actions.byteOffset);
+    const b = await createVecEnv({ game, numEnvs: 2, numAgents: 3, seed: 99, episodeLength: 60 });
+    b.loadState(older);
+    for (let t = 0; t < 100; t++) {
+      rng.fillBelow(a.actions, a.spec.numActions);
+      const ra = a.step(), rb = b.step(a.actions);
+      assert.deepEqual(rb.obs, ra.obs, `${game} step ${t}`);
+      assert.deepEqual(rb.rewards, ra.rewards);
+    }
+    assert.deepEqual(b.lastEpisode(1), a.lastEpisode(1));
+    assert.throws(() => b.loadState(older.subarray(1)), /loadState: expected \d+ bytes/);
+  }
+  // a game that keeps statistics of its own needs them
+  const box = await createVecEnv({ game: 'box-trapped', seed: 1 });
+  const v = box.internals.views;
+  assert.throws(() => box.loadState(box.saveState().slice(0, v.scratch.byteOffset + v.scratch.byteLength + 4 - v.actions.byteOffset)), /loadState: expected/);
 });

@@ -111,6 +111,18 @@ test('a worker that dies stops `commons train` with status 1, naming the worker;
   assert.equal(commons('train', '--resume', run, '--steps', '320').code, 0);
 });
 
+test('a worker killed in the middle of the gradient exchange stops `commons train` with status 1 and one line; the last checkpoint stays and resumes', () => {
+  const run = join(mkdtempSync(join(tmpdir(), 'commons-cli-')), 'run');
+  const r = spawnSync(process.execPath, [CLI, 'train', ...TINY, '--workers', '2', '--steps', '4000', '--checkpoint-every', '80', '--out', run],
+    { encoding: 'utf8', env: { ...process.env, COMMONS_FAULT: '1:exit-in-exchange:6' }, timeout: 240_000 });
+  assert.equal(r.signal, null, 'no hang: the run stopped by itself');
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^commons train: worker 1 failed: the thread exited \(code 3\); the run stopped, its last checkpoint is intact \(continue with: commons train --resume .*\)\n$/);
+  const latest = JSON.parse(readFileSync(join(run, 'checkpoints', 'latest.json'), 'utf8')).id;
+  assert.equal(latest, 'step-000000000240');
+  assert.equal(commons('train', '--resume', run, '--steps', '320').code, 0);
+});
+
 test('bad training input exits with status 2 and names the flag', () => {
   const dir = mkdtempSync(join(tmpdir(), 'commons-cli-'));
   const cases: [string[], RegExp][] = [

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { trajectoryDigest } from './fixtures/trajectory.ts';
+import { GAMES } from '../src/env/games.ts';
 
 function inWorker(game: string, seed: number, steps: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -15,7 +16,7 @@ function inWorker(game: string, seed: number, steps: number): Promise<string> {
   });
 }
 
-for (const game of ['harvest', 'cleanup'] as const) {
+for (const game of GAMES) {
   test(`${game}: a worker_thread reproduces the main thread's trajectory`, async () => {
     const main = await trajectoryDigest(game, 42, 250);
     assert.equal(await inWorker(game, 42, 250), main);

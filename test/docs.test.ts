@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flagTable } from '../src/cli/flag-table.ts';
@@ -12,6 +12,7 @@ import { TRAIN } from '../src/cli/train.ts';
 import { PLOT } from '../src/cli/plot.ts';
 import { COMPARE } from '../src/cli/compare.ts';
 import { EVAL } from '../src/cli/eval.ts';
+import { PRESETS } from '../src/learn/presets.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
@@ -34,4 +35,29 @@ test("README's command table names every command of commons --help", () => {
 test('docs/plot.md documents every flag of plot and compare', () => {
   const doc = read('docs/plot.md');
   for (const flag of [...Object.keys(PLOT.flags), ...Object.keys(COMPARE.flags)]) assert.ok(doc.includes(`--${flag}`), `--${flag}`);
+});
+
+test('the docs name files that exist, presets that exist, and undefined metrics as null (as the outputs write them)', () => {
+  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  for (const f of docs) {
+    for (const m of read(f).matchAll(/`((?:src|scripts|assembly|test|schemas)\/[\w./-]+\.(?:ts|mjs|json|sh))`/g)) {
+      if (/\/[A-Z][A-Z_-]*\./.test(m[1])) continue; // a pattern (assembly/games/NAME.ts), not a file
+      assert.ok(existsSync(join(ROOT, m[1])), `${f} names ${m[1]}, which does not exist`);
+    }
+  }
+  const sweeps = read('docs/sweeps.md');
+  assert.doesNotMatch(sweeps, /none exist yet|reserved for named settings/);
+  for (const name of Object.keys(PRESETS)) assert.match(sweeps, new RegExp(`\`preset\` \\|[^\\n]*\`${name}\``), `docs/sweeps.md names preset ${name}`);
+  const metrics = read('docs/metrics.md');
+  for (const metric of ['equality', 'sustainability']) {
+    const row = metrics.split('\n').find((l) => l.startsWith(`| ${metric} |`))!;
+    assert.match(row, /undefined \(null\)/, `${metric}: undefined is null, as README and docs/RULES.md say`);
+  }
+});
+
+test("README says how long npm test takes, and how the browser library finds tfjs's wasm binaries", () => {
+  const readme = read('README.md');
+  assert.match(readme.split('\n').find((l) => l.startsWith('npm ci && npm test'))!, /about \d+ minutes/);
+  assert.match(readme, /### In a web page[\s\S]*cp node_modules\/commons\/dist\/lib\/\*\.wasm/);
+  assert.match(readme, /wasmPaths/);
 });

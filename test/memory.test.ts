@@ -1,11 +1,13 @@
-// Long runs keep their memory flat: with workers, the main thread (which averages every update's gradients)
-// holds no more after 4N updates than after N. Figures over 1k and 10k updates are in BENCHMARKS.md.
+// Long runs keep their memory flat: with workers, the main thread (which gathers every update's statistics,
+// and where memory cannot be shared averages its gradients) holds no more after 4N updates than after N, with
+// either exchange. Figures over 1k and 10k updates, workers included, are in BENCHMARKS.md.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createTrainer } from '../src/hosting/run-dir.ts';
+import type { WorkerGroup } from '../src/parallel/group.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -20,10 +22,13 @@ async function external(): Promise<number> {
   return process.memoryUsage().external;
 }
 
-test("with --workers, the main thread's memory does not grow with the number of updates", async () => {
+for (const exchange of ['shared', 'main-thread'] as const) test(`with --workers (exchange ${exchange}), the main thread's memory does not grow with the number of updates`, async () => {
   // A tiny configuration: 2 agents, view radius 2 (about 87k parameters each, so one update's gradients
-  // are ~0.7 MB for the two agents), 5-step rollouts.
+  // are ~0.7 MB for the two agents), 5-step rollouts. COMMONS_EXCHANGE is read when the workers start.
+  process.env.COMMONS_EXCHANGE = exchange;
   const t = await createTrainer({ game: 'harvest', agents: 2, envs: 4, episodeLength: 50, viewRadius: 2, rolloutSteps: 5, steps: 1e9, workers: 2 });
+  delete process.env.COMMONS_EXCHANGE;
+  assert.equal((t.group as WorkerGroup).exchange, exchange);
   const N = 15;
   try {
     for (let k = 0; k < 5; k++) await t.iterate(); // warm-up

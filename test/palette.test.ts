@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { scenario } from './helpers.ts';
 import { CELL_RGB, agentRgb, mapLegend } from '../src/env/palette.ts';
 import { ACTION } from '../src/env/games.ts';
-import type { VecEnv } from '../src/env/vec-env.ts';
+import { createVecEnv, type VecEnv } from '../src/env/vec-env.ts';
 
 const pixel = (env: VecEnv, row: number, col: number) => {
   const img = env.renderWorld(0);
@@ -39,4 +39,13 @@ test('the legend colours are the colours the core draws: cells, agents, beams', 
   harvest.close();
   assert.deepEqual(mapLegend('harvest').map((e) => e.name), ['wall', 'floor', 'apple', 'punishment beam']);
   assert.ok(mapLegend('cleanup').some((e) => e.name === 'waste'));
+});
+
+test('Box trapped\'s legend comes from its definition, and its box is drawn in the legend\'s colour', async () => {
+  const env = await createVecEnv({ game: 'box-trapped', seed: 0 });
+  assert.deepEqual(pixel(env, 3, 4), [...CELL_RGB.box], 'a box cell of the default map');
+  assert.deepEqual(pixel(env, 1, 1), [...CELL_RGB.apple]);
+  assert.deepEqual(mapLegend('box-trapped').map((e) => e.name), ['wall', 'floor', 'apple', 'box']);
+  assert.deepEqual(mapLegend('box-trapped')[3].rgb, CELL_RGB.box);
+  env.close();
 });

@@ -1,6 +1,8 @@
 // Data-parallel training over Node worker_threads: one worker replays a run without workers exactly,
-// W workers are reproducible and keep identical replicas, resumes match, and a failing worker stops
-// the run with an error naming it, leaves the last checkpoint intact and leaves no thread behind.
+// W workers are reproducible and keep identical replicas, the exchange in shared memory trains bit for bit
+// as the exchange through the main thread did, resumes match, and a failing worker (also one killed in the
+// middle of the exchange) stops the run with an error naming it, leaves the last checkpoint intact and
+// leaves no thread behind.
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,15 +13,29 @@ import { createTrainer, resumeTrainer } from '../src/hosting/run-dir.ts';
 import { loadCheckpoint } from '../src/hosting/checkpoint.ts';
 import type { MetricsRow } from '../src/learn/trainer.ts';
 import type { WorkerGroup } from '../src/parallel/group.ts';
-import type { TrainConfig } from '../src/learn/config.ts';
+import { resolveTrainConfig, type TrainConfig } from '../src/learn/config.ts';
+import { Shard } from '../src/learn/shard.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'commons-parallel-'));
 const BASE: Partial<TrainConfig> = { game: 'harvest', agents: 2, envs: 4, rolloutSteps: 10, episodeLength: 40, viewRadius: 2, reportEvery: 80, seed: 5 };
 /** A metrics line without its wall-clock fields. */
 const strip = ({ timing: _t, ...row }: MetricsRow) => row;
 
-async function metrics(cfg: Partial<TrainConfig>, dir?: string): Promise<Omit<MetricsRow, 'timing'>[]> {
+/** Runs `f` with COMMONS_EXCHANGE set to `mode` (run-dir.ts reads it when it starts workers). */
+async function withExchange<T>(mode: 'shared' | 'main-thread', f: () => Promise<T>): Promise<T> {
+  const before = process.env.COMMONS_EXCHANGE;
+  process.env.COMMONS_EXCHANGE = mode;
+  try {
+    return await f();
+  } finally {
+    if (before === undefined) delete process.env.COMMONS_EXCHANGE;
+    else process.env.COMMONS_EXCHANGE = before;
+  }
+}
+
+async function metrics(cfg: Partial<TrainConfig>, dir?: string, exchange?: 'shared' | 'main-thread'): Promise<Omit<MetricsRow, 'timing'>[]> {
   const t = await createTrainer(cfg, dir);
+  if (exchange) assert.equal((t.group as WorkerGroup).exchange, exchange);
   const rows: MetricsRow[] = [];
   try {
     await t.run({ onReport: (r) => rows.push(r) });
@@ -60,6 +76,42 @@ describe('data-parallel training in worker threads', () => {
     // The workers' environments are envs 0-1 and 2-3 of the whole batch, not copies of each other.
     const half = ck.env.length / 2;
     assert.notDeepEqual(Array.from(ck.env.subarray(0, half)), Array.from(ck.env.subarray(half)));
+  });
+
+  test("the learner's side of the exchange (gradients flattened out of the backend into shared memory, averages back) changes nothing when the average is its own gradient", async () => {
+    const cfg = resolveTrainConfig({ ...BASE, model: 'influence-moa', agents: 3 });
+    const plain = await Shard.create(cfg), exchanged = await Shard.create(cfg);
+    try {
+      let calls = 0;
+      exchanged.learner.reducer = {
+        input: (total) => new Float32Array(new SharedArrayBuffer(total * 4)),
+        reduce: async (grads) => { calls++; return grads; },
+      };
+      for (let k = 0; k < 3; k++) assert.deepEqual(await exchanged.iterate(k * 40), await plain.iterate(k * 40), `update ${k}`);
+      assert.equal(calls, 3);
+      const [a, b] = [await plain.saveState(), await exchanged.saveState()];
+      a.tensors.forEach((t, i) => assert.deepEqual(b.tensors[i].data, t.data, t.name));
+    } finally {
+      plain.dispose();
+      exchanged.dispose();
+    }
+  });
+
+  test('the exchange in shared memory trains bit for bit as the exchange through the main thread (A2C and PPO, 2 and 3 workers)', async () => {
+    for (const [algo, workers, envs] of [['a2c', 2, 4], ['ppo', 2, 4], ['a2c', 3, 6]] as const) {
+      const cfg = { ...BASE, algo, workers, envs, minibatches: 2, epochs: 2, steps: 160 };
+      const dirShared = tmp(), dirMain = tmp();
+      const shared = await metrics(cfg, dirShared, 'shared');
+      const main = await withExchange('main-thread', () => metrics(cfg, dirMain, 'main-thread'));
+      assert.ok(shared.length >= 2);
+      assert.deepEqual(shared, main, `${algo}, ${workers} workers: metrics`);
+      // Weights and optimiser state of every replica, bit for bit.
+      const a = loadCheckpoint(dirShared).tensors, b = loadCheckpoint(dirMain).tensors;
+      assert.deepEqual(a.map((t) => t.name), b.map((t) => t.name));
+      assert.ok(a.some((t) => t.name === `shard${workers - 1}/opt/0/0`), 'every replica and its optimiser are saved');
+      a.forEach((t, i) => assert.deepEqual(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length),
+        new Uint32Array(b[i].data.buffer, b[i].data.byteOffset, b[i].data.length), `${algo}, ${workers} workers: ${t.name}`));
+    }
   });
 
   for (const algo of ['a2c', 'ppo'] as const) {
@@ -113,4 +165,32 @@ describe('data-parallel training in worker threads', () => {
       assert.equal(liveWorkers(), before, 'every worker thread is gone');
     });
   }
+
+  test('a worker killed in the middle of the exchange stops the run (no worker is left waiting); the last checkpoint loads and the run resumes exactly', { timeout: 300_000 }, async () => {
+    const cfg = { ...BASE, workers: 2, checkpointEvery: 80, steps: 400 };
+    const whole = await metrics(cfg);
+    const dir = tmp();
+    const before = liveWorkers();
+    const t = await createTrainer(cfg, dir);
+    assert.equal((t.group as WorkerGroup).exchange, 'shared');
+    let iterations = 0;
+    // After update 5 (200 env steps; checkpoint 160 saved), worker 1 writes its gradient of update 6 and
+    // exits before summing its slice: worker 0 waits for that slice until the group aborts the exchange.
+    await assert.rejects(t.run({
+      onProgress: () => { if (++iterations === 5) void (t.group as WorkerGroup).fault(1, 'exit-in-exchange'); },
+    }), /^WorkerError: worker 1 failed: the thread exited \(code 3\)$/m);
+    assert.equal(iterations, 5, 'no update finished after the fault');
+    await t.close();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(liveWorkers(), before, 'every worker thread is gone');
+    assert.equal(loadCheckpoint(dir).manifest.id, 'step-000000000160', 'the checkpoint before the failure loads');
+    const resumed = await resumeTrainer(dir, {});
+    const rows: MetricsRow[] = [];
+    try {
+      await resumed.run({ onReport: (r) => rows.push(r) });
+    } finally {
+      await resumed.close();
+    }
+    assert.deepEqual(rows.map(strip), whole.slice(2), 'the resumed run writes the metrics of one that never failed');
+  });
 });

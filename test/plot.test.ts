@@ -219,3 +219,35 @@ test('--band ci draws the Student t interval of the mean; minmax the range', () 
   assert.deepEqual([minmax[0].low, minmax[0].high], [15, 20]);
   assert.match((curvesSpec(runs, { band: 'ci', level: 0.9 }).spec.title as { subtitle: string }).subtitle, /90% confidence interval of the mean/);
 });
+
+test('a first point far below the rest (untrained agents\' returns) leaves the scale to the rest, and the figure says its value and why returns are negative', async () => {
+  // the demo's shape: -5,185 at the first report, then returns of 0 to 30
+  const rows: Row[] = [[10_000, -5185], [20_000, -40], [30_000, 2], [40_000, 12], [50_000, 30]];
+  const run = loadRun(makeRun('demo-like', { model: 'a2c', seed: 0 }, rows));
+  const { spec } = curvesSpec([run]);
+  const line = (spec.layer as { encoding: { y: { scale: { domain?: number[] } } } }[]).at(-1)!;
+  const domain = line.encoding.y.scale.domain!;
+  assert.ok(domain && domain[0] > -100 && domain[0] < -40 && domain[1] > 30 && domain[1] < 40, `y domain ${domain}`);
+  const subtitle = (spec.title as { subtitle: string[] }).subtitle;
+  assert.match(subtitle.join('\n'), /first report \(\u22125,185 at 10k env steps\) off the scale, below it/);
+  assert.match(subtitle.join('\n'), /below 0: agents fire at random early on \(FIRE costs the shooter 1, each agent hit 50\)/);
+  const { svg } = await renderCurves([run]);
+  assert.match(svg, /first report \(\u22125,185 at 10k env steps\)/);
+  // Nothing to clip: a curve without a far first point keeps the automatic scale.
+  const plain = curvesSpec([loadRun(A0), loadRun(A1)]).spec;
+  assert.equal((plain.layer as { encoding: { y: { scale: { domain?: number[] } } } }[]).at(-1)!.encoding.y.scale.domain, undefined);
+  assert.equal(typeof (plain.title as { subtitle: unknown }).subtitle, 'string');
+});
+
+test('group labels name the model and only the settings that tell runs of one model apart, at most three', () => {
+  // A preset's per-model values (14 settings differ between the models) are said by the model's name.
+  const perModel = (model: string, k: number) => Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`setting${i}`, model === 'a2c' ? i : i + 100 + k]));
+  const a = loadRun(makeRun('lab-a2c', { model: 'a2c', seed: 0, ...perModel('a2c', 0) }, [[100, 1]]));
+  const b = loadRun(makeRun('lab-moa', { model: 'influence-moa', seed: 0, ...perModel('moa', 0) }, [[100, 2]]));
+  assert.deepEqual(groupRuns([a, b]).map((g) => g.label), ['a2c', 'influence-moa']);
+  // A grid within one model stays in the label; past three settings, "+N more".
+  const grid = [0, 1].map((i) => loadRun(makeRun(`lab-grid-${i}`, { model: 'a2c', seed: 0, lr: i, entropy: i, beta: i, gamma: i, alpha: i }, [[100, i]])));
+  const labels = groupRuns(grid).map((g) => g.label);
+  assert.deepEqual(labels, ['a2c (lr 0, entropy 0, beta 0, +2 more)', 'a2c (lr 1, entropy 1, beta 1, +2 more)']);
+  for (const l of labels) assert.ok(l.length < 60, l);
+});

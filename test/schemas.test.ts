@@ -93,3 +93,18 @@ test('eval --json gives each episode its own environment seed, and that seed rep
     assert.equal(ev.spread[k].max, Math.max(...xs));
   }
 });
+
+test('a game\'s own statistics follow the schemas too: Box trapped\'s metrics lines and eval --json', () => {
+  const run = join(mkdtempSync(join(tmpdir(), 'commons-schemas-')), 'box');
+  commons('train', '--game', 'box-trapped', '--model', 'influence', '--envs', '2', '--episode-length', '20', '--view-radius', '2',
+    '--rollout', '10', '--steps', '80', '--report-every', '40', '--out', run);
+  const rows = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  for (const row of rows) valid('metrics-row.schema.json', row, `box-trapped metrics line ${row.env_steps}`);
+  assert.deepEqual(Object.keys(rows[0].game_stats), ['box_opened', 'open_step', 'open_actions']);
+  valid('config.schema.json', JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')), 'box-trapped config.json');
+  const ev = JSON.parse(commons('eval', '--run', run, '--episodes', '3', '--json'));
+  valid('eval.schema.json', ev, 'box-trapped eval --json');
+  assert.deepEqual(Object.keys(ev.episodes[0].game), ['box_opened', 'open_step', 'open_actions']);
+  assert.notDeepEqual(validate(SCHEMAS, 'metrics-row.schema.json', { ...rows[0], game_stats: { box_opened: 'yes' } }), []);
+  assert.notDeepEqual(validate(SCHEMAS, 'eval.schema.json', { ...ev, episodes: [{ ...ev.episodes[0], game: { box_opened: 0.5 } }] }), []);
+});

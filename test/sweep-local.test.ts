@@ -79,7 +79,7 @@ test('a local sweep trains every run once, skips them when run again, and is rep
   assert.match(csv[0], /^game,group,model,settings,env_steps,seeds_planned,collective_return_n,collective_return_mean,/);
 
   // by default the paper's Table 4 stands beside ours, with the budgets compared
-  assert.match(rep.stdout, /\| a2c \| 3 \| [^|]+ \| 485\.0 at ≥ 2\.3e\+8 steps \(our budget: at most 0\.000053% of it\) \|/);
+  assert.match(rep.stdout, /\| a2c \| 3 \| [^|]+ \| 485\.0 at ≥ 2\.3e\+8 steps \(our budget: at most 0\.000053% of it\) \(5 agents; these runs: 2\) \|/);
   assert.match(rep.stdout, /Our budget \(at most 120 env steps per run\) is at most 0\.000053% of the reference's \(at least 2\.26e\+8 env steps, Jaques et al\. 2019, Table 4/);
   const noRef = commons(['sweep', 'report', out, '--reference', 'none', '--out', join(dir, 'report-none')]);
   assert.equal(noRef.code, 0, noRef.stderr);
@@ -117,7 +117,7 @@ test('SIGTERM stops a local sweep with a checkpoint per run; running it again en
   assert.equal(await exited, 0, log);
   assert.match(log, /stopping: every run saves a checkpoint/);
   assert.match(log, /harvest-a2c-s0: stopped at \d+ env steps \(checkpoint saved\)/);
-  assert.match(log, /continue with: commons sweep run/);
+  assert.match(log, /continue with: node \S*dist\/cli\.js sweep run /, "the command as it was run (README: node dist/cli.js)");
   const st = JSON.parse(commons(['sweep', 'status', out, '--json']).stdout);
   assert.equal(st.counts.paused, 2, JSON.stringify(st.counts));
 

@@ -276,9 +276,9 @@ test('bad specs and an unreachable or evicting Redis: one line naming the field,
   mkdirSync(store);
   const before = redis.cli('KEYS', 'bull:commons:*').split('\n').filter(Boolean).sort();
   const cases: [Record<string, unknown>, RegExp][] = [
-    [{ games: ['harvest'], models: ['telepathy'], seeds: [0] }, /^commons sweep: spec\.models\[0\]: unknown model "telepathy"; models: /],
-    [{ games: ['harvest'], models: ['a2c'], seeds: [0], grid: { entropyCoef: [] } }, /^commons sweep: spec\.grid\.entropyCoef: empty list/],
-    [{ games: ['harvest'], models: ['a2c'], seeds: [0, 0.5] }, /^commons sweep: spec\.seeds\[1\]: expected an integer >= 0, got 0\.5/],
+    [{ games: ['harvest'], models: ['telepathy'], seeds: [0] }, /^commons sweep submit: spec\.models\[0\]: unknown model "telepathy"; models: /],
+    [{ games: ['harvest'], models: ['a2c'], seeds: [0], grid: { entropyCoef: [] } }, /^commons sweep submit: spec\.grid\.entropyCoef: empty list/],
+    [{ games: ['harvest'], models: ['a2c'], seeds: [0, 0.5] }, /^commons sweep submit: spec\.seeds\[1\]: expected an integer >= 0, got 0\.5/],
   ];
   for (const [i, [spec, msg]] of cases.entries()) {
     const r = commons(['sweep', 'submit', writeSpec(work, `bad${i}`, spec), '--queue', redis.url, '--store', store]);
@@ -290,7 +290,7 @@ test('bad specs and an unreachable or evicting Redis: one line naming the field,
   const port = await freePort();
   const r = commons(['sweep', 'submit', good, '--queue', `redis://127.0.0.1:${port}`, '--store', store]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr.trimEnd(), new RegExp(`^commons sweep: --queue: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(connect ECONNREFUSED .*\\)$`));
+  assert.match(r.stderr.trimEnd(), new RegExp(`^commons sweep submit: --queue: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(connect ECONNREFUSED .*\\)$`));
   assert.equal(r.stderr.trim().split('\n').length, 1);
   const wr = commons(['worker', '--queue', `redis://:hunter2@127.0.0.1:${port}`, '--store', store]);
   assert.equal(wr.code, 2);

@@ -90,10 +90,10 @@ test('commons sweep plan prints the runs; bad specs exit 2 with one line and swe
   assert.equal(json.runs[3].config.seed, 1);
 
   const cases: [Record<string, unknown> | string, RegExp][] = [
-    [{ games: ['harvest'], models: ['a2c', 'telepathy'], seeds: [0] }, /^commons sweep: spec\.models\[1\]: unknown model "telepathy"/],
-    [{ games: ['harvest'], models: ['a2c'], seeds: [0], grid: { lr: [] } }, /^commons sweep: spec\.grid\.lr: empty list/],
-    [{ games: ['harvest'], models: ['a2c'], seeds: [0, 'one'] }, /^commons sweep: spec\.seeds\[1\]: expected an integer >= 0, got "one"/],
-    ['{ "games": [', /^commons sweep: SPEC: .* is not valid JSON/],
+    [{ games: ['harvest'], models: ['a2c', 'telepathy'], seeds: [0] }, /^commons sweep (plan|run): spec\.models\[1\]: unknown model "telepathy"/],
+    [{ games: ['harvest'], models: ['a2c'], seeds: [0], grid: { lr: [] } }, /^commons sweep (plan|run): spec\.grid\.lr: empty list/],
+    [{ games: ['harvest'], models: ['a2c'], seeds: [0, 'one'] }, /^commons sweep (plan|run): spec\.seeds\[1\]: expected an integer >= 0, got "one"/],
+    ['{ "games": [', /^commons sweep (plan|run): SPEC: .* is not valid JSON/],
   ];
   for (const [i, [spec, msg]] of cases.entries()) {
     const path = join(dir, `bad${i}.json`);
@@ -278,7 +278,7 @@ test('commons sweep plan shows a search\'s samples; a bad search exits 2 with on
   const bad = writeSpec(dir, 'bad', { games: ['harvest'], models: ['a2c'], seeds: [0], search: { samples: 3, params: { lr: { logUniform: [0, 1] } } } });
   const r = commons(['sweep', 'run', bad, '--out', join(dir, 'out')]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^commons sweep: spec\.search\.params\.lr\.logUniform: expected \[low, high\] with 0 < low/);
+  assert.match(r.stderr, /^commons sweep run: spec\.search\.params\.lr\.logUniform: expected \[low, high\] with 0 < low/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.equal(existsSync(join(dir, 'out')), false);
 });

@@ -3,7 +3,7 @@
 // charts, draws a non-blank world, pauses (the counter stops) and resumes, downloads a checkpoint, shows a
 // wrong file as an alert, plays back both a `commons train` checkpoint directory and the downloaded .tar,
 // and draws the influence heatmap for an influence model. A second test starts Chromium with WebGPU
-// (SwiftShader) and checks that backend 'auto' takes it and trains.
+// (SwiftShader) and checks that backend 'auto' takes it and trains. The gallery: test/web-gallery.test.ts.
 // The page is configured through its query string (src/web/app.ts header): small batches, short rollouts
 // and a report every update keep it quick. Screenshot: test-artifacts/web-app.png.
 
@@ -74,7 +74,7 @@ test('the web app trains in workers, draws, pauses and resumes, downloads a chec
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1000 } });
     const page = await context.newPage();
     const consoleErrors = watchConsole(page);
-    const query = 'game=cleanup&model=a2c&agents=2&backend=wasm&envsPerWorker=2&rolloutSteps=10&episodeLength=20&reportEvery=40';
+    const query = 'game=cleanup&model=a2c&agents=2&backend=wasm&envsPerWorker=2&rolloutSteps=10&episodeLength=20&reportEvery=40&autoplay=0';
     await page.goto(`${server.url}?${query}`);
     await page.waitForFunction(() => document.body.dataset.ready === '1' && window.__commons?.ready === true, null, { timeout: 30_000 });
     assert.deepEqual(consoleErrors, [], 'console errors while loading');
@@ -225,10 +225,15 @@ test('the web app trains in workers, draws, pauses and resumes, downloads a chec
     const early = await until(page, 's.reports >= 1', 240_000, 1);
     assert.equal(early.reportEvery, 2 * early.stepsPerUpdate, 'a report every 2 updates');
     assert.ok(early.steps <= early.reportEvery + early.stepsPerUpdate, `first report after ${early.steps} env steps`);
-    assert.equal(await page.isVisible('#heatmap'), true, 'the heatmap is shown');
-    assert.equal(await page.isVisible('#heatmap-note'), false);
+    // Fresh agents' influence is mostly noise: either the matrix is drawn on the model's fixed scale, or the
+    // page says it is not significant (test/web-gallery.test.ts checks both with chosen matrices).
     assert.equal(await page.locator('#heatmap-table tr').count(), 3, 'a header row and one row per influencer');
-    assert.ok((await canvasInfo(page, '#heatmap')).colours > 10, 'cells, labels and the colour bar are drawn');
+    if (await page.isVisible('#heatmap')) {
+      assert.equal(await page.isVisible('#heatmap-note'), false);
+      assert.ok((await canvasInfo(page, '#heatmap')).colours > 10, 'cells, labels and the colour bar are drawn');
+    } else {
+      assert.match((await page.textContent('#heatmap-note'))!, /Influence below 0\.001 nats: not significant/);
+    }
     await page.click('#stop');
     assert.deepEqual(consoleErrors, [], 'console errors');
   } finally {
@@ -247,7 +252,7 @@ test('with a software WebGPU adapter, auto trains on WASM and says why; WebGPU c
   const server = await startServer({ port: 0, host: '127.0.0.1', dir: WEB });
   const browser = await launchChromium(['--enable-unsafe-webgpu']);
   try {
-    const query = 'game=harvest&model=a2c&agents=2&workers=1&envsPerWorker=1&rolloutSteps=5&episodeLength=50&reportEvery=5';
+    const query = 'game=harvest&model=a2c&agents=2&workers=1&envsPerWorker=1&rolloutSteps=5&episodeLength=50&reportEvery=5&autoplay=0';
     const auto = await browser.newPage();
     const autoErrors = watchConsole(auto);
     await auto.goto(`${server.url}?${query}&backend=auto`);
@@ -284,31 +289,30 @@ test('with a software WebGPU adapter, auto trains on WASM and says why; WebGPU c
   }
 });
 
-test('the page opens with a gallery of trained agents; choosing one plays it at once, with its influence', { skip: browserSkip(), timeout: 300_000 }, async () => {
-  const index = join(WEB, 'gallery', 'gallery.json');
-  assert.ok(existsSync(index), `${index} is missing: run npm run build`);
-  const entries = (JSON.parse(readFileSync(index, 'utf8')) as { entries: { title: string; file: string }[] }).entries;
-  assert.ok(entries.length >= 2, `the gallery ships trained agents (gallery/gallery.json): ${entries.length} entries`);
-  for (const e of entries) assert.ok(existsSync(join(WEB, 'gallery', e.file)), `${e.file} is shipped`);
+test('the web app offers every game of the table: Box trapped starts at two agents, its legend names the box, and it trains', { skip: browserSkip(), timeout: 300_000 }, async () => {
+  assert.ok(existsSync(join(WEB, 'app.js')), `${WEB}/app.js is missing: run npm run build`);
   const server = await startServer({ port: 0, host: '127.0.0.1', dir: WEB });
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const page = await browser.newPage();
     const consoleErrors = watchConsole(page);
-    await page.goto(server.url);
-    await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 30_000 });
-    // every entry is listed by its title; an influence model's entry plays with its heatmap
-    for (const e of entries) assert.equal(await page.textContent(`#gallery button[data-file="${e.file}"]`), e.title);
-    const pick = entries.find((e) => /influence-moa|influence\.tar|influence-comm/.test(e.file)) ?? entries[0];
-    await page.click(`#gallery button[data-file="${pick.file}"]`);
-    const s = await until(page, 's.playSteps > 20', 120_000);
-    assert.ok(s.playSteps > 20, `the trained agents play: ${s.playSteps} steps`);
-    const world = await canvasInfo(page, '#play-world');
-    assert.ok(world.colours > 3, `the world is drawn: ${world.colours} colours`);
-    if (/influence/.test(pick.file)) {
-      const heat = await canvasInfo(page, '#play-heatmap');
-      assert.ok(heat.colours > 1, `the influence heatmap is drawn: ${heat.colours} colours`);
-    }
+    await page.goto(`${server.url}?model=influence&workers=1&envsPerWorker=2&rolloutSteps=10&reportEvery=20&backend=wasm&autoplay=0`);
+    await page.waitForFunction(() => document.body.dataset.ready === '1' && window.__commons?.ready === true, null, { timeout: 30_000 });
+    const games = await page.evaluate(() => [...document.querySelectorAll('#game option')].map((o) => (o as HTMLOptionElement).value));
+    assert.deepEqual(games, ['harvest', 'cleanup', 'box-trapped']);
+    assert.equal(await page.inputValue('#agents'), '5');
+    await page.selectOption('#game', 'box-trapped');
+    assert.equal(await page.inputValue('#agents'), '2', 'the game\'s own number of agents');
+    const legend = await page.evaluate(() => [...document.querySelectorAll('#map-legend li')].map((li) => ({
+      text: li.textContent ?? '', rgb: (li.querySelector('.swatch') as HTMLElement | null)?.dataset.rgb,
+    })));
+    assert.ok(legend.some((e) => e.text.startsWith('box') && e.rgb === '205,133,63'), `map legend: ${JSON.stringify(legend)}`);
+    assert.ok(!legend.some((e) => e.text.startsWith('punishment beam')), 'no beams in Box trapped');
+    await page.click('#start');
+    const s = await until(page, 's.reports >= 1', 240_000);
+    assert.ok(s.steps >= 20);
+    await page.click('#pause');
+    await until(page, '!s.running', 60_000);
     assert.deepEqual(consoleErrors, [], 'console errors');
   } finally {
     await browser.close();

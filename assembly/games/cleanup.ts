@@ -10,14 +10,28 @@
 
 import { mapCells } from '../config';
 import { Region, regionPtr } from '../layout';
-import { Cell, getCell, setCell, agentAt } from '../grid';
+import { Cell, getCell, setCell, agentAt, listCells, placeAllAtSpawnPoints } from '../grid';
 import { chance, nextBelow } from '../rng';
+import { Game, noActions } from '../game';
 
 const DEPLETION = 0.4;
 const APPLE_PROB = 0.05;
 const WASTE_PROB = 0.5;
 
-export function cleanupResetCells(): void {
+/** Apple points 'B'; the river cells 'H' and 'R' as game points; the initial waste cells 'H' counted. */
+function cleanupScanMap(): void {
+  const counts = regionPtr(Region.MAP_COUNTS);
+  store<i32>(counts, listCells(0x42 /* B */, 0, regionPtr(Region.APPLE_POINTS)), 4);
+  const river = regionPtr(Region.GAME_POINTS);
+  const nr = listCells(0x48 /* H */, 0x52 /* R */, river);
+  const base = regionPtr(Region.BASE_MAP);
+  let nw = 0;
+  for (let k = 0; k < nr; k++) if (load<u8>(base + <usize>load<i32>(river + (<usize>k << 2))) == 0x48) nw++;
+  store<i32>(counts, nr, 8);
+  store<i32>(counts, nw, 12);
+}
+
+function cleanupResetCells(): void {
   const base = regionPtr(Region.BASE_MAP);
   for (let c = 0; c < mapCells; c++) {
     const ch = load<u8>(base + <usize>c);
@@ -31,8 +45,8 @@ export function cleanupResetCells(): void {
 }
 
 /** Waste cells on the map now. */
-export function countWaste(): i32 {
-  const river = regionPtr(Region.RIVER_POINTS);
+function countWaste(): i32 {
+  const river = regionPtr(Region.GAME_POINTS);
   const n = load<i32>(regionPtr(Region.MAP_COUNTS), 8);
   let waste = 0;
   for (let k = 0; k < n; k++) if (getCell(load<i32>(river + (<usize>k << 2))) == Cell.WASTE) waste++;
@@ -40,7 +54,7 @@ export function countWaste(): i32 {
 }
 
 /** The spawning phase: apples, then at most one waste cell. */
-export function cleanupSpawn(scratch: usize): void {
+function cleanupSpawn(scratch: usize): void {
   const counts = regionPtr(Region.MAP_COUNTS);
   const area = load<i32>(counts, 8);
   const waste = countWaste();
@@ -64,7 +78,7 @@ export function cleanupSpawn(scratch: usize): void {
   while (visits < clean && !chance(WASTE_PROB)) visits++;
   if (visits >= clean) return;
   let pick = nextBelow(clean);
-  const river = regionPtr(Region.RIVER_POINTS);
+  const river = regionPtr(Region.GAME_POINTS);
   for (let k = 0; k < area; k++) {
     const c = load<i32>(river + (<usize>k << 2));
     if (getCell(c) == Cell.WASTE) continue;
@@ -72,3 +86,6 @@ export function cleanupSpawn(scratch: usize): void {
     pick--;
   }
 }
+
+/** Cleanup in the core's table (games.ts): 9 actions, FIRE at 7, CLEAN at 8. */
+export const CLEANUP = new Game(9, 7, 8, cleanupScanMap, cleanupResetCells, placeAllAtSpawnPoints, noActions, cleanupSpawn, countWaste);

@@ -8,12 +8,21 @@
 
 import { mapCells, mapW, mapH } from '../config';
 import { Region, regionPtr } from '../layout';
-import { Cell, getCell, setCell, agentAt } from '../grid';
+import { Cell, getCell, setCell, agentAt, listCells, placeAllAtSpawnPoints } from '../grid';
 import { chance } from '../rng';
+import { Game, noActions, noWaste } from '../game';
 
 const SPAWN_PROB = memory.data<f64>([0.0, 0.005, 0.02, 0.05]);
 
-export function harvestResetCells(): void {
+/** Apple points 'A'; no game points. */
+function harvestScanMap(): void {
+  const counts = regionPtr(Region.MAP_COUNTS);
+  store<i32>(counts, listCells(0x41 /* A */, 0, regionPtr(Region.APPLE_POINTS)), 4);
+  store<i32>(counts, 0, 8);
+  store<i32>(counts, 0, 12);
+}
+
+function harvestResetCells(): void {
   const base = regionPtr(Region.BASE_MAP);
   for (let c = 0; c < mapCells; c++) {
     const ch = load<u8>(base + <usize>c);
@@ -37,7 +46,7 @@ function neighbourApples(c: i32): i32 {
 }
 
 /** The spawning phase: regrow apples. `scratch` holds at least as many i32 as there are apple points. */
-export function harvestSpawn(scratch: usize): void {
+function harvestSpawn(scratch: usize): void {
   const points = regionPtr(Region.APPLE_POINTS);
   const count = load<i32>(regionPtr(Region.MAP_COUNTS), 4);
   let fresh = 0;
@@ -53,3 +62,6 @@ export function harvestSpawn(scratch: usize): void {
   }
   for (let k = 0; k < fresh; k++) setCell(load<i32>(scratch + (<usize>k << 2)), Cell.APPLE);
 }
+
+/** Harvest in the core's table (games.ts): 8 actions, FIRE at 7, no CLEAN. */
+export const HARVEST = new Game(8, 7, -1, harvestScanMap, harvestResetCells, placeAllAtSpawnPoints, noActions, harvestSpawn, noWaste);

@@ -51,18 +51,38 @@ const NEGATIVE = /^-(\d|\.\d|Infinity\b)/;
 
 /**
  * Parses argv against `spec`. Values that start with '-' and read as numbers are taken as values
- * (`--steps -5` reaches the range check instead of "argument is ambiguous"). Throws HelpRequested for
- * --help or -h, UsageError for unknown flags and missing values.
+ * (`--steps -5` reaches the range check instead of "argument is ambiguous"). A boolean flag X is also
+ * written --no-X, --X=true, --X=false, and (in a command without positional arguments) --X true or
+ * --X false; the last of them wins, and its value is true or false. Throws HelpRequested for --help or
+ * -h, UsageError for unknown flags and missing values.
  */
 export function parseCommand(argv: string[], spec: CommandSpec): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   const end = argv.indexOf('--');
   const head = end < 0 ? argv : argv.slice(0, end);
   if (head.includes('--help') || head.includes('-h')) throw new HelpRequested(helpText(spec));
+  const isBool = (name: string) => spec.flags[name]?.type === 'boolean';
+  /** Boolean flags as given, in order: the last wins. */
+  const bools = new Map<string, boolean>();
   const joined: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    const flagPart = end < 0 || i < end;
     const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
-    if (name && (end < 0 || i < end) && spec.flags[name] && spec.flags[name].type !== 'boolean' && i + 1 < argv.length && NEGATIVE.test(argv[i + 1])) {
+    const eq = flagPart ? /^--([^=]+)=(.*)$/s.exec(a) : null;
+    if (flagPart && name !== undefined && name.startsWith('no-') && !spec.flags[name] && isBool(name.slice(3))) {
+      bools.delete(name.slice(3));
+      bools.set(name.slice(3), false);
+    } else if (eq && isBool(eq[1])) {
+      if (eq[2] !== 'true' && eq[2] !== 'false') throw new UsageError(`--${eq[1]}: expected true or false, got '${eq[2]}'`);
+      bools.delete(eq[1]);
+      bools.set(eq[1], eq[2] === 'true');
+    } else if (flagPart && name !== undefined && isBool(name)) {
+      // `--X true` / `--X false`, as `commons presets` printed them before: only where no positional could be meant.
+      const next = argv[i + 1];
+      const value = !spec.positionals && (next === 'true' || next === 'false') && (end < 0 || i + 1 < end) ? argv[++i] === 'true' : true;
+      bools.delete(name);
+      bools.set(name, value);
+    } else if (name && flagPart && spec.flags[name] && spec.flags[name].type !== 'boolean' && i + 1 < argv.length && NEGATIVE.test(argv[i + 1])) {
       joined.push(`${a}=${argv[++i]}`);
     } else {
       joined.push(a);
@@ -73,7 +93,9 @@ export function parseCommand(argv: string[], spec: CommandSpec): { values: Recor
     Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
   try {
     const r = parseArgs({ args: joined, options, strict: true, allowPositionals: spec.positionals ?? false });
-    return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
+    const values = r.values as Record<string, string | boolean | string[] | undefined>;
+    for (const [name, v] of bools) values[name] = v;
+    return { values, positionals: r.positionals };
   } catch (e) {
     const msg = (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '');
     // parseArgs' own words for a stray argument point at '--': say what the command takes instead.
@@ -99,6 +121,7 @@ export function helpText(spec: CommandSpec): string {
     }
   }
   lines.push('', `  ${'--help, -h'.padEnd(width)}print this help and exit`);
+  if (entries.some(([, f]) => f.type === 'boolean')) lines.push('', 'A flag without a value is on when given; --no-FLAG or --FLAG=false turns it off (the last one given wins).');
   return lines.join('\n') + '\n';
 }
 

@@ -17,6 +17,16 @@ export const FLAG_TO_KEY: Record<string, Key> = Object.fromEntries(
   CONFIG_KEYS.filter((k) => spec(k).flag !== null).map((k) => [spec(k).flag!, k]),
 );
 
+/** A setting's value as its flag is written on the command line: `--flag VALUE`, or for a boolean `--flag`
+ * when the flag is on and `--no-flag` when it is off (commons presets prints these; train reads them back). */
+export function flagText(k: Key, v: unknown): string {
+  const f = spec(k);
+  if (f.flag === null) return `${k}=${JSON.stringify(v)}`;
+  if (f.kind === 'bool') return v === (f.flagSets ?? true) ? `--${f.flag}` : `--no-${f.flag}`;
+  const text = Array.isArray(v) ? v.map((p) => (Array.isArray(p) ? p.join(':') : String(p))).join(',') : String(v);
+  return `--${f.flag} ${/^[\w.:,+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`}`;
+}
+
 /** How a setting's default reads in help and docs. */
 export function defaultText(k: Key): string {
   const f = spec(k);
@@ -118,7 +128,8 @@ export function settingsFromFlags(values: Record<string, unknown>): Partial<Trai
     const raw = values[flag];
     if (raw === undefined) continue;
     const f = spec(k);
-    out[k] = f.kind === 'bool' ? (f.flagSets ?? true) : settingValue(k, f.kind === 'strings' ? raw : raw, `--${flag}`);
+    // A boolean flag given on sets `flagSets` (true unless the flag negates its setting); given off, the opposite.
+    out[k] = f.kind === 'bool' ? (raw === false ? !(f.flagSets ?? true) : (f.flagSets ?? true)) : settingValue(k, raw, `--${flag}`);
   }
   return out as Partial<TrainConfig>;
 }

@@ -5,6 +5,7 @@ import { evaluateWithMeasures } from '../learn/evaluate.ts';
 import { loadPolicy } from '../hosting/run-dir.ts';
 import { episodeJson } from '../env/random-rollout.ts';
 import { summarize, equalityWeightedReturn, type Correlation } from '../util/stats.ts';
+import { gameInfo } from '../env/games.ts';
 import { parseCommand, str, intFlag, UsageError, type CommandSpec } from './args.ts';
 import { warn } from './io.ts';
 
@@ -63,9 +64,16 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
       spread[k] = s ? { std: s.std, min: s.min, max: s.max, n: s.n } : null;
     }
     mean.returns = Array.from({ length: cfg.agents }, (_, i) => rows.reduce((a, r) => a + r.returns[i], 0) / rows.length);
+    // the game's own statistics (Box trapped): mean over the episodes where each has a value
+    const own = gameInfo(cfg.game).stats;
+    const ownValues = (name: string) => measured.episodes.map((e) => e.game[name]).filter((v): v is number => v !== null);
+    const gameStats = Object.fromEntries(own.map((st) => {
+      const v = ownValues(st.name);
+      return [st.name, v.length ? v.reduce((a, x) => a + x, 0) / v.length : null];
+    }));
     const summary = {
       run, checkpoint, env_steps: envSteps, game: cfg.game, model: cfg.model, algo: cfg.algo,
-      agents: cfg.agents, greedy, seed, episodes: rows, mean, spread,
+      agents: cfg.agents, greedy, seed, episodes: rows, mean: own.length ? { ...mean, game_stats: gameStats } : mean, spread,
       influence: measured.influence,
       ic_action_action: measured.comm.ic_action_action,
       ic_symbol_action: measured.comm.ic_symbol_action,
@@ -75,7 +83,7 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
       influence_vs_return: measured.influenceVsReturn,
     };
     if (values.json) { out(JSON.stringify(summary)); return; }
-    out(`${run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${episodes} episodes, ${greedy ? 'greedy' : 'sampled'} actions`);
+    out(`${run} @ ${checkpoint} (${envSteps} env steps), ${cfg.model}/${cfg.algo} on ${cfg.game}, ${count(episodes, 'episode')}, ${greedy ? 'greedy' : 'sampled'} actions`);
     for (const [k, r] of rows.entries()) {
       out(`episode ${k} (seed ${r.seed}): collective ${r.collective_return}, returns [${r.returns.join(', ')}], equality ${r.equality?.toFixed(3) ?? 'n/a'}, ` +
         `sustainability ${r.sustainability?.toFixed(1) ?? 'n/a'}, peace ${r.peace.toFixed(2)}`);
@@ -98,14 +106,23 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
       if (inf.ic_action_action) out(`  instantaneous coordination, action/action: max ${f(inf.ic_action_action.max, 4)} nats (shuffled baseline ${f(inf.ic_action_action.baseline?.max, 4)}), mean ${f(inf.ic_action_action.mean, 4)}`);
     }
     if (measured.influenceVsReturn) out(`influence received vs individual return: ${fmtCorr(measured.influenceVsReturn)}`);
-    out(`over ${rows.length} episodes (mean, std, min..max):`);
+    for (const st of own) {
+      const v = ownValues(st.name), m = gameStats[st.name];
+      if (st.kind === 'flag') out(`${st.name}: ${v.filter((x) => x === 1).length} of ${count(rows.length, 'episode')} (${st.meaning})`);
+      else if (st.kind === 'step') out(`${st.name}: ${m === null ? 'never' : `mean ${m.toFixed(1)} over ${count(v.length, 'episode')}, ${Math.min(...v)}..${Math.max(...v)}`} (${st.meaning})`);
+      else out(`${st.name}: mean ${m === null ? 'n/a' : m.toFixed(2)} per episode (${st.meaning})`);
+    }
+    out(`over ${count(rows.length, 'episode')} (mean, std, min..max):`);
     for (const k of STATS) {
       const m = mean[k] as number | null, s = spread[k];
       const d = k === 'efficiency' || k === 'equality' ? 3 : 2;
       const name = k === 'equality_weighted_return' ? 'R(1-G)' : k.replace(/_/g, ' ');
-      out(`  ${name.padEnd(18)} ${m === null ? 'n/a' : `${m.toFixed(d)}, std ${s!.std.toFixed(d)}, ${s!.min.toFixed(d)}..${s!.max.toFixed(d)}${s!.n < rows.length ? ` (${s!.n} episodes with a value)` : ''}`}`);
+      out(`  ${name.padEnd(18)} ${m === null ? 'n/a' : `${m.toFixed(d)}, std ${s!.std.toFixed(d)}, ${s!.min.toFixed(d)}..${s!.max.toFixed(d)}${s!.n < rows.length ? ` (${count(s!.n, 'episode')} with a value)` : ''}`}`);
     }
   } finally {
     agents.dispose();
   }
 }
+
+/** "1 episode", "4 episodes". */
+export const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;

@@ -3,6 +3,19 @@
 // (128 + SIGPIPE) instead of dying on an EPIPE stack trace. A command with work to save (train) registers
 // a listener and stops politely instead.
 
+import { basename, isAbsolute, relative } from 'node:path';
+
+/**
+ * How this program was started, for the commands a hint tells the user to type next: `commons` when it
+ * runs as the installed bin (npx, a global install) or from the sources, else `node PATH` with the path
+ * given (README's `node dist/cli.js`, relative to the current folder when it is below it).
+ */
+export function invocation(argv1: string | undefined = process.argv[1], cwd = process.cwd()): string {
+  if (!argv1 || basename(argv1) === 'commons' || argv1.endsWith('.ts')) return 'commons';
+  const rel = relative(cwd, argv1);
+  return `node ${rel === '' || rel.startsWith('..') || isAbsolute(rel) ? argv1 : rel}`;
+}
+
 /** Exit status of a command whose output was cut off by its reader. */
 export const EXIT_PIPE = 141;
 

@@ -16,6 +16,7 @@ import { out, watchStdout } from './io.ts';
 import { sweepCommand, SWEEP } from './sweep.ts';
 import { workerCommand, WORKER } from './worker.ts';
 import { presetsCommand, PRESETS_COMMAND } from './presets.ts';
+import { gameReportCommand, GAME_REPORT } from './game-report.ts';
 import { sweepChildCommand } from '../sweep/child.ts';
 import { InputError } from '../util/errors.ts';
 import { versionLine } from '../util/code-version.ts';
@@ -36,6 +37,7 @@ export const COMMANDS: Record<string, Command> = {
   eval: { spec: EVAL, run: evalCommand },
   plot: { spec: PLOT, run: plotCommand },
   compare: { spec: COMPARE, run: compareCommand },
+  'game-report': { spec: GAME_REPORT, run: gameReportCommand },
   presets: { spec: PRESETS_COMMAND, run: presetsCommand },
   checkpoints: { spec: CHECKPOINTS, run: checkpointsCommand },
   render: { spec: RENDER, run: renderCommand },
@@ -87,15 +89,17 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(e.text);
       return 0;
     }
+    // A command with subcommands names the one that failed (`commons sweep run: ...`).
+    const label = typeof (e as { command?: unknown })?.command === 'string' ? (e as { command: string }).command : cmd;
     if (e instanceof InputError) {
-      process.stderr.write(`commons ${cmd}: ${(e as Error).message}\n`);
+      process.stderr.write(`commons ${label}: ${(e as Error).message}\n`);
       return (e as { exitCode?: number }).exitCode ?? 2;
     }
     // A file-system failure no check foresaw (a disk that fills up, a folder that vanishes): one line naming
     // the path; 1 when the machine is at fault, 2 when the path is.
     const sys = e as NodeJS.ErrnoException;
     if (sys && typeof sys.code === 'string' && typeof sys.path === 'string') {
-      process.stderr.write(`commons ${cmd}: ${sys.path}: ${fsReason(sys)}${cmd === 'train' ? '; the last checkpoint is intact' : ''}\n`);
+      process.stderr.write(`commons ${label}: ${sys.path}: ${fsReason(sys)}${cmd === 'train' ? '; the last checkpoint is intact' : ''}\n`);
       return ['ENOSPC', 'EDQUOT', 'EIO'].includes(sys.code) ? 1 : 2;
     }
     throw e;

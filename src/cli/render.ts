@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { GIFEncoder } from 'gifenc';
 import { createVecEnv } from '../env/vec-env.ts';
-import { GAMES } from '../env/games.ts';
+import { GAMES, gameInfo, perGameText, type GameName } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
 import { parseCommand, str, intFlag, choiceFlag, UsageError, type CommandSpec } from './args.ts';
 import { ensureFileDir, fsReason } from '../util/node-paths.ts';
@@ -14,15 +14,15 @@ export const RENDER: CommandSpec = {
   name: 'render',
   summary: 'write an animated GIF of a random-policy episode, or of a trained policy playing',
   usage: [
-    'render --game harvest|cleanup [--agents 5] [--steps 200] [--seed 0] [--scale 8] [--fps 10] --out FILE.gif',
+    `render --game ${GAMES.join('|')} [--agents N] [--steps 200] [--seed 0] [--scale 8] [--fps 10] --out FILE.gif`,
     'render --run runs/NAME|checkpoint.tar [--checkpoint ID] [--greedy] [--seed 0] [--scale 8] [--fps 10] --out FILE.gif',
   ],
   about: `Without --run: a uniformly random policy for --steps steps. With --run: one whole episode of a trained run's
 policy (its newest intact checkpoint unless --checkpoint), or of a checkpoint archive from the web app.`,
   flags: {
     out: { arg: 'FILE.gif', help: 'the GIF to write (required; folders are created)' },
-    game: { arg: 'harvest|cleanup', help: 'the game (random policy; required without --run)' },
-    agents: { arg: 'N', help: 'agents (random policy)', default: '5' },
+    game: { arg: GAMES.join('|'), help: 'the game (random policy; required without --run)' },
+    agents: { arg: 'N', help: 'agents (random policy)', default: perGameText('defaultAgents') },
     steps: { arg: 'N', help: 'steps to draw (random policy); 1 to 100000', default: '200' },
     run: { arg: 'RUN|FILE.tar', help: 'a run directory or checkpoint archive whose policy plays' },
     checkpoint: { arg: 'ID', help: 'with --run: the checkpoint to play', default: 'the newest intact' },
@@ -80,7 +80,7 @@ export async function renderCommand(argv: string[], out: (s: string) => void): P
     if (values[k] !== undefined) throw new UsageError(`--${k} goes with --run (a trained policy); without --run the policy is random`);
   }
   const game = choiceFlag('game', str(values, 'game'), GAMES);
-  const agents = intFlag('agents', str(values, 'agents'), 5, 1, 255);
+  const agents = intFlag('agents', str(values, 'agents'), gameInfo(game).defaultAgents, 1, 255);
   const steps = intFlag('steps', str(values, 'steps'), 200, 1, 100_000);
   const seed = intFlag('seed', str(values, 'seed'), 0, 0);
   const scale = intFlag('scale', str(values, 'scale'), 8, 1, 64);
@@ -127,7 +127,7 @@ async function renderRun(values: Record<string, unknown>, out: (s: string) => vo
   out(`wrote ${file}: ${cfg.model} (${checkpoint}) playing ${cfg.game}, ${frames.length} frames, ${bytes.length} bytes`);
 }
 
-async function mapSize(cfg: { game: 'harvest' | 'cleanup'; map?: string[] }) {
-  const rows = cfg.map ?? (await import('../env/games.ts')).GAME_INFO[cfg.game].defaultMap;
+async function mapSize(cfg: { game: GameName; map?: string[] }) {
+  const rows = cfg.map ?? gameInfo(cfg.game).defaultMap;
   return { mapHeight: rows.length, mapWidth: rows[0].length };
 }

@@ -74,6 +74,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const host = opts.host ?? '127.0.0.1';
   const dir = resolve(opts.dir ?? defaultWebDir());
   if (!existsSync(join(dir, 'index.html'))) {
+    // The npm package leaves the web app out (its pages, workers and gallery archives): it is built in a clone.
+    const inClone = existsSync(join(dir, '..', '..', 'src', 'web', 'index.html'));
+    if (opts.dir === undefined && !inClone) {
+      throw new UsageError(`${dir} has no index.html: the web app is not part of the npm package; run it from a clone of the repository (npm ci && npm run web), or give --dir a folder with an index.html`);
+    }
     throw new UsageError(`${dir} has no index.html: run npm run build first (it writes dist/web)${opts.dir === undefined ? '' : ', or give --dir the folder it wrote'}`);
   }
   const server = createServer((req, res) => handle(dir, req, res));

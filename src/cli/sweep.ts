@@ -6,10 +6,13 @@ import { availableParallelism } from 'node:os';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../util/errors.ts';
+import { needOptional } from '../util/optional.ts';
+import { invocation, warn, write } from './io.ts';
 import { HelpRequested, helpText, type CommandSpec } from './args.ts';
 import { parseFlags, intOf, required, onePositional } from '../sweep/flags.ts';
-import { planSweep, readSpec, type SweepPlan } from '../sweep/spec.ts';
-import { readSweep, writeSweep } from '../sweep/store.ts';
+import { parsePairsSpec, planSweep, readSpec, type PairsSpec, type SweepPlan } from '../sweep/spec.ts';
+import { readSweep, runState, writeSweep } from '../sweep/store.ts';
+import { SweepProgress } from '../sweep/progress.ts';
 import { runPool } from '../sweep/pool.ts';
 import { formatStatus, sweepStatus, fmtDuration } from '../sweep/status.ts';
 import { buildReport, followUpSpec, parseWindow, readReferences, reportMarkdown, writeReport, PAPER_REFERENCES } from '../sweep/report.ts';
@@ -19,7 +22,7 @@ commons sweep run SPEC --out DIR [--jobs K]
 commons sweep submit SPEC --queue redis://HOST:PORT --store DIR [--queue-name commons] [--retry-failed]
 commons sweep status DIR [--queue redis://HOST:PORT] [--queue-name commons] [--json]
 commons sweep report DIR [--baseline MODEL] [--window F|lastP] [--out DIR] [--reference paper|none|FILE]
-                         [--rank METRIC [--top K] [--follow-up FILE [--seeds N]]]
+                         [--rank METRIC [--top K] [--follow-up FILE [--seeds N]]] [--pairs A:B,... [--drop-below X]]
   Sweeps of training runs from a JSON spec (games, models, seeds, steps, config, grid, search; docs/sweeps.md).
   plan prints the runs. run trains them on this machine, K processes at a time (default: one per core);
   running it again continues (finished runs are skipped, stopped ones resume from their checkpoints).
@@ -43,7 +46,7 @@ const SUB_HELP: Record<string, string> = {
   Each run's state (done, running, paused, pending, failed with its error), env steps, throughput, and the
   sweep's ETA, read from the sweep directory DIR; with --queue, each job's state and attempts too.`,
   report: `commons sweep report DIR [--baseline MODEL] [--window F|lastP] [--out DIR/report] [--reference paper|none|FILE]
-                         [--rank METRIC [--top K] [--follow-up FILE [--seeds N]]]
+                         [--rank METRIC [--top K] [--follow-up FILE [--seeds N]]] [--pairs A:B,... [--drop-below X]]
   Per game and model (and grid point or search sample): the final collective return, efficiency, equality,
   sustainability, peace and equality-weighted return R(1-G) of each finished run (mean over the last F of its
   env steps, or lastP: its last P percent; default the spec's report.window or 0.1), with the MOA's accuracy
@@ -56,7 +59,13 @@ const SUB_HELP: Record<string, string> = {
   sweep spec that re-runs those groups with N new seeds (default 5), to run with sweep run or submit.
   Beside ours, published numbers with their budget: by default the paper's Table 4 (--reference paper), saying
   what fraction of its budget ours is; --reference none leaves them out; --reference FILE reads them from
-  { "cleanup": { "a2c": { "collective_return": X, "steps": N, "source": "..." } } }.`,
+  { "cleanup": { "a2c": { "collective_return": X, "steps": N, "source": "..." } } }.
+  Matched pairs (the spec's report.pairs, or --pairs A:B,C:D naming arms or groups): per game and pair, each
+  seed's endpoint (default: collective return over the report's window), the difference of means A - B, a
+  two-sided permutation test (exact when small enough), a 95% bootstrap interval, Holm over the pairs; the area
+  under the curve, other windows and R(1-G) beside it; with and without the seed-dropping rule (report.drop, or
+  --drop-below X: a run is dropped when an agent's mean return over the endpoint window is below X). Writes
+  pairs.csv, seeds.csv, GAME-endpoint.png and GAME-pairs.png too.`,
 };
 
 /** The command's entry in `commons --help`; `commons sweep --help` prints its usage and every subcommand's. */
@@ -107,24 +116,30 @@ async function runCmd(argv: string[], out: (s: string) => void) {
   const dir = required('out', values.out, 'runs/my-sweep');
   const jobs = intOf('jobs', values.jobs, availableParallelism(), 1, 1024);
   const file = writeSweep(dir, planOf(spec));
+  // Progress: a live line on a terminal, a line per checkpoint otherwise (src/sweep/progress.ts).
+  const unfinished = file.runs.filter((r) => runState(dir, r).state !== 'done');
+  const progress = new SweepProgress({
+    title: `sweep ${file.name}`, live: Boolean(process.stdout.isTTY), write, columns: () => process.stdout.columns || 80,
+    total: file.runs.length, finished: file.runs.length - unfinished.length, planned: new Map(unfinished.map((r) => [r.id, r.config.steps])),
+  });
   const ac = new AbortController();
   let signals = 0;
   const onSignal = () => {
     signals++;
     if (signals > 1) process.exit(130);
-    out('stopping: every run saves a checkpoint (Ctrl-C again to quit at once; runs then stop on their own)');
+    progress.log('stopping: every run saves a checkpoint (Ctrl-C again to quit at once; runs then stop on their own)');
     ac.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const r = await runPool(dir, file, { jobs, log: out, signal: ac.signal });
+    const r = await runPool(dir, file, { jobs, log: (line) => progress.log(line), watch: progress, signal: ac.signal }).finally(() => progress.close());
     const parts = [`${r.done.length + r.skipped} of ${file.runs.length} done`, `${r.failed.length} failed`];
     if (r.stopped.length) parts.push(`${r.stopped.length} stopped`);
     if (r.busy.length) parts.push(`${r.busy.length} held by other processes`);
     out(`sweep ${file.name}: ${parts.join(', ')} (${fmtDuration(r.seconds)})`);
-    if (ac.signal.aborted || r.stopped.length) out(`continue with: commons sweep run ${spec} --out ${dir}`);
-    else if (r.failed.length === 0 && r.busy.length === 0) out(`report: commons sweep report ${dir}`);
+    if (ac.signal.aborted || r.stopped.length) out(`continue with: ${invocation()} sweep run ${spec} --out ${dir}`);
+    else if (r.failed.length === 0 && r.busy.length === 0) out(`report: ${invocation()} sweep report ${dir}`);
     if (r.failed.length) {
       throw Object.assign(new InputError(`${r.failed.length} run(s) failed: ${r.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`), { exitCode: 1 });
     }
@@ -140,7 +155,7 @@ async function submitCmd(argv: string[], out: (s: string) => void) {
   });
   if (values.help) return out(help('submit'));
   const spec = onePositional(positionals, 'SPEC', 'commons sweep submit SPEC --queue redis://HOST:PORT --store DIR');
-  const { checkRedisUrl, probeRedis, submitSweep, shownUrl, DEFAULT_QUEUE } = await import('../sweep/queue.ts');
+  const { checkRedisUrl, probeRedis, submitSweep, shownUrl, DEFAULT_QUEUE } = await needOptional('queue', 'the sweep queue', () => import('../sweep/queue.ts'));
   const url = checkRedisUrl(required('queue', values.queue, 'redis://127.0.0.1:6379'));
   const store = required('store', values.store, '/mnt/sweeps');
   const queueName = values['queue-name'] ?? DEFAULT_QUEUE;
@@ -153,8 +168,9 @@ async function submitCmd(argv: string[], out: (s: string) => void) {
   const r = await submitSweep(url, queueName, file, { retryFailed: values['retry-failed'] });
   out(`sweep ${file.name}: ${r.added.length} run(s) enqueued, ${r.existing.length} already queued${r.retried.length ? `, ${r.retried.length} failed run(s) queued again` : ''} ` +
     `on ${shownUrl(url)} (queue ${queueName}); store ${resolve(dir)}`);
-  out(`workers: commons worker --queue ${shownUrl(url)} --store ${store}${queueName !== DEFAULT_QUEUE ? ` --queue-name ${queueName}` : ''}`);
-  out(`progress: commons sweep status ${dir} --queue ${shownUrl(url)}`);
+  const self = invocation();
+  out(`workers: ${self} worker --queue ${shownUrl(url)} --store ${store}${queueName !== DEFAULT_QUEUE ? ` --queue-name ${queueName}` : ''}`);
+  out(`progress: ${self} sweep status ${dir} --queue ${shownUrl(url)}`);
 }
 
 async function statusCmd(argv: string[], out: (s: string) => void) {
@@ -164,7 +180,7 @@ async function statusCmd(argv: string[], out: (s: string) => void) {
   const file = readSweep(dir);
   let queue;
   if (values.queue !== undefined) {
-    const { checkRedisUrl, probeRedis, queueStates, DEFAULT_QUEUE } = await import('../sweep/queue.ts');
+    const { checkRedisUrl, probeRedis, queueStates, DEFAULT_QUEUE } = await needOptional('queue', 'the sweep queue', () => import('../sweep/queue.ts'));
     const url = checkRedisUrl(values.queue);
     await probeRedis(url);
     queue = await queueStates(url, values['queue-name'] ?? DEFAULT_QUEUE, file);
@@ -178,6 +194,7 @@ async function reportCmd(argv: string[], out: (s: string) => void) {
   const { values, positionals } = parseFlags('sweep report', argv, {
     baseline: { type: 'string' }, window: { type: 'string' }, out: { type: 'string' }, reference: { type: 'string' },
     rank: { type: 'string' }, top: { type: 'string' }, 'follow-up': { type: 'string' }, seeds: { type: 'string' },
+    pairs: { type: 'string' }, 'drop-below': { type: 'string' },
   });
   if (values.help) return out(help('report'));
   const dir = onePositional(positionals, 'DIR', 'commons sweep report DIR');
@@ -192,8 +209,10 @@ async function reportCmd(argv: string[], out: (s: string) => void) {
   // the paper's Table 4 unless a file, or none, is named
   const ref = values.reference ?? 'paper';
   const references = ref === 'none' ? undefined : ref === 'paper' ? PAPER_REFERENCES : readReferences(ref);
+  const pairs = pairsOption(values.pairs, values['drop-below'], file.spec.report?.pairs, window, file.spec.games);
   const rep = buildReport(dir, file, {
     window, baseline: values.baseline ?? file.spec.report?.baseline, references, ...(values.rank ? { rank: { metric: values.rank, top } } : {}),
+    ...(pairs ? { pairs } : {}),
   });
   if (rep.games.every((g) => g.groups.every((x) => x.runs.length === 0))) {
     throw new InputError(`DIR: no run of sweep ${file.name} has finished yet (see commons sweep status ${dir})`);
@@ -201,7 +220,7 @@ async function reportCmd(argv: string[], out: (s: string) => void) {
   const followPath = values['follow-up'];
   const follow = followPath ? followUpSpec(file, rep, seeds) : null;
   const outDir = values.out ?? join(dir, 'report');
-  const written = await writeReport(dir, rep, outDir);
+  const written = await writeReport(dir, rep, outDir, (line) => warn('sweep report', line));
   out(reportMarkdown(rep).trimEnd());
   out(`\nwrote ${written.join(', ')}`);
   if (follow && followPath) {
@@ -210,6 +229,25 @@ async function reportCmd(argv: string[], out: (s: string) => void) {
     out(`wrote ${followPath}: ${(follow.only as string[]).length} group(s) x ${(follow.seeds as number[]).length} new seed(s) = ${n} run(s) ` +
       `(seeds ${(follow.seeds as number[]).join(', ')}); train it with: commons sweep run ${followPath} --out DIR (or sweep submit)`);
   }
+}
+
+/** The matched-pairs analysis of a report: the spec's (report.pairs), its pairs replaced by --pairs A:B,C:D and its
+ * rule's threshold by --drop-below X (in the spec's drop games, or every game of the sweep). */
+function pairsOption(flag: string | undefined, dropBelow: string | undefined, stored: PairsSpec | undefined, window: number, games: string[]): PairsSpec | undefined {
+  let pairs = stored;
+  if (flag !== undefined) {
+    const list = flag.split(',').map((p) => p.trim().split(':'));
+    if (list.some((p) => p.length !== 2 || !p[0] || !p[1])) throw new InputError(`--pairs: expected A:B pairs of arms or groups, comma-separated (influence:influence-beta0,a2c:prosocial), got '${flag}'`);
+    const parsed = parsePairsSpec({ pairs: list }, window, '--pairs');
+    pairs = stored ? { ...stored, pairs: parsed.pairs } : parsed;
+  }
+  if (dropBelow !== undefined) {
+    if (!pairs) throw new InputError('--drop-below: needs pairs to analyse (--pairs A:B, or the spec\'s report.pairs)');
+    const x = Number(dropBelow);
+    if (dropBelow.trim() === '' || !Number.isFinite(x)) throw new InputError(`--drop-below: expected a number (a return per episode), got '${dropBelow}'`);
+    pairs = { ...pairs, drop: { games: pairs.drop?.games ?? games, minAgentReturn: x } };
+  }
+  return pairs;
 }
 
 const SUBCOMMANDS: Record<string, (argv: string[], out: (s: string) => void) => Promise<void>> = {
@@ -223,5 +261,11 @@ export async function sweepCommand(argv: string[], out: (s: string) => void): Pr
   if (sub === 'help') return out(help(rest[0]));
   const run = SUBCOMMANDS[sub];
   if (!run) throw new InputError(`unknown subcommand '${sub}'; subcommands: ${Object.keys(SUBCOMMANDS).join(', ')} (see commons sweep --help)`);
-  await run(rest, out);
+  try {
+    await run(rest, out);
+  } catch (e) {
+    // main() prefixes the message with the command: name the subcommand too (`commons sweep run: ...`).
+    if (e !== null && typeof e === 'object' && !('command' in e)) Object.assign(e, { command: `sweep ${sub}` });
+    throw e;
+  }
 }

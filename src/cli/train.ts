@@ -10,6 +10,7 @@ import { parseCommand, str, UsageError, type CommandSpec } from './args.ts';
 import { configFlags, settingsFromFlags, settingsFromFile, settingValue, commandLineWarnings } from './config-flags.ts';
 import { onStdoutClosed, stdoutClosed, warn, write, EXIT_PIPE } from './io.ts';
 import { WorkerError, WorkerGroup } from '../parallel/group.ts';
+import type { FaultKind } from '../parallel/protocol.ts';
 import { InputError } from '../util/errors.ts';
 
 /** A run that stopped on a worker's failure: reported in one line (exit status 1), not as a crash. */
@@ -165,15 +166,15 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
     const t0 = performance.now();
     let lastLine = 0;
     const plain = (p: Progress) => progressLine(p, cfg.agents, 10_000).replace(/^\[[#.]+\] /, '');
-    // Test hook: COMMONS_FAULT=worker:throw|exit:update injects a fault into a worker after that update.
-    const fault = /^(\d+):(throw|exit):(\d+)$/.exec(process.env.COMMONS_FAULT ?? '');
+    // Test hook: COMMONS_FAULT=worker:throw|exit|exit-in-exchange:update injects a fault into a worker after that update.
+    const fault = /^(\d+):(throw|exit|exit-in-exchange):(\d+)$/.exec(process.env.COMMONS_FAULT ?? '');
     const tr = trainer;
     try {
       const summary = await tr.run({
         shouldStop: () => stop !== undefined,
         onProgress: (p) => {
           if (fault && p.updates === Number(fault[3]) && tr.group instanceof WorkerGroup) {
-            void tr.group.fault(Number(fault[1]), fault[2] as 'throw' | 'exit');
+            void tr.group.fault(Number(fault[1]), fault[2] as FaultKind);
           }
           if (tty) {
             write(`\r${progressLine(p, cfg.agents, process.stdout.columns || 80)}\x1b[K`);

@@ -4,6 +4,9 @@
 import { availableParallelism } from 'node:os';
 import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../util/errors.ts';
+import { needOptional } from '../util/optional.ts';
+import { SweepProgress } from '../sweep/progress.ts';
+import { write } from './io.ts';
 import { HelpRequested, helpText, type CommandSpec } from './args.ts';
 import { parseFlags, intOf, numOf, required } from '../sweep/flags.ts';
 import { HOST_DEFAULTS } from '../sweep/pool.ts';
@@ -39,8 +42,8 @@ export async function workerCommand(argv: string[], out: (s: string) => void): P
     'lease-ttl': { type: 'string' }, heartbeat: { type: 'string' }, 'lock-duration': { type: 'string' }, 'stalled-interval': { type: 'string' },
   });
   if (values.help) throw new HelpRequested(helpText(WORKER));
-  const { checkRedisUrl, probeRedis, shownUrl, DEFAULT_QUEUE } = await import('../sweep/queue.ts');
-  const { startWorker, WORKER_DEFAULTS } = await import('../sweep/worker.ts');
+  const [{ checkRedisUrl, probeRedis, shownUrl, DEFAULT_QUEUE }, { startWorker, WORKER_DEFAULTS }] = await needOptional('queue', 'the sweep queue',
+    () => Promise.all([import('../sweep/queue.ts'), import('../sweep/worker.ts')]));
   if (positionals.length) throw new InputError(`unexpected argument '${positionals[0]}' (see commons worker --help)`);
   const url = checkRedisUrl(required('queue', values.queue, 'redis://127.0.0.1:6379'));
   const store = required('store', values.store, '/mnt/sweeps');
@@ -55,10 +58,14 @@ export async function workerCommand(argv: string[], out: (s: string) => void): P
   const queueName = values['queue-name'] ?? DEFAULT_QUEUE;
   await probeRedis(url);
   const stamp = () => new Date().toISOString().slice(11, 19);
-  const log = (line: string) => out(`${stamp()} ${line}`);
+  // Each run's progress: a live line on a terminal, a line per checkpoint otherwise (src/sweep/progress.ts).
+  const progress = new SweepProgress({
+    title: 'worker', live: Boolean(process.stdout.isTTY), write, columns: () => process.stdout.columns || 80, stamp: () => `${stamp()} `,
+  });
+  const log = (line: string) => progress.log(`${stamp()} ${line}`);
   const w = await startWorker({
     url, queueName, store, concurrency, leaseTtlMs, heartbeatMs, progressMs: Math.min(WORKER_DEFAULTS.progressMs, heartbeatMs),
-    lockDurationMs, stalledIntervalMs, maxStalledCount: WORKER_DEFAULTS.maxStalledCount, log,
+    lockDurationMs, stalledIntervalMs, maxStalledCount: WORKER_DEFAULTS.maxStalledCount, log, watch: progress,
   });
   log(`worker ${w.id} ready: queue ${queueName} on ${shownUrl(url)}, store ${store}, ${concurrency} run(s) at a time`);
   let signals = 0;
@@ -78,6 +85,7 @@ export async function workerCommand(argv: string[], out: (s: string) => void): P
     await w.closed;
     log('worker stopped');
   } finally {
+    progress.close();
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
   }

@@ -31,7 +31,7 @@ export interface Core {
 
 const compileCore = embeddedModule(coreWasmBase64);
 
-/** Instantiates a core and lays out its memory for `dims`; game 0 = Harvest, 1 = Cleanup. */
+/** Instantiates a core and lays out its memory for `dims`; `game` is the game's id in the table (src/env/games.ts). */
 export async function createCore(game: number, dims: LayoutDims, tagTimeout: number): Promise<Core> {
   const instance = await instantiate(await compileCore(), 'core');
   const exports = instance.exports as unknown as CoreExports;

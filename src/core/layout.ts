@@ -25,6 +25,8 @@ export const STATS = [
   'return', 'apples', 'fires', 'cleans', 'hitsReceived', 'hitsGiven', 'positiveSteps',
 ] as const;
 const S = STATS.length;
+/** Per-episode statistics a game may keep of its own (assembly/layout.ts GAME_STAT_COUNT). */
+export const GAME_STAT_COUNT = 4;
 
 function region<D extends DType>(id: number, dtype: D, shape: (d: LayoutDims) => number[]) {
   return { id, dtype, shape };
@@ -102,20 +104,24 @@ export const REGIONS = {
   spawnPoints: region(31, 'i32', (d) => [HW(d)]),
   /** i32 [H*W]: apple point cells. */
   applePoints: region(32, 'i32', (d) => [HW(d)]),
-  /** i32 [H*W]: river cells (Cleanup). */
-  riverPoints: region(33, 'i32', (d) => [HW(d)]),
-  /** i32 [4]: spawn points, apple points, river cells, initial waste. */
+  /** i32 [H*W]: the cells a game lists for itself (Cleanup: river; Box trapped: inside the box). */
+  gamePoints: region(33, 'i32', (d) => [HW(d)]),
+  /** i32 [4]: spawn points, apple points, game points, and a count of the game's (Cleanup: initial waste; Box trapped: box cells). */
   mapCounts: region(34, 'i32', () => [4]),
   /** i32 scratch. */
   scratch: region(35, 'i32', (d) => [Math.max(HW(d), 8 * d.agents)]),
+  /** i32 [B, G]: running episode's statistics of the game's own (its definition's `stats`, in order). */
+  epGame: region(36, 'i32', (d) => [d.envs, GAME_STAT_COUNT]),
+  /** i32 [B, G]: last finished episode's statistics of the game's own. */
+  lastGame: region(37, 'i32', (d) => [d.envs, GAME_STAT_COUNT]),
 } as const;
 
-export const REGION_COUNT = 36;
+export const REGION_COUNT = 38;
 
 export type CoreViews = { [K in keyof typeof REGIONS]: ArrayOf<(typeof REGIONS)[K]['dtype']> };
 
 /** Cell codes of the `cells` region (assembly/grid.ts Cell). */
-export const CELL = { FLOOR: 0, WALL: 1, APPLE: 2, WASTE: 3, RIVER: 4, STREAM: 5 } as const;
+export const CELL = { FLOOR: 0, WALL: 1, APPLE: 2, WASTE: 3, RIVER: 4, STREAM: 5, BOX: 6 } as const;
 
 /**
  * Builds a view per region over `buffer`, checking dtype and byte size of each against the core's table

@@ -1,10 +1,10 @@
 // ASCII pictures of an environment's state, for scenario tests and debugging. Characters follow docs/RULES.md:
-// '@' wall, ' ' floor, 'A' apple, 'H' waste, 'R' river, 'S' stream, 'F'/'C' a beam this step,
-// and agents as their index '0'..'9' (drawn over beams, as in the views).
+// '@' wall, ' ' floor, 'A' apple, 'H' waste, 'R' river, 'S' stream, 'X' Box trapped's closed box, 'F'/'C' a
+// beam this step, and agents as their index '0'..'9' (drawn over beams, as in the views).
 
 import type { VecEnv } from './vec-env.ts';
 
-const CELL_CHARS = [' ', '@', 'A', 'H', 'R', 'S'];
+const CELL_CHARS = [' ', '@', 'A', 'H', 'R', 'S', 'X'];
 
 /** Env b's map as rows of characters. */
 export function toAscii(env: VecEnv, b = 0): string[] {

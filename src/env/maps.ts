@@ -1,5 +1,6 @@
-// The default maps, copied exactly from the SSD repo's social_dilemmas/maps.py (docs/RULES.md "Grid and
-// characters"), and the validation every custom map goes through before it reaches the core.
+// Harvest's and Cleanup's default maps, copied exactly from the SSD repo's social_dilemmas/maps.py
+// (docs/RULES.md "Grid and characters"), and the validation every map goes through before it reaches
+// the core (the characters a game allows and the agents it can hold come from its definition).
 
 import { InputError } from '../util/errors.ts';
 
@@ -52,12 +53,6 @@ export const CLEANUP_MAP: readonly string[] = [
   '@@@@@@@@@@@@@@@@@@',
 ];
 
-/** The characters each game's maps may use. */
-export const MAP_CHARS = {
-  harvest: '@ PA',
-  cleanup: '@ PBHRS',
-} as const;
-
 export interface ParsedMap {
   rows: string[];
   height: number;
@@ -65,8 +60,17 @@ export interface ParsedMap {
   spawnPoints: number;
 }
 
-/** Checks a map and returns its size; throws an Error naming the problem (field `map`). */
-export function parseMap(map: unknown, game: keyof typeof MAP_CHARS, agents: number): ParsedMap {
+/** What parseMap needs of a game's definition (src/env/game-definition.ts). */
+export interface MapRules {
+  name: string;
+  /** The characters its maps may use. */
+  mapChars: string;
+  /** Throws when a map with these character counts cannot hold `agents` agents. */
+  checkAgents(counts: Readonly<Record<string, number>>, agents: number): void;
+}
+
+/** Checks a map for `game` and returns its size; throws an Error naming the problem (field `map`). */
+export function parseMap(map: unknown, game: MapRules, agents: number): ParsedMap {
   if (!Array.isArray(map) || map.length === 0 || !map.every((r) => typeof r === 'string')) {
     throw new InputError('map: expected a non-empty array of strings, one per row');
   }
@@ -78,22 +82,20 @@ export function parseMap(map: unknown, game: keyof typeof MAP_CHARS, agents: num
       throw new InputError(`map: row ${r} has ${row.length} characters but row 0 has ${width}; rows must be equal in length`);
     }
   });
-  const allowed = MAP_CHARS[game];
-  let spawnPoints = 0;
+  const allowed = game.mapChars;
+  const counts: Record<string, number> = {};
   rows.forEach((row, r) => {
     for (let c = 0; c < row.length; c++) {
       const ch = row[c];
       if (!allowed.includes(ch)) {
         throw new InputError(
           `map: unknown character ${JSON.stringify(ch)} at row ${r}, column ${c}; ` +
-            `${game} maps use ${[...allowed].map((x) => JSON.stringify(x)).join(', ')}`,
+            `${game.name} maps use ${[...allowed].map((x) => JSON.stringify(x)).join(', ')}`,
         );
       }
-      if (ch === 'P') spawnPoints++;
+      counts[ch] = (counts[ch] ?? 0) + 1;
     }
   });
-  if (spawnPoints < agents) {
-    throw new InputError(`map: ${spawnPoints} spawn points ('P') for ${agents} agents; numAgents must be at most ${spawnPoints}`);
-  }
-  return { rows: [...rows], height: rows.length, width, spawnPoints };
+  game.checkAgents(counts, agents);
+  return { rows: [...rows], height: rows.length, width, spawnPoints: counts.P ?? 0 };
 }

@@ -2,7 +2,7 @@
 // and agent legend, and anyone drawing a picture of their own. test/palette.test.ts checks each against
 // the core's renderWorld, so a legend cannot drift from the picture.
 
-import type { GameName } from './games.ts';
+import { gameInfo, type GameName } from './games.ts';
 
 export type Rgb = readonly [number, number, number];
 
@@ -15,9 +15,13 @@ export const CELL_RGB = {
   apple: [0, 255, 0],
   waste: [99, 156, 194],
   river: [113, 75, 24],
+  box: [205, 133, 63],
   punishmentBeam: [255, 255, 0],
   cleaningBeam: [100, 255, 255],
 } as const satisfies Record<string, Rgb>;
+
+/** A colour of the map, by name (a game's definition names its legend's colours this way). */
+export type CellColour = keyof typeof CELL_RGB;
 
 /** Agent i is drawn in AGENT_RGB[i % 9]. */
 export const AGENT_RGB: readonly Rgb[] = [
@@ -26,20 +30,7 @@ export const AGENT_RGB: readonly Rgb[] = [
 
 export const agentRgb = (i: number): Rgb => AGENT_RGB[i % AGENT_RGB.length];
 
-/** The map's colours in `game`, with what each means. */
+/** The map's colours in `game`, with what each means: the legend of the game's definition (src/env/games/). */
 export function mapLegend(game: GameName): LegendEntry[] {
-  const common: LegendEntry[] = [
-    { name: 'wall', rgb: CELL_RGB.wall, note: 'not walkable' },
-    { name: 'floor', rgb: CELL_RGB.floor, note: '' },
-    { name: 'apple', rgb: CELL_RGB.apple, note: '+1 to the agent that eats it' },
-  ];
-  const beams: LegendEntry[] = [{ name: 'punishment beam', rgb: CELL_RGB.punishmentBeam, note: 'FIRE: -1 to the shooter, -50 to each agent hit' }];
-  if (game === 'harvest') return [...common, ...beams];
-  return [
-    ...common,
-    { name: 'river', rgb: CELL_RGB.river, note: 'clean water (and the stream)' },
-    { name: 'waste', rgb: CELL_RGB.waste, note: 'pollution: no apples grow while there is too much' },
-    ...beams,
-    { name: 'cleaning beam', rgb: CELL_RGB.cleaningBeam, note: 'CLEAN: turns waste back into river, free' },
-  ];
+  return gameInfo(game).legend.map((e) => ({ name: e.name, rgb: CELL_RGB[e.colour], note: e.note }));
 }

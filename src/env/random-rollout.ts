@@ -38,6 +38,8 @@ export function episodeJson(seed: number, s: EpisodeStats) {
     hits: sum(s.hitsReceived),
     apples_series: Array.from(s.applesSeries),
     waste_series: Array.from(s.wasteSeries),
+    // the game's own statistics, for games that keep any (Box trapped)
+    ...(Object.keys(s.game).length > 0 ? { game: s.game } : {}),
     efficiency: s.efficiency,
     equality: s.equality,
     sustainability: s.sustainability,

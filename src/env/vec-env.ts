@@ -4,17 +4,17 @@
 
 import { InputError } from '../util/errors.ts';
 import { createCore, type Core } from '../core/core.ts';
-import { CELL, STATS, type CoreViews } from '../core/layout.ts';
+import { CELL, STATS, GAME_STAT_COUNT, type CoreViews } from '../core/layout.ts';
 import { gameInfo, type GameName } from './games.ts';
 import { parseMap } from './maps.ts';
 
 /** Configuration of a batch of environments. */
 export interface EnvConfig {
-  /** Which game: 'harvest' or 'cleanup'. Required. */
+  /** Which game: a name of the table in src/env/games.ts ('harvest', 'cleanup', 'box-trapped'). Required. */
   game: GameName;
   /** B: environments stepped together. Default 1. */
   numEnvs?: number;
-  /** N: agents per environment, 1 to the map's spawn points. Default 5. */
+  /** N: agents per environment, 1 to the map's spawn points. Default: the game's (5; Box trapped 2). */
   numAgents?: number;
   /** Seed, an integer in [0, 2^53); environment b draws from its own generator seeded by (seed, firstEnv + b). Default 0. */
   seed?: number;
@@ -25,14 +25,14 @@ export interface EnvConfig {
   map?: string[];
   /** View radius r: each agent sees a (2r+1) x (2r+1) window. Default 7 (15 x 15). */
   viewRadius?: number;
-  /** Steps per episode; the env resets itself after this many. Default 1000. */
+  /** Steps per episode; the env resets itself after this many. Default: the game's (1000; Box trapped 100). */
   episodeLength?: number;
   /** Steps a FIRE hit removes an agent for (docs/RULES.md [ours]); 0 keeps hit agents in play. Default 0. */
   tagTimeout?: number;
 }
 
-const DEFAULTS = { numEnvs: 1, numAgents: 5, seed: 0, firstEnv: 0, viewRadius: 7, episodeLength: 1000, tagTimeout: 0 };
-const CONFIG_KEYS = ['game', 'map', ...Object.keys(DEFAULTS)];
+const DEFAULTS = { numEnvs: 1, seed: 0, firstEnv: 0, viewRadius: 7, tagTimeout: 0 };
+const CONFIG_KEYS = ['game', 'map', 'numEnvs', 'numAgents', 'seed', 'firstEnv', 'viewRadius', 'episodeLength', 'tagTimeout'];
 
 /** What a batch of environments is: fixed for its lifetime. */
 export interface EnvSpec {
@@ -41,7 +41,7 @@ export interface EnvSpec {
   version: string;
   numEnvs: number;
   numAgents: number;
-  /** 8 for Harvest, 9 for Cleanup. */
+  /** The game's actions: 8 for Harvest and Box trapped, 9 for Cleanup. */
   numActions: number;
   /** Action names by index. */
   actionNames: readonly string[];
@@ -91,6 +91,9 @@ export interface EpisodeStats {
   applesSeries: Int32Array;
   /** int32 [T]: waste cells on the map after each step (all 0 in Harvest). */
   wasteSeries: Int32Array;
+  /** The game's own statistics (its definition's `stats`), by name; {} for games without any. A 'step'
+   * statistic is null in an episode where its event did not happen. */
+  game: Record<string, number | null>;
   /** Sum of returns / T. */
   efficiency: number;
   /** 1 - Gini of the returns; null when the returns sum to <= 0. */
@@ -166,7 +169,10 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
     }
   }
   const info = gameInfo(config.game);
-  const c = { ...DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) };
+  const c = {
+    ...DEFAULTS, numAgents: info.defaultAgents, episodeLength: info.episodeLength,
+    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
+  };
   const numEnvs = checkInt('numEnvs', c.numEnvs, 1, 65536);
   const numAgents = checkInt('numAgents', c.numAgents, 1, 255);
   const seed = checkSeed(c.seed);
@@ -174,7 +180,7 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
   const viewRadius = checkInt('viewRadius', c.viewRadius, 0, 64);
   const episodeLength = checkInt('episodeLength', c.episodeLength, 1, 1_000_000);
   const tagTimeout = checkInt('tagTimeout', c.tagTimeout, 0, 1_000_000);
-  const map = parseMap(config.map ?? info.defaultMap, info.name, numAgents);
+  const map = parseMap(config.map ?? info.defaultMap, info, numAgents);
   const dims = { envs: numEnvs, agents: numAgents, height: map.height, width: map.width, radius: viewRadius, episodeLength };
 
   let core: Core | undefined;
@@ -266,6 +272,11 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
       const returns = stat('return');
       const m = views.lastMetrics.subarray(b * 4, b * 4 + 4);
       const orNull = (x: number) => (Number.isNaN(x) ? null : x);
+      const game: Record<string, number | null> = {};
+      info.stats.forEach((st, k) => {
+        const v = views.lastGame[b * GAME_STAT_COUNT + k];
+        game[st.name] = st.kind === 'step' && v === 0 ? null : v;
+      });
       return {
         index: count - 1,
         steps: T,
@@ -278,6 +289,7 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
         hitsGiven: stat('hitsGiven'),
         applesSeries: views.lastSeries.slice(b * 2 * T, b * 2 * T + T),
         wasteSeries: views.lastSeries.slice(b * 2 * T + T, b * 2 * T + 2 * T),
+        game,
         efficiency: m[0],
         equality: orNull(m[1]),
         sustainability: orNull(m[2]),
@@ -308,11 +320,17 @@ export async function createVecEnv(config: EnvConfig): Promise<VecEnv> {
       live();
       const start = views.actions.byteOffset;
       const length = exports.layoutEnd() - start;
-      if (!(state instanceof Uint8Array) || state.length !== length) {
+      // A state saved before the game's own statistics existed (commons before the games table) ends where the
+      // scratch region did: it loads, the statistics of the running episode starting at 0 (Harvest and Cleanup
+      // keep none, so nothing is lost).
+      const older = views.scratch.byteOffset + views.scratch.byteLength + 4 - start;
+      if (!(state instanceof Uint8Array) || (state.length !== length && (state.length !== older || info.stats.length > 0))) {
         throw new InputError(`loadState: expected ${length} bytes saved from a batch of ${B} ${info.name} envs x ${N} agents ` +
           `(episodeLength ${T}, viewRadius ${viewRadius}), got ${state?.length ?? typeof state}`);
       }
-      new Uint8Array(exports.memory.buffer, start, length).set(state);
+      const mem = new Uint8Array(exports.memory.buffer, start, length);
+      mem.set(state);
+      if (state.length < length) mem.fill(0, state.length);
     },
     close() {
       closed = true;

@@ -66,10 +66,16 @@ export class DirStore implements RunStore {
   }
 }
 
-/** The shards for cfg: Node workers when cfg.workers > 0, else none (the trainer makes one in this thread). */
+/** The shards for cfg: Node workers when cfg.workers > 0, else none (the trainer makes one in this thread).
+ * COMMONS_EXCHANGE=main-thread sends the workers' gradients through this thread (the exchange before shared
+ * memory, and the browser's fallback): the same results, for comparing speeds. */
 async function shardsFor(cfg: TrainConfig): Promise<ShardGroup | undefined> {
   if (cfg.workers === 0) return undefined;
-  return WorkerGroup.start(cfg, await spawnNodeWorkers(cfg.workers));
+  const mode = process.env.COMMONS_EXCHANGE || undefined;
+  if (mode !== undefined && mode !== 'shared' && mode !== 'main-thread') {
+    throw new InputError(`COMMONS_EXCHANGE: unknown value '${mode}'; allowed values: shared, main-thread`);
+  }
+  return WorkerGroup.start(cfg, await spawnNodeWorkers(cfg.workers), {}, { exchange: mode });
 }
 
 /** Makes `runDir` ready for a new run: created if missing; refused if it is a file, holds a run already, or

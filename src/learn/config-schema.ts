@@ -3,6 +3,7 @@
 // `npm run generate`; a test checks the file is current.
 
 import { FIELDS, CONFIG_KEYS, type FieldSpec } from './config.ts';
+import { GAMES } from '../env/games.ts';
 
 function fieldSchema(f: FieldSpec<unknown>): Record<string, unknown> {
   const description = f.help + (f.defaultText ? ` (default ${f.defaultText})` : typeof f.default !== 'function' && f.default !== undefined ? ` (default ${JSON.stringify(f.default)})` : '');
@@ -37,7 +38,7 @@ export function configSchema(): Record<string, unknown> {
     additionalProperties: false,
     properties: {
       ...Object.fromEntries(CONFIG_KEYS.map((k) => [k, fieldSchema(FIELDS[k] as FieldSpec<unknown>)])),
-      version: { type: 'string', pattern: '^(harvest|cleanup)_v[0-9]+$', description: 'the game\'s rules version' },
+      version: { type: 'string', pattern: `^(${GAMES.join('|')})_v[0-9]+$`, description: 'the game\'s rules version' },
       code: {
         type: 'object', required: ['package', 'commit', 'dirty'], additionalProperties: false,
         description: 'the code that ran: package version, git commit (null outside a checkout), uncommitted changes',

@@ -10,7 +10,7 @@
 // (./models/), and apply to the models that declare them.
 
 import { InputError } from '../util/errors.ts';
-import { GAMES, type GameName } from '../env/games.ts';
+import { GAMES, gameInfo, perGameText, type GameName } from '../env/games.ts';
 import { NET_FORMS, SECTIONS, type CoreConfig, type FieldSpec, type HostFacts, type PresetName, type Section } from './settings.ts';
 import { MODELS, MODEL_LIST, MODEL_FIELDS, DECLARED_BY, modelOf, modelsWhere, type ModelName, type ModelSettings } from './models/registry.ts';
 import { ALGOS, type AlgoName } from './algos/registry.ts';
@@ -49,7 +49,10 @@ const CORE_FIELDS: CoreFields = {
     help: 'settings of a published experiment for --game and --model (commons presets); flags given beside it win',
   },
   algo: { kind: 'choice', values: ALGOS, default: 'a2c', flag: 'algo', section: 'what', help: 'the learning algorithm' },
-  agents: { kind: 'int', min: 1, max: 255, default: 5, flag: 'agents', arg: 'N', section: 'what', help: 'agents per environment (at most the map\'s spawn points)' },
+  agents: {
+    kind: 'int', min: 1, max: 255, default: (c) => gameInfo(c.game).defaultAgents, defaultText: perGameText('defaultAgents'),
+    flag: 'agents', arg: 'N', section: 'what', help: 'agents per environment (at most the map\'s spawn points)',
+  },
   envs: { kind: 'int', min: 1, max: 4096, default: 16, flag: 'envs', arg: 'N', section: 'what', help: 'environments stepped together' },
   steps: {
     kind: 'int', min: 1, default: 2e6, flag: 'steps', arg: 'N', section: 'what',
@@ -60,7 +63,10 @@ const CORE_FIELDS: CoreFields = {
   },
   seed: { kind: 'int', min: 0, default: 0, flag: 'seed', arg: 'N', section: 'what', help: 'seed of environments, initial weights and action sampling' },
   shareParams: { kind: 'bool', default: false, flag: 'share-params', section: 'what', help: 'one network for all agents, with an agent id input (not for influence models)' },
-  episodeLength: { kind: 'int', min: 1, max: 1_000_000, default: 1000, flag: 'episode-length', arg: 'N', section: 'env', help: 'steps per episode' },
+  episodeLength: {
+    kind: 'int', min: 1, max: 1_000_000, default: (c) => gameInfo(c.game).episodeLength, defaultText: perGameText('episodeLength'),
+    flag: 'episode-length', arg: 'N', section: 'env', help: 'steps per episode',
+  },
   viewRadius: { kind: 'int', min: 1, max: 32, default: 7, flag: 'view-radius', arg: 'N', section: 'env', help: 'view radius: agents see (2r+1) x (2r+1) cells; the paper\'s 15x15 is 7' },
   tagTimeout: {
     kind: 'int', min: 0, max: 1_000_000, default: 0, flag: 'tag-timeout', arg: 'N', section: 'env',
@@ -335,6 +341,8 @@ export function finalSteps(c: Pick<TrainConfig, 'steps' | 'envs' | 'rolloutSteps
 export function configWarnings(given: Partial<TrainConfig>, c: TrainConfig, host: HostFacts = {},
   label: (key: keyof TrainConfig) => string = (k) => k): string[] {
   const out: string[] = [];
+  // A value the preset set is not a default: say where it came from.
+  const fromPreset = (c.preset !== 'none' ? presetSettings(c.preset, c.game, c.model) : {}) as Partial<TrainConfig>;
   for (const key of CONFIG_KEYS) {
     const f = FIELDS[key] as FieldSpec<unknown>;
     const isGiven = given[key] !== undefined;
@@ -346,7 +354,7 @@ export function configWarnings(given: Partial<TrainConfig>, c: TrainConfig, host
     // Suspicious values are reported whether given or computed (a computed default can still be odd next to
     // a given setting, e.g. reportEvery beyond a short --steps).
     const why = f.suspicious?.(c[key], c, host);
-    if (why) out.push(`${label(key)} ${describe(c[key])}${isGiven ? '' : ' (default)'}: ${why}`);
+    if (why) out.push(`${label(key)} ${describe(c[key])}${isGiven ? '' : fromPreset[key] !== undefined ? ` (--preset ${c.preset})` : ' (default)'}: ${why}`);
   }
   return out;
 }

@@ -23,6 +23,10 @@ export interface EvalOptions {
   onFrame?: (rgb: Uint8Array) => void;
   /** Environments played at once (default min(episodes, 16)). */
   batch?: number;
+  /** Called after every step of every wave of episodes: env b plays episode `firstEpisode + b` (episodes past
+   * opts.episodes are played but not kept), t counts from 0; `ck` [B * N] is each agent's influence of this step
+   * (zeros for models without influence); `actions` [B * N] the actions taken. The arrays are live: copy. */
+  onStep?: (step: { t: number; firstEpisode: number; ck: Float32Array; actions: Uint8Array }) => void;
 }
 
 /** Plays `episodes` episodes with `agents`; returns their statistics in order. */
@@ -79,6 +83,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
         await play.step(rng, { greedy: opts.greedy });
         if (kernel) meter.add(play.ckj, B);
         waveC?.set(play.ckj.subarray(0, B * NN), t * B * NN);
+        opts.onStep?.({ t, firstEpisode: wave * B, ck: play.ck, actions: env.actions });
         waveActions.set(env.actions, t * B * N);
         waveSymbols?.set(agents.symbols, t * B * N);
         if (opts.onFrame) opts.onFrame(env.renderWorld(0));

@@ -19,6 +19,18 @@ import { algorithmOf } from './algos/registry.ts';
 
 export type { UpdateStats } from './algos/algorithm.ts';
 
+/**
+ * Data-parallel training: how a worker's gradients are averaged with the other workers'. The learner writes
+ * its gradients (every variable's, flattened in `variables` order) into input()'s buffer, or a new one when
+ * there is no input(), and applies what reduce() resolves with.
+ */
+export interface GradientReducer {
+  /** Where to write this worker's `total` gradient values (e.g. its slot of shared memory). */
+  input?(total: number): Float32Array;
+  /** Resolves with the average over all workers. It may be a view of shared memory (valid until the next exchange). */
+  reduce(grads: Float32Array): Promise<Float32Array>;
+}
+
 /** A loss and the tensors to report from it (per-network values [G], read back after the step). */
 export interface LossOut {
   total: tf.Scalar;
@@ -28,12 +40,9 @@ export interface LossOut {
 export class Learner {
   readonly optimizer: Optimizer;
   readonly variables: tf.Variable[];
-  /**
-   * Data-parallel training: called with this worker's gradients (every variable's, flattened in `variables`
-   * order, in one buffer); resolves with their average over all workers, which is then applied. Unset,
-   * gradients are applied as computed.
-   */
-  reducer?: (grads: Float32Array) => Promise<Float32Array>;
+  /** Data-parallel training: averages this worker's gradients with the others' before they are applied.
+   * Unset, gradients are applied as computed. */
+  reducer?: GradientReducer;
   /** Env steps of the whole run before this update, for the learning-rate schedule (set by the shard). */
   envSteps = 0;
 
@@ -68,17 +77,28 @@ export class Learner {
 
   /** Sends this worker's gradients to the reducer and returns the averages as tensors (the inputs are released). */
   private async exchange(gs: tf.Tensor[]): Promise<tf.Tensor[]> {
+    const reducer = this.reducer!;
     const total = gs.reduce((n, t) => n + t.size, 0);
-    const flat = new Float32Array(total);
+    const flat = reducer.input?.(total) ?? new Float32Array(total);
     let off = 0;
-    for (const values of await readAndDispose(gs)) {
+    // On wasm the gradients are copied straight from the backend's memory: reading them (a new 2.4 MB array
+    // per update with 5 agents) made each worker collect garbage several times as often as one thread.
+    const views = gs.map(inPlace);
+    for (const values of views.every((v) => v) ? views : await readAndDispose(gs)) {
       flat.set(values!, off);
       off += values!.length;
     }
-    const mean = await this.reducer!(flat);
+    tf.dispose(gs);
+    const mean = await reducer.reduce(flat);
     if (mean.length !== total) throw new Error(`reducer: expected ${total} gradient values, got ${mean.length}`);
+    // The wasm backend copies a new tensor's values into its heap; others (cpu, webgpu) may keep the array,
+    // which must then not be shared memory that the next exchange overwrites.
+    const keep = !(mean.buffer instanceof ArrayBuffer) && tf.getBackend() !== 'wasm';
     off = 0;
-    return this.variables.map((v) => tf.tensor(mean.subarray(off, (off += v.size)), v.shape));
+    return this.variables.map((v) => {
+      const values = mean.subarray(off, (off += v.size));
+      return tf.tensor(keep ? values.slice() : values, v.shape);
+    });
   }
 
   /** Weights and optimiser state, for checkpoints. */
@@ -99,6 +119,15 @@ export class Learner {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/** A float32 tensor's values where the wasm backend keeps them (valid until memory grows or the tensor goes;
+ * its kernels run synchronously, so the values are final), else undefined. */
+function inPlace(t: tf.Tensor): Float32Array | undefined {
+  if (t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return undefined;
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array }; dataIdMap?: { get(id: tf.DataId): { memoryOffset?: number } | undefined } };
+  const at = b.dataIdMap?.get(t.dataId)?.memoryOffset, heap = b.wasm?.HEAPU8;
+  return at == null || !heap ? undefined : new Float32Array(heap.buffer, at, t.size);
 }
 
 /** The weights of the population's variables (and its model's, e.g. the MOA's) from a checkpoint of any format:

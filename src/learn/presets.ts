@@ -6,6 +6,7 @@
 // paper's values and changes only the budget.
 
 import type { GameName } from '../env/games.ts';
+import { InputError } from '../util/errors.ts';
 import type { ModelName, ModelSettings } from './models/registry.ts';
 import type { CoreConfig, PresetName } from './settings.ts';
 
@@ -44,7 +45,7 @@ const COMM = (vocab: number, embedding: number, entropy: number, loss: number): 
 });
 
 /** Table 1's, 2's and 3's A3C column (the same in all three tables). */
-const A3C: Record<GameName, PaperRow> = {
+const A3C: Partial<Record<GameName, PaperRow>> = {
   cleanup: { entropy: 0.00176, lrInit: 0.00126, lrEnd: 0.000012 },
   harvest: { entropy: 0.000687, lrInit: 0.00136, lrEnd: 0.000028 },
 };
@@ -52,11 +53,11 @@ const A3C: Record<GameName, PaperRow> = {
 /** Jaques et al. 2019, Tables 1-3, per game and model. Inequity aversion and the prosocial agents have no table in
  * the paper: they use the A3C learner's values with Hughes et al. 2018's alpha 5, beta 0.05 (the SSD repo's
  * defaults) and the paper's best eta, 0.85 (10.5.2). */
-export const PAPER: Record<GameName, Record<ModelName, PaperRow>> = {
+export const PAPER: Partial<Record<GameName, Record<ModelName, PaperRow>>> = {
   cleanup: {
-    'a2c': A3C.cleanup,
-    'inequity-aversion': { ...A3C.cleanup, extra: { iaAlpha: 5, iaBeta: 0.05 } },
-    'prosocial': { ...A3C.cleanup, extra: { prosocialEta: 0.85 } },
+    'a2c': A3C.cleanup!,
+    'inequity-aversion': { ...A3C.cleanup!, extra: { iaAlpha: 5, iaBeta: 0.05 } },
+    'prosocial': { ...A3C.cleanup!, extra: { prosocialEta: 0.85 } },
     // Table 1: visible actions / influence
     'visible-actions': { entropy: 0.00176, lrInit: 0.00126, lrEnd: 0.000012, extra: { influencers: 3, divergence: 'js' } },
     'influence': { entropy: 0.000248, lrInit: 0.00107, lrEnd: 0.000042, extra: { influencers: 1, ...curriculum(140, 0.146), divergence: 'js', influenceeReward: true } },
@@ -68,9 +69,9 @@ export const PAPER: Record<GameName, Record<ModelName, PaperRow>> = {
     'influence-moa': { entropy: 0.00176, lrInit: 0.00123, lrEnd: 0.000012, extra: { moaLossWeight: 15.007, ...MOA(true), ...curriculum(40, 0.620), divergence: 'kl' } },
   },
   harvest: {
-    'a2c': A3C.harvest,
-    'inequity-aversion': { ...A3C.harvest, extra: { iaAlpha: 5, iaBeta: 0.05 } },
-    'prosocial': { ...A3C.harvest, extra: { prosocialEta: 0.85 } },
+    'a2c': A3C.harvest!,
+    'inequity-aversion': { ...A3C.harvest!, extra: { iaAlpha: 5, iaBeta: 0.05 } },
+    'prosocial': { ...A3C.harvest!, extra: { prosocialEta: 0.85 } },
     'visible-actions': { entropy: 0.00184, lrInit: 0.00215, lrEnd: 0.000013, extra: { influencers: 3, divergence: 'pmi' } },
     'influence': { entropy: 0.00025, lrInit: 0.00107, lrEnd: 0.000042, extra: { influencers: 3, ...curriculum(140, 0.224), divergence: 'pmi', influenceeReward: false } },
     'comm': { entropy: 0.000174, lrInit: 0.00137, lrEnd: 0.0000127, extra: { ...COMM(7, 16, 0.00208, 0.0709), divergence: 'kl' } },
@@ -94,13 +95,14 @@ export const PRESETS: Record<Exclude<PresetName, 'none'>, { about: string }> = {
 /** The settings preset `name` gives `model` in `game` (preset and game/model included). */
 export function presetSettings(name: PresetName, game: GameName, model: ModelName): Settings {
   if (name === 'none') return {};
-  const row = PAPER[game][model];
+  const row = PAPER[game]?.[model];
+  if (!row) throw new InputError(`preset: the paper gives no settings for ${game}; preset '${name}' covers ${Object.keys(PAPER).join(' and ')}`);
   return { ...PAPER_COMMON, preset: name, game, model, entropyCoef: row.entropy, lr: row.lrInit, lrEnd: row.lrEnd, ...row.extra };
 }
 
 /** Jaques et al. 2019, Table 4: final collective reward (best hyper-parameters, 5 seeds) per game and model. The
  * paper gives no numbers for visible-actions, comm and moa (figures only). */
-export const PAPER_TABLE4: Record<GameName, Partial<Record<ModelName, number>>> = {
+export const PAPER_TABLE4: Partial<Record<GameName, Partial<Record<ModelName, number>>>> = {
   cleanup: { 'a2c': 89, 'inequity-aversion': 275, 'influence': 190, 'influence-comm': 166, 'influence-moa': 392 },
   harvest: { 'a2c': 485, 'inequity-aversion': 750, 'influence': 1073, 'influence-comm': 951, 'influence-moa': 588 },
 };

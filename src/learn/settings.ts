@@ -12,7 +12,7 @@ export type NetForm = (typeof NET_FORMS)[number];
 
 /** The settings of a run that do not belong to one model (the model's own: its module's `settings`). */
 export interface CoreConfig {
-  /** Game: 'harvest' or 'cleanup'. Default 'cleanup'. */
+  /** Game: a name of the table of games (src/env/games.ts): 'harvest', 'cleanup' or 'box-trapped'. Default 'cleanup'. */
   game: GameName;
   /** Model: one of the models in the registry (src/learn/models/registry.ts): 'a2c' (the baseline), the
    * reward-shaping baselines, and the paper's models I, II, III, each beside its ablation. Default 'a2c'. */
@@ -22,7 +22,7 @@ export interface CoreConfig {
   preset: PresetName;
   /** Algorithm: one of the algorithms' registry (src/learn/algos/registry.ts): 'a2c' (synchronous A3C) or 'ppo'. Default 'a2c'. */
   algo: string;
-  /** Agents per environment. Default 5. */
+  /** Agents per environment. Default: the game's (5; Box trapped 2). */
   agents: number;
   /** Environments stepped together. Default 16. */
   envs: number;
@@ -35,7 +35,7 @@ export interface CoreConfig {
    * agent id input (true): one forward pass per step instead of N, N times fewer parameters, but agents
    * can no longer specialise except through the id. Default false. */
   shareParams: boolean;
-  /** Steps per episode. Default 1000 (docs/RULES.md). */
+  /** Steps per episode. Default: the game's (1000; Box trapped 100; docs/RULES.md). */
   episodeLength: number;
   /** Agent view radius; the paper's 15x15 view is 7. Default 7. */
   viewRadius: number;

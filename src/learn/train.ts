@@ -18,6 +18,11 @@ export interface TrainOptions {
   store?: RunStore;
   /** The shards to drive (advanced: e.g. a WorkerGroup of browser workers); default one in this thread. */
   group?: ShardGroup;
+  /**
+   * Browsers: the URL prefix (ending in '/') the tfjs-backend-wasm binaries are fetched from, e.g.
+   * '/assets/'. Default: beside the bundle that holds this code (README, "In a web page"). Node ignores it.
+   */
+  wasmPaths?: string;
 }
 
 /**
@@ -30,7 +35,7 @@ export async function train(config: Partial<TrainConfig>, opts: TrainOptions = {
   if (cfg.workers > 0 && !opts.group) {
     throw new InputError(`workers: ${cfg.workers} given, but this build of train() runs in the calling thread; use 0, run it in Node, or pass a group`);
   }
-  return runTrainer(await Trainer.start(cfg, { store: opts.store, group: opts.group }), opts);
+  return runTrainer(await Trainer.start(cfg, { store: opts.store, group: opts.group, wasmPaths: opts.wasmPaths }), opts);
 }
 
 /** Runs a trainer to its end (or until opts.signal aborts) and releases it. */

@@ -90,6 +90,8 @@ export interface TrainerOptions {
   store?: RunStore;
   /** The shards to drive; default one in this thread. */
   group?: ShardGroup;
+  /** Browsers: where the in-thread shard's tfjs wasm backend finds its binaries (see TrainOptions.wasmPaths). */
+  wasmPaths?: string;
 }
 
 /** Checkpoint tensors of shard i > 0 carry this prefix (shard 0's are stored as a run without workers stores them). */
@@ -116,7 +118,7 @@ export class Trainer {
   /** A new run of `config` (resolved and checked here unless it is already a full TrainConfig). */
   static async start(config: Partial<TrainConfig>, opts: TrainerOptions = {}): Promise<Trainer> {
     const cfg = resolveTrainConfig(config);
-    const group = opts.group ?? new LocalGroup(await Shard.create(cfg));
+    const group = opts.group ?? new LocalGroup(await Shard.create(cfg, 0, 1, { wasmPaths: opts.wasmPaths }));
     return new Trainer(cfg, group, opts.store);
   }
 

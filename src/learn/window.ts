@@ -39,6 +39,9 @@ export interface MetricsRow {
      * the same targets (the marginal predictor; docs/metrics.md); null when none was counted. */
     majority_accuracy: number | null;
   };
+  /** Games with statistics of their own (Box trapped): each one's mean over the episodes since the previous line
+   * where it has a value (a flag's mean is the fraction of episodes; a step's, the mean where it happened). */
+  game_stats?: Record<string, number | null>;
   timing: { agent_steps_per_s: number; env_s: number; inference_s: number; update_s: number; wall_s: number };
 }
 
@@ -87,6 +90,8 @@ export class Window {
   agentSteps = 0;
   readonly meter: InfluenceMeter;
   moa: { loss: number; correct: number; counted: number; targets?: number[] } = { loss: 0, correct: 0, counted: 0 };
+  /** The game's own statistics: name -> [sum, episodes with a value]. */
+  game: Record<string, [number, number]> = {};
 
   constructor(readonly agents: number) {
     this.returns = new Array(agents).fill(0);
@@ -111,6 +116,10 @@ export class Window {
     if (s.equality !== null) { this.sums.equality += s.equality; this.counts.equality++; }
     if (s.sustainability !== null) { this.sums.sustainability += s.sustainability; this.counts.sustainability++; }
     s.returns.forEach((r, i) => (this.returns[i] += r));
+    for (const [name, v] of Object.entries(s.game)) {
+      const acc = (this.game[name] ??= [0, 0]);
+      if (v !== null) { acc[0] += v; acc[1]++; }
+    }
   }
 
   addUpdate(u: UpdateStats) {
@@ -151,6 +160,9 @@ export class Window {
           beta: extra.beta,
         },
       } : {}),
+      ...(Object.keys(this.game).length > 0 ? {
+        game_stats: Object.fromEntries(Object.entries(this.game).map(([k, [sum, n]]) => [k, n ? sum / n : null])),
+      } : {}),
       ...(extra.moa ? {
         moa: {
           loss: this.moa.loss / u, accuracy: this.moa.counted ? this.moa.correct / this.moa.counted : null,
@@ -172,6 +184,7 @@ export class Window {
       loss: { ...this.loss }, influence: [...this.meter.sum], influenceSteps: this.meter.steps,
       moa: { ...this.moa, ...(this.moa.targets ? { targets: [...this.moa.targets] } : {}) },
       time: { ...this.time }, agentSteps: this.agentSteps,
+      ...(Object.keys(this.game).length > 0 ? { game: Object.fromEntries(Object.entries(this.game).map(([k, v]) => [k, [...v] as [number, number]])) } : {}),
     };
   }
 
@@ -200,6 +213,11 @@ export class Window {
     // Checkpoints written before timing was kept have none.
     if (o.time) for (const k of Object.keys(this.time) as (keyof Window['time'])[]) this.time[k] += o.time[k];
     this.agentSteps += o.agentSteps ?? 0;
+    for (const [name, [sum, n]] of Object.entries(o.game ?? {})) {
+      const acc = (this.game[name] ??= [0, 0]);
+      acc[0] += sum;
+      acc[1] += n;
+    }
   }
 }
 
@@ -216,6 +234,8 @@ export interface WindowState {
   moa: Window['moa'];
   time?: Window['time'];
   agentSteps?: number;
+  /** The game's own statistics (games that keep any): name -> [sum, episodes with a value]. */
+  game?: Record<string, [number, number]>;
 }
 
 export const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,7 +1,11 @@
 // The trainer's side of data-parallel training: W workers, one environment shard each. Every update,
-// each worker computes gradients on its own rollout; the group averages them in worker order and sends
-// the average back; every worker applies it, so the replicas stay identical and a run is a function of
-// its seed and worker count. Platform-neutral: node.ts and browser.ts spawn the workers.
+// each worker computes gradients on its own rollout; the workers average them in worker order among
+// themselves, in shared memory (./exchange.ts), and each applies the average, so the replicas stay
+// identical and a run is a function of its seed and worker count. The group only coordinates: it starts
+// each update, gathers the statistics, saves and loads states, and aborts the exchange when a worker fails.
+// Where memory cannot be shared (a browser page that is not cross-origin isolated), the gradients go
+// through this thread instead, averaged with the same arithmetic. Platform-neutral: node.ts and browser.ts
+// spawn the workers.
 
 import * as Comlink from 'comlink';
 import type { TrainConfig } from '../learn/config.ts';
@@ -9,7 +13,11 @@ import type { UpdateStats } from '../learn/learner.ts';
 import type { ShardState } from '../learn/shard.ts';
 import type { ShardGroup } from '../learn/trainer.ts';
 import type { WindowState } from '../learn/window.ts';
-import type { ShardApi, ShardEvent, Frame, WorkerInit } from './protocol.ts';
+import type { ShardApi, ShardEvent, Frame, WorkerInit, FaultKind } from './protocol.ts';
+import { abortSharedExchange, canShareMemory, createSharedExchange, type ExchangeTime } from './exchange.ts';
+
+/** Where the workers average their gradients: in shared memory among themselves, or through this thread. */
+export type ExchangeMode = 'shared' | 'main-thread';
 
 /** A started worker: its API, a promise that rejects when it dies, and a way to stop it. */
 export interface WorkerLink {
@@ -76,28 +84,60 @@ export class WorkerError extends Error {
 
 export class WorkerGroup implements ShardGroup {
   private closed = false;
+  private backendName = '';
+  /** The shared exchange's buffer (W > 1 and memory shared), else undefined. */
+  private shared?: SharedArrayBuffer;
 
-  private constructor(private readonly links: WorkerLink[], readonly backend: string) {}
+  private constructor(private readonly links: WorkerLink[]) {
+    // A worker that dies (or a call that fails, see all()) must not leave the others waiting in the exchange.
+    for (const l of links) l.died.catch(() => this.abort());
+  }
 
   get size(): number { return this.links.length; }
+  get backend(): string { return this.backendName; }
+  /** How the workers exchange gradients (one worker exchanges nothing: 'shared'). */
+  get exchange(): ExchangeMode { return this.shared || this.links.length === 1 ? 'shared' : 'main-thread'; }
 
-  /** Builds shard i of cfg.workers in worker i; on any failure stops every worker and rethrows. */
-  static async start(cfg: TrainConfig, links: WorkerLink[], init: WorkerInit = {}): Promise<WorkerGroup> {
-    const group = new WorkerGroup(links, '');
+  /**
+   * Builds shard i of cfg.workers in worker i and, with several workers, the exchange: in shared memory where
+   * this thread can share it (`exchange` forces one or the other); on any failure stops every worker and rethrows.
+   */
+  static async start(cfg: TrainConfig, links: WorkerLink[], init: WorkerInit = {}, opts: { exchange?: ExchangeMode } = {}): Promise<WorkerGroup> {
+    const group = new WorkerGroup(links);
     try {
       const answers = await group.all((api, i) => api.init(cfg, i, links.length, init));
-      return new WorkerGroup(links, answers[0].backend);
+      group.backendName = answers[0].backend;
+      const params = answers[0].params;
+      answers.forEach((a, i) => {
+        if (a.params !== params) throw new WorkerError(i, `its networks have ${a.params} parameters, worker 0's ${params}`);
+      });
+      const mode = opts.exchange ?? (canShareMemory() ? 'shared' : 'main-thread');
+      if (links.length > 1 && mode === 'shared') {
+        if (!canShareMemory()) throw new Error('workers: this page cannot share memory with its workers (it is not cross-origin isolated)');
+        const buffer = createSharedExchange(links.length, params);
+        await group.all((api) => api.share(buffer));
+        group.shared = buffer;
+      }
+      return group;
     } catch (e) {
       await group.close();
       throw e;
     }
   }
 
+  /** Makes every worker waiting in the shared exchange give up (a worker failed). */
+  private abort(): void {
+    if (this.shared) abortSharedExchange(this.shared);
+  }
+
   /** Calls every worker at once; the first failure (a call that throws, or a worker that dies) names its worker. */
   private all<T>(call: (api: Comlink.Remote<ShardApi>, i: number) => Promise<T>): Promise<T[]> {
     if (this.closed) return Promise.reject(new Error('workers: the group is closed'));
     return Promise.all(this.links.map((l, i) =>
-      orDeath(call(l.api, i), l.died).catch((e) => { throw e instanceof WorkerError ? e : new WorkerError(i, e); })));
+      orDeath(call(l.api, i), l.died).catch((e) => {
+        this.abort();
+        throw e instanceof WorkerError ? e : new WorkerError(i, e);
+      })));
   }
 
   async iterate(envSteps: number): Promise<UpdateStats> {
@@ -110,6 +150,7 @@ export class WorkerGroup implements ShardGroup {
         }
         return e.grads;
       });
+      // The shared exchange (./exchange.ts) does exactly this, slice by slice.
       const mean = grads[0];
       for (let w = 1; w < grads.length; w++) {
         const g = grads[w];
@@ -121,7 +162,16 @@ export class WorkerGroup implements ShardGroup {
         return api.reduce(Comlink.transfer(copy, [copy.buffer]));
       });
     }
-    return mergeStats(events.map((e) => (e as { stats: UpdateStats }).stats));
+    return mergeStats(events.map((e, i) => {
+      if (e.kind !== 'done') throw new WorkerError(i, 'its update went out of step with worker 0 (replicas differ)');
+      return e.stats;
+    }));
+  }
+
+  /** Time each worker spent in the shared exchange so far (empty without it). */
+  async exchangeTimes(): Promise<ExchangeTime[]> {
+    if (!this.shared) return [];
+    return (await this.all((api) => api.exchangeTime())).map((t) => t!);
   }
 
   takeWindows(): Promise<WindowState[]> {
@@ -142,7 +192,7 @@ export class WorkerGroup implements ShardGroup {
   }
 
   /** Test hook: injects a fault into worker i. */
-  fault(i: number, kind: 'throw' | 'exit'): Promise<void> {
+  fault(i: number, kind: FaultKind): Promise<void> {
     return this.links[i].api.fault(kind);
   }
 

@@ -16,7 +16,8 @@ import { createVecEnv, type VecEnv } from '../env/vec-env.ts';
 import { gameInfo } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
 import { InputError } from '../util/errors.ts';
-import type { ShardApi, ShardEvent, Frame, PlayStep, WorkerInit } from './protocol.ts';
+import { SharedExchange } from './exchange.ts';
+import type { ShardApi, ShardEvent, Frame, PlayStep, WorkerInit, FaultKind } from './protocol.ts';
 import type { ShardState } from '../learn/shard.ts';
 
 const transferEvent = (e: ShardEvent): ShardEvent => (e.kind === 'gradient' ? Comlink.transfer(e, [e.grads.buffer]) : e);
@@ -45,6 +46,8 @@ export class ShardService implements ShardApi {
   /** The learner waiting for its averaged gradient. */
   private waiting?: (mean: Float32Array) => void;
   private faultNext = false;
+  private faultInExchange = false;
+  private exchange?: SharedExchange;
   private resetStep = () => {};
   private play?: Playback;
 
@@ -55,15 +58,38 @@ export class ShardService implements ShardApi {
     return this.shard;
   }
 
-  async init(cfg: TrainConfig, index: number, count: number, opts: WorkerInit): Promise<{ backend: string }> {
-    this.shard = await Shard.create(resolveTrainConfig(cfg), index, count, opts);
+  async init(cfg: TrainConfig, index: number, count: number, opts: WorkerInit): Promise<{ backend: string; params: number }> {
+    const shard = this.shard = await Shard.create(resolveTrainConfig(cfg), index, count, opts);
+    // Through the trainer until share(): each gradient is an answer, the average comes back with reduce().
     let step = 0;
-    this.shard.learner.reducer = (grads) => new Promise<Float32Array>((resolve) => {
-      this.waiting = resolve;
-      this.answer!.resolve({ kind: 'gradient', step: step++, grads });
-    });
+    if (count > 1) {
+      shard.learner.reducer = {
+        reduce: (grads) => new Promise<Float32Array>((resolve) => {
+          this.waiting = resolve;
+          this.answer!.resolve({ kind: 'gradient', step: step++, grads });
+        }),
+      };
+    }
     this.resetStep = () => { step = 0; };
-    return { backend: this.shard.backend };
+    return { backend: shard.backend, params: shard.learner.variables.reduce((n, v) => n + v.size, 0) };
+  }
+
+  share(buffer: SharedArrayBuffer): void {
+    const shard = this.need();
+    if (shard.count < 2) throw new Error('worker: one worker has nothing to exchange');
+    const params = shard.learner.variables.reduce((n, v) => n + v.size, 0);
+    this.exchange = new SharedExchange(buffer, shard.index, shard.count, params);
+    this.exchange.onReduce = () => {
+      if (!this.faultInExchange) return;
+      this.exit();
+      // Node's process.exit stops the thread at once; in a browser self.close() lets this task run on.
+      throw new Error('injected fault (test hook): the worker left the exchange');
+    };
+    shard.learner.reducer = this.exchange;
+  }
+
+  exchangeTime() {
+    return this.exchange ? { ...this.exchange.time } : null;
   }
 
   /** The answer to the current call: the next event of the update under way. */
@@ -149,8 +175,9 @@ export class ShardService implements ShardApi {
     return { ...frameOf(p.play.env, agent, p.cfg), returns: [...p.returns], influence: p.meter?.steps ? p.meter.matrix() : null };
   }
 
-  fault(kind: 'throw' | 'exit'): void {
+  fault(kind: FaultKind): void {
     if (kind === 'exit') setTimeout(this.exit, 0);
+    else if (kind === 'exit-in-exchange') this.faultInExchange = true;
     else this.faultNext = true;
   }
 

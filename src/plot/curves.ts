@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.ts';
 import { studentTQuantile, equalityWeightedReturn } from '../util/stats.ts';
+import { needOptional } from '../util/optional.ts';
 
 /** Metrics checked when a run is read (numbers or null on every line that has them). Any other numeric
  * field of metrics.jsonl can be plotted too, nested ones by a dotted path (moa.accuracy, timing.wall_s). */
@@ -230,22 +231,40 @@ export function groupRuns(runs: Run[], by?: string[]): RunGroup[] {
     }
   }
   const fields = by ?? ['model', ...differingSettings(runs).filter((k) => k !== 'model')];
+  // The label names the model and only the settings that tell runs of one model apart: a setting that every
+  // model's runs share (a preset's per-model learning rate, entropy, beta...) is said by the model's name.
+  const byModel = (k: string) => [...new Set(runs.map((r) => r.model))].every((m) => {
+    const of = runs.filter((r) => r.model === m);
+    return of.every((r) => same(r.config[k], of[0].config[k]));
+  });
+  const labelled = fields.filter((k) => k !== 'model' && !(fields.includes('model') && byModel(k)));
+  const labelOf = (run: Run, values: Record<string, unknown>, keys: string[], limit = Infinity) => {
+    const parts = keys.map((k) => `${k} ${show(values[k])}`);
+    const cut = parts.length > limit ? [...parts.slice(0, limit), `+${parts.length - limit} more`] : parts;
+    const head = fields.includes('model') ? run.model : '';
+    return head && cut.length ? `${head} (${cut.join(', ')})` : head || cut.join(', ') || 'all runs';
+  };
   const groups = new Map<string, RunGroup>();
   for (const run of runs) {
     const values = Object.fromEntries(fields.map((k) => [k, run.config[k]]));
     const key = JSON.stringify(fields.map((k) => values[k] ?? null));
     let g = groups.get(key);
     if (!g) {
-      const parts = fields.filter((k) => k !== 'model').map((k) => `${k} ${show(values[k])}`);
-      const head = fields.includes('model') ? run.model : '';
-      const label = head && parts.length ? `${head} (${parts.join(', ')})` : head || parts.join(', ') || 'all runs';
-      g = { key, label, model: run.model, algo: run.algo, values, runs: [] };
+      g = { key, label: labelOf(run, values, labelled, MAX_LABEL_SETTINGS), model: run.model, algo: run.algo, values, runs: [] };
       groups.set(key, g);
     }
     g.runs.push(run);
   }
-  return [...groups.values()];
+  // Labels must tell groups apart: where cutting made two alike, those say every setting that differs.
+  const list = [...groups.values()];
+  for (const g of list) {
+    if (list.some((o) => o !== g && o.label === g.label)) g.label = labelOf(g.runs[0], g.values, fields.filter((k) => k !== 'model'));
+  }
+  return list;
 }
+
+/** Settings named in a group's label at most (then "+N more"); `commons compare --json` lists them all. */
+const MAX_LABEL_SETTINGS = 3;
 
 /** The (env_steps, value) points of one run for a metric, sorted by env_steps; a repeated env_steps keeps
  * its last value. `smooth` > 1 replaces each value by the mean of it and the smooth - 1 before it. */
@@ -371,6 +390,18 @@ export function curvesSpec(runs: Run[], opts: RenderOptions = {}): { spec: Recor
   const title = opts.title ?? `${game}: ${metricLabel(metric)} over training`;
   const smoothed = (opts.smooth ?? 1) > 1 ? `; each run smoothed over ${opts.smooth} points` : '';
   const subtitle = (anyBand ? `line: mean over seeds; ${BAND_TEXT[band].replace('{level}', String(+(100 * level).toFixed(2)))}` : shown.every(({ a }) => a.n <= 1) ? 'one run per curve' : 'line: mean over seeds') + smoothed;
+  // An early point far outside what follows (untrained agents' first returns, thousands below zero) would
+  // squash every later point into a line: the y axis then spans the rest, and the subtitle gives that
+  // point's value. Returns below zero are explained where they show.
+  const clipped = earlyOutliers(shown.map(({ a }) => a));
+  const notes: string[] = [];
+  if (clipped) {
+    const what = clipped.points.map((p) => `${fmtValue(p.y)} at ${fmtSteps(p.x)} env steps`).join(', ');
+    notes.push(`first report${clipped.points.length > 1 ? 's' : ''} (${what}) off the scale, ${clipped.points[0].y < clipped.domain[0] ? 'below' : 'above'} it`);
+  }
+  if (/return/.test(metric) && lineRows.some((r) => (r.y as number) < 0)) {
+    notes.push('below 0: agents fire at random early on (FIRE costs the shooter 1, each agent hit 50)');
+  }
   const width = opts.width ?? 720, height = opts.height ?? 440;
   // The legend sits under the plot in as many columns as fit the figure's width (a single row cut entries
   // off beyond the third or fourth): entries are about 7 px per character plus the symbol and a gap.
@@ -385,16 +416,19 @@ export function curvesSpec(runs: Run[], opts: RenderOptions = {}): { spec: Recor
   if (anyBand) {
     layers.push({
       data: { values: bandRows },
-      mark: { type: 'area', opacity: 0.22, interpolate: 'linear' },
-      encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { ...color, legend: null } },
+      mark: { type: 'area', opacity: 0.22, interpolate: 'linear', clip: true },
+      encoding: { x, y: { field: 'low', type: 'quantitative', ...(clipped ? { scale: { domain: clipped.domain } } : {}) }, y2: { field: 'high' }, color: { ...color, legend: null } },
     });
   }
   // A curve of a few points shows them: a run with one line of metrics is a dot, not nothing.
   const sparse = shown.some(({ a }) => a.x.length < 20);
   layers.push({
     data: { values: lineRows },
-    mark: { type: 'line', strokeWidth: 2, interpolate: 'linear', ...(sparse ? { point: { filled: true, size: 36 } } : {}) },
-    encoding: { x, y: { field: 'y', type: 'quantitative', title: metricLabel(metric), scale: { zero: false }, axis: { labelExpr: "format(datum.value, '~r')" } }, color },
+    mark: { type: 'line', strokeWidth: 2, interpolate: 'linear', clip: true, ...(sparse ? { point: { filled: true, size: 36 } } : {}) },
+    encoding: {
+      x, color,
+      y: { field: 'y', type: 'quantitative', title: metricLabel(metric), scale: { zero: false, ...(clipped ? { domain: clipped.domain } : {}) }, axis: { labelExpr: "format(datum.value, '~r')" } },
+    },
   });
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -402,7 +436,7 @@ export function curvesSpec(runs: Run[], opts: RenderOptions = {}): { spec: Recor
     autosize: { type: 'fit', contains: 'padding' },
     padding: 12,
     background: 'white',
-    title: { text: title, subtitle, anchor: 'start' },
+    title: { text: title, subtitle: notes.length ? [subtitle, ...notes] : subtitle, anchor: 'start' },
     config: {
       font: FONT_FAMILY,
       title: { fontSize: 16, subtitleFontSize: 12, subtitleColor: '#555' },
@@ -417,6 +451,33 @@ export function curvesSpec(runs: Run[], opts: RenderOptions = {}): { spec: Recor
   return { spec, groups, aggregates };
 }
 
+const fmtValue = (v: number) => (v < 0 ? '\u2212' : '') + Math.abs(v).toLocaleString('en-US', { maximumFractionDigits: Math.abs(v) >= 100 ? 0 : 2 });
+const fmtSteps = (x: number) => (x >= 1e6 ? `${+(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${+(x / 1e3).toFixed(1)}k` : String(x));
+
+/**
+ * The first point of each curve, when it lies so far from all the later points (more than twice their whole
+ * range beyond them) that it would squash them: those points, and the y domain of the rest (padded by 5%).
+ * Curves of fewer than 4 points are left alone.
+ */
+export function earlyOutliers(curves: { x: number[]; mean: number[]; low?: number[]; high?: number[] }[]): { points: { x: number; y: number }[]; domain: [number, number] } | null {
+  const long = curves.filter((c) => c.x.length >= 4);
+  if (long.length === 0 || long.length !== curves.filter((c) => c.x.length > 0).length) return null;
+  let lo = Infinity, hi = -Infinity;
+  for (const c of long) {
+    for (let i = 1; i < c.x.length; i++) {
+      for (const v of [c.mean[i], c.low?.[i], c.high?.[i]]) if (v !== undefined && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    }
+  }
+  const range = Math.max(hi - lo, 1e-9);
+  const far = (v: number) => v < lo - 2 * range || v > hi + 2 * range;
+  const points = long.filter((c) => far(c.mean[0])).map((c) => ({ x: c.x[0], y: c.mean[0] }));
+  if (points.length === 0) return null;
+  // The other curves' first points stay on the scale.
+  for (const c of long) if (!far(c.mean[0])) { lo = Math.min(lo, c.mean[0]); hi = Math.max(hi, c.mean[0]); }
+  const pad = 0.05 * Math.max(hi - lo, 1e-9);
+  return { points, domain: [lo - pad, hi + pad] };
+}
+
 /** Draws the learning curves: the SVG text and its PNG (scale x the SVG's size, white background). */
 export async function renderCurves(runs: Run[], opts: RenderOptions = {}): Promise<{ svg: string; png: Uint8Array }> {
   return renderVegaLite(curvesSpec(runs, opts).spec, opts.scale);
@@ -424,10 +485,12 @@ export async function renderCurves(runs: Run[], opts: RenderOptions = {}): Promi
 
 /** Any Vega-Lite spec drawn as SVG (headless) and rasterised to PNG at `scale` with the shipped DejaVu fonts. */
 export async function renderVegaLite(spec: Record<string, unknown>, scale = 2): Promise<{ svg: string; png: Uint8Array }> {
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  // resvg is a native addon: required at run time from node_modules, so that bundlers (esbuild for
-  // dist/cli.js) leave it alone rather than trying to inline its .node binary.
-  const { Resvg } = createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+  // Optional packages (src/util/optional.ts), loaded from node_modules at run time; resvg is a native addon.
+  const { vega, vegaLite, Resvg, fonts } = await needOptional('plot', 'plotting', async () => {
+    const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+    const { Resvg } = createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+    return { vega, vegaLite, Resvg, fonts: fontFiles() };
+  });
   const quiet = { level: () => quiet, error: (...m: unknown[]) => { throw new Error(`vega-lite: ${m.join(' ')}`); }, warn: () => quiet, info: () => quiet, debug: () => quiet };
   const compiled = vegaLite.compile(spec as never, { logger: quiet as never }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
@@ -440,7 +503,7 @@ export async function renderVegaLite(spec: Record<string, unknown>, scale = 2): 
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
-    font: { loadSystemFonts: false, fontFiles: fontFiles(), defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+    font: { loadSystemFonts: false, fontFiles: fonts, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
     logLevel: 'off',
   });
   const png = resvg.render().asPng();

@@ -9,6 +9,7 @@ import { startRun, describeFailure, type RunHandle } from './runner.ts';
 import { runDirOf, runState, type SweepFile } from './store.ts';
 import type { PlannedRun } from './spec.ts';
 import type { RunRequest } from './protocol.ts';
+import type { RunWatcher } from './progress.ts';
 
 export interface HostOptions {
   /** Lease time to live and heartbeat (ms). */
@@ -29,6 +30,8 @@ export interface PoolOptions extends Partial<HostOptions> {
   log: (line: string) => void;
   /** Aborting stops every run after a checkpoint. */
   signal?: AbortSignal;
+  /** Told of every run's start, progress and end (the command line's progress display: ./progress.ts). */
+  watch?: RunWatcher;
 }
 
 export interface PoolResult {
@@ -69,8 +72,9 @@ export async function runPool(sweepDir: string, file: SweepFile, opts: PoolOptio
     while (todo.length > 0 && !opts.signal?.aborted) {
       const item = todo.shift()!;
       const { run } = item;
-      const handle = startRun(runRequest(sweepDir, file, run, host, `sweep run pid ${process.pid}`), undefined, (m) => {
+      const handle = startRun(runRequest(sweepDir, file, run, host, `sweep run pid ${process.pid}`), (p) => opts.watch?.progress(run.id, p), (m) => {
         opts.log(`${run.id}: ${m.fromSteps > 0 ? `resumed at ${m.fromSteps.toLocaleString('en-US')}` : 'started'} (${m.totalSteps.toLocaleString('en-US')} env steps)`);
+        opts.watch?.started(run.id, m.fromSteps, m.totalSteps, { steps: run.config.checkpointEvery, minutes: file.spec.checkpointMinutes });
       });
       active.add(handle);
       const r = await handle.done;
@@ -113,6 +117,7 @@ export async function runPool(sweepDir: string, file: SweepFile, opts: PoolOptio
           }
         }
       }
+      opts.watch?.ended(run.id, r.outcome === 'done' ? 'done' : result.failed.some((f) => f.id === run.id) ? 'failed' : 'pending');
     }
   }
   try {

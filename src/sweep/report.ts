@@ -18,17 +18,19 @@
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.ts';
+import { MissingPackageError } from '../util/optional.ts';
 import { loadRun, metricValue, renderVegaLite, type Run } from '../plot/curves.ts';
 import { correlation, type Correlation } from '../util/stats.ts';
 import { mean, meanCI, welchTest, PAPER_LEVEL, type MeanCI, type WelchResult } from './stats.ts';
 import { runDirOf, runState, type SweepFile } from './store.ts';
-import type { PlannedRun, SweepSpec } from './spec.ts';
+import type { PairsSpec, PlannedRun, SweepSpec } from './spec.ts';
+import { analysePairs, groupNamed, pairsCsv, pairsMarkdown, pairsPlots, seedsCsv, type PairsReport } from './pairs.ts';
 import { PAPER_TABLE4, PAPER_BUDGET_AT_LEAST } from '../learn/presets.ts';
 
 /** The paper's Table 4 as references: budget not stated, at least its longest curriculum. */
 export const PAPER_REFERENCES: References = Object.fromEntries(Object.entries(PAPER_TABLE4).map(([game, models]) => [game,
   Object.fromEntries(Object.entries(models).map(([model, cr]) => [model, {
-    collective_return: cr, steps: PAPER_BUDGET_AT_LEAST, stepsAtLeast: true, source: 'Jaques et al. 2019, Table 4 (best hyper-parameters, 5 seeds)',
+    collective_return: cr, steps: PAPER_BUDGET_AT_LEAST, stepsAtLeast: true, agents: 5, source: 'Jaques et al. 2019, Table 4 (best hyper-parameters, 5 seeds)',
   }]))]));
 
 /** Every run's final value of these is reported: the social outcomes, the equality-weighted return R (1 - G),
@@ -38,8 +40,9 @@ export const REPORT_METRICS = ['collective_return', 'efficiency', 'equality', 's
 /** A reported metric, or any numeric field of metrics.jsonl (a rank metric, by its dotted path). */
 export type ReportMetric = (typeof REPORT_METRICS)[number] | (string & {});
 
-/** A published figure: its collective return, its budget in env steps (a lower bound when stepsAtLeast) and its source. */
-export interface Reference { collective_return: number; steps?: number; stepsAtLeast?: boolean; source?: string }
+/** A published figure: its collective return, its budget in env steps (a lower bound when stepsAtLeast), the
+ * number of agents it was measured with (a collective return sums over them) and its source. */
+export interface Reference { collective_return: number; steps?: number; stepsAtLeast?: boolean; agents?: number; source?: string }
 export type References = Record<string, Record<string, Reference>>;
 
 export interface ReportOptions {
@@ -51,6 +54,8 @@ export interface ReportOptions {
   references?: References;
   /** Rank the groups of each game and model by this metric's mean over seeds (highest first), keeping the top. */
   rank?: { metric: string; top: number };
+  /** The matched-pairs analysis (./pairs.ts). */
+  pairs?: PairsSpec;
 }
 
 export interface RunFinal {
@@ -68,9 +73,13 @@ export interface GroupReport {
   group: string;
   game: string;
   model: string;
+  /** the arm: the model, or the name of a variant of it (spec.models.ARM.model) */
+  arm: string;
   /** the grid settings of this group (empty without a grid) */
   point: Record<string, unknown>;
   steps: number;
+  /** agents per environment in this group's runs */
+  agents: number;
   planned: number;
   runs: RunFinal[];
   stats: Record<ReportMetric, MeanCI>;
@@ -83,9 +92,10 @@ export interface GroupReport {
   influenceVsReturn: Correlation | null;
 }
 
-/** A game's groups of one model ranked by the rank metric (highest mean first). */
+/** A game's groups of one arm (a model, or a named variant of one) ranked by the rank metric (highest mean first). */
 export interface Ranking {
   game: string;
+  /** the arm */
   model: string;
   /** group ids, best first, at most `top` */
   groups: string[];
@@ -105,6 +115,10 @@ export interface SweepReport {
   rank: { metric: string; top: number; rankings: Ranking[] } | null;
   /** runs not finished yet (left out of every figure) */
   unfinished: string[];
+  /** The matched-pairs analysis, when the spec's report block or --pairs asks for it. */
+  pairs?: PairsReport;
+  /** The spec's pre-registration (free text written before the runs), quoted at the top of report.md. */
+  preregistration?: string;
 }
 
 /** The lines a run's final values average: those in the last `window` of its env steps (of its budget
@@ -161,18 +175,6 @@ function groupsOf(file: SweepFile): Map<string, PlannedRun[]> {
   return g;
 }
 
-/** The group a baseline name means in one game: a group id, or a model with one group there. */
-function baselineGroup(name: string, game: string, groups: GroupReport[]): GroupReport | null {
-  const exact = groups.find((g) => g.group === name);
-  if (exact) return exact;
-  const byModel = groups.filter((g) => g.model === name);
-  if (byModel.length === 0) return null;
-  if (byModel.length > 1) {
-    throw new InputError(`--baseline: model ${name} has ${byModel.length} grid points in ${game}; name one: ${byModel.map((g) => g.group).join(', ')}`);
-  }
-  return byModel[0];
-}
-
 /** Reads every finished run of a sweep and computes the report. */
 export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptions): SweepReport {
   const level = opts.level ?? PAPER_LEVEL;
@@ -194,9 +196,10 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
       });
     }
     const stats = Object.fromEntries(metrics.map((m) => [m, meanCI(runs.map((r) => r.values[m]).filter((v): v is number => v !== null), level)])) as Record<ReportMetric, MeanCI>;
-    const ref = opts.references?.[first.game]?.[first.model] ?? null;
+    // a published figure belongs to the model as published, not to a variant of it
+    const ref = first.arm ? null : opts.references?.[first.game]?.[first.model] ?? null;
     groups.push({
-      group, game: first.game, model: first.model, point: first.point, steps: first.config.steps, planned: planned.length,
+      group, game: first.game, model: first.model, arm: first.arm ?? first.model, point: first.point, steps: first.config.steps, agents: first.config.agents, planned: planned.length,
       runs, stats, vsBaseline: null, best: false, reference: ref, influenceVsReturn: influenceCorrelation(runs),
     });
   }
@@ -207,12 +210,12 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
   let anyBaseline = false;
   for (const entry of games) {
     const { game, groups: gs } = entry;
-    for (const model of new Set(gs.map((g) => g.model))) {
-      const same = gs.filter((g) => g.model === model && g.stats.collective_return.n > 0);
+    for (const arm of new Set(gs.map((g) => g.arm))) {
+      const same = gs.filter((g) => g.arm === arm && g.stats.collective_return.n > 0);
       if (same.length > 1) same.reduce((a, b) => (b.stats.collective_return.mean > a.stats.collective_return.mean ? b : a)).best = true;
     }
     if (!opts.baseline) continue;
-    const base = baselineGroup(opts.baseline, game, gs);
+    const base = groupNamed(opts.baseline, game, gs);
     if (!base) continue;
     anyBaseline = true;
     entry.baseline = base.group;
@@ -235,14 +238,19 @@ export function buildReport(sweepDir: string, file: SweepFile, opts: ReportOptio
     }
     const rankings: Ranking[] = [];
     for (const { game, groups: gs } of games) {
-      for (const model of new Set(gs.map((g) => g.model))) {
-        const ranked = gs.filter((g) => g.model === model && g.stats[metric].n > 0).sort((a, b) => b.stats[metric].mean - a.stats[metric].mean);
-        if (ranked.length) rankings.push({ game, model, groups: ranked.slice(0, top).map((g) => g.group) });
+      for (const arm of new Set(gs.map((g) => g.arm))) {
+        const ranked = gs.filter((g) => g.arm === arm && g.stats[metric].n > 0).sort((a, b) => b.stats[metric].mean - a.stats[metric].mean);
+        if (ranked.length) rankings.push({ game, model: arm, groups: ranked.slice(0, top).map((g) => g.group) });
       }
     }
     rank = { metric, top, rankings };
   }
-  return { name: file.name, window: opts.window, level, baseline: opts.baseline ?? null, games, unfinished, rank };
+  const pairs = opts.pairs ? analysePairs(sweepDir, games, opts.pairs) : undefined;
+  const prereg = file.spec.preregistration;
+  return {
+    name: file.name, window: opts.window, level, baseline: opts.baseline ?? null, games, unfinished, rank, ...(pairs ? { pairs } : {}),
+    ...(prereg ? { preregistration: prereg } : {}),
+  };
 }
 
 /** "0.1" (a fraction of the run's env steps) or "last25" (its last 25%): the fraction, or an InputError naming `flag`. */
@@ -268,7 +276,7 @@ export function followUpSpec(file: SweepFile, rep: SweepReport, seeds: number): 
     $comment: `follow-up of sweep ${spec.name}: the top ${rep.rank.top} groups per game and model by ${rep.rank.metric} ` +
       `(last ${+(rep.window * 100).toFixed(2)}% of each run) re-run with ${seeds} new seed(s); written by commons sweep report --follow-up`,
     name: `${spec.name}-top${rep.rank.top}`.slice(0, 80),
-    games, models: Object.fromEntries(models.map((m) => [m, spec.modelConfig[m] ?? {}])),
+    games, models: Object.fromEntries(models.map((m) => [m, { ...(spec.arms?.[m] ? { model: spec.arms[m] } : {}), ...(spec.modelConfig[m] ?? {}) }])),
     seeds: Array.from({ length: seeds }, (_, i) => first + i),
     config: spec.config,
     ...(Object.keys(spec.grid).length ? { grid: spec.grid } : {}),
@@ -286,6 +294,8 @@ const fmtP = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
 const fmtCorr = (c: Correlation, long = true) => (c.pearson === null
   ? `n/a (${c.n} agents)`
   : `${long ? 'Pearson ' : ''}r = ${fmt(c.pearson)}${long ? ` (p = ${fmtP(c.pearson_p!)})` : ''}, ${long ? 'Spearman ' : ''}rho = ${fmt(c.spearman)}${long ? '' : ` (n = ${c.n})`}`);
+/** An arm as the tables show it: its name, and its model when it is a variant. */
+export const armLabel = (g: { arm: string; model: string }) => (g.arm === g.model ? g.model : `${g.arm} (${g.model})`);
 const pointLabel = (p: Record<string, unknown>) => Object.entries(p).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ');
 
 /** The report as Markdown: a table per game, then how the figures were computed. */
@@ -295,6 +305,7 @@ export function reportMarkdown(rep: SweepReport): string {
   const anyGrid = rep.games.some((g) => g.groups.some((x) => Object.keys(x.point).length > 0));
   const anyMoa = rep.games.some((g) => g.groups.some((x) => x.stats['moa.accuracy'].n > 0));
   const lines = [`# Sweep ${rep.name}`, ''];
+  if (rep.preregistration) lines.push('**Pre-registration** (the spec\'s, written before the runs):', '', ...rep.preregistration.split(/\n\n/).map((p) => `> ${p}\n>`), '');
   for (const { game, groups, baseline, influenceVsReturn } of rep.games) {
     lines.push(`## ${game}`, '');
     const head = ['model', ...(anyGrid ? ['settings'] : []), 'seeds', `collective return (${pct} CI)`, ...(anyRef ? ['reference'] : []),
@@ -307,10 +318,11 @@ export function reportMarkdown(rep: SweepReport): string {
       const r = g.reference, ge = r?.stepsAtLeast ? '≥ ' : '';
       const ref = r
         ? `${fmt(r.collective_return, 1)}${r.steps ? ` at ${ge}${r.steps.toExponential(1)} steps` : ''}` +
-          `${r.steps && g.steps < r.steps ? ` (our budget: ${r.stepsAtLeast ? 'at most ' : ''}${((100 * g.steps) / r.steps).toPrecision(2)}% of it)` : ''}`
+          `${r.steps && g.steps < r.steps ? ` (our budget: ${r.stepsAtLeast ? 'at most ' : ''}${((100 * g.steps) / r.steps).toPrecision(2)}% of it)` : ''}` +
+          `${r.agents && r.agents !== g.agents ? ` (${r.agents} agents; these runs: ${g.agents})` : ''}`
         : '';
       lines.push(`| ${[
-        `${g.model}${g.best ? ' (best)' : ''}`, ...(anyGrid ? [pointLabel(g.point) || '-'] : []), `${cr.n}${g.planned !== cr.n ? ` of ${g.planned}` : ''}`,
+        `${armLabel(g)}${g.best ? ' (best)' : ''}`, ...(anyGrid ? [pointLabel(g.point) || '-'] : []), `${cr.n}${g.planned !== cr.n ? ` of ${g.planned}` : ''}`,
         cr.n ? `${fmtCI(cr)}${cr.low !== null ? ` [${fmt(cr.low)}, ${fmt(cr.high)}]` : ''}` : 'n/a', ...(anyRef ? [ref || '-'] : []),
         ...([['efficiency', 3], ['equality', 3], ['sustainability', 1], ['peace', 1], ['equality_weighted_return', 2]] as const).map(([m, d]) =>
           `${fmtCI(s[m], d)}${s[m].n > 0 && s[m].n < cr.n ? ` (${s[m].n} seed${s[m].n === 1 ? '' : 's'})` : ''}`),
@@ -325,6 +337,14 @@ export function reportMarkdown(rep: SweepReport): string {
       lines.push('', `Our budget (at most ${most.toLocaleString('en-US')} env steps per run) is ${r.stepsAtLeast ? 'at most ' : ''}` +
         `${((100 * most) / r.steps!).toPrecision(2)}% of the reference's (${r.stepsAtLeast ? 'at least ' : ''}${r.steps!.toExponential(2)} env steps` +
         `${r.source ? `, ${r.source}` : ''}): the published numbers stand beside ours for orientation; they are not a like-for-like comparison.`);
+    }
+    const otherAgents = groups.filter((g) => g.reference?.agents && g.reference.agents !== g.agents);
+    if (otherAgents.length) {
+      const refAgents = otherAgents[0].reference!.agents!;
+      const ours = [...new Set(otherAgents.map((g) => g.agents))].sort((a, b) => a - b).join(', ');
+      lines.push('', `The reference figures are for ${refAgents} agents; ${otherAgents.length === groups.length ? 'these runs have' : `${otherAgents.map((g) => g.model).join(', ')} ran with`} ` +
+        `${ours}. A collective return sums over the agents (and in Harvest and Cleanup what they can earn depends on how many share the map), ` +
+        'so those rows do not compare with the reference at all.');
     }
     if (influenceVsReturn) {
       lines.push('', `Influence received against individual return, over the ${influenceVsReturn.n} agents of the runs that measure influence: ` +
@@ -353,6 +373,7 @@ export function reportMarkdown(rep: SweepReport): string {
     'R(1-G): the equality-weighted return of each line\'s per-agent mean returns (Jaques et al. 2019, Fig. 16).' +
     (anyMoa ? ' MOA accuracy: the next actions of the agents it trains on; in brackets the accuracy of predicting each one\'s most frequent action over the same predictions.' : '') +
     (rep.baseline ? ` Welch's unequal-variance t-test of each group's per-seed collective return against ${rep.baseline}, two-sided p.` : ''));
+  if (rep.pairs) lines.push('', pairsMarkdown(rep.pairs).trimEnd());
   if (rep.unfinished.length) lines.push('', `Not finished, left out: ${rep.unfinished.length} run(s): ${rep.unfinished.slice(0, 10).join(', ')}${rep.unfinished.length > 10 ? ', ...' : ''}.`);
   return lines.join('\n') + '\n';
 }
@@ -419,7 +440,7 @@ export function curvesSpecFor(sweepDir: string, game: string, groups: GroupRepor
 }
 
 /** Writes report.md, report.csv, report.json and GAME-collective_return.{png,svg} into outDir; returns the paths. */
-export async function writeReport(sweepDir: string, rep: SweepReport, outDir: string): Promise<string[]> {
+export async function writeReport(sweepDir: string, rep: SweepReport, outDir: string, warn: (line: string) => void = () => {}): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
   const put = (name: string, data: string | Uint8Array) => { writeFileSync(join(outDir, name), data); written.push(join(outDir, name)); };
@@ -429,9 +450,23 @@ export async function writeReport(sweepDir: string, rep: SweepReport, outDir: st
   for (const { game, groups } of rep.games) {
     const spec = curvesSpecFor(sweepDir, game, groups, rep.level);
     if (!spec) continue;
-    const { svg, png } = await renderVegaLite(spec);
+    let drawn;
+    try {
+      drawn = await renderVegaLite(spec);
+    } catch (e) {
+      // Without the plotting packages (an install of the package, src/util/optional.ts) the tables still stand.
+      if (!(e instanceof MissingPackageError)) throw e;
+      warn(`the curves are not drawn: ${e.message}`);
+      break;
+    }
+    const { svg, png } = drawn;
     put(`${game}-collective_return.svg`, svg);
     put(`${game}-collective_return.png`, png);
+  }
+  if (rep.pairs) {
+    put('pairs.csv', pairsCsv(rep.pairs));
+    put('seeds.csv', seedsCsv(rep.pairs));
+    for (const [name, data] of await pairsPlots(rep.pairs)) put(name, data);
   }
   return written;
 }

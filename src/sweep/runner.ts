@@ -3,6 +3,7 @@
 // (./worker.ts) alike.
 
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ChildMessage, EndOutcome, RunProgress, RunRequest } from './protocol.ts';
 
@@ -33,7 +34,10 @@ function childEntry(): { modulePath: string; args: string[]; execArgv: string[] 
   if (here.endsWith('.ts')) {
     return { modulePath: fileURLToPath(new URL('./child-main.ts', here)), args: [], execArgv: ['--import', import.meta.resolve('tsx')] };
   }
-  return { modulePath: fileURLToPath(here), args: ['__sweep-child'], execArgv: [] };
+  // The CLI bundle's code is split into chunks (scripts/build-bundles.mjs): this module may be one of them,
+  // beside dist/cli.js.
+  const cli = fileURLToPath(new URL('./cli.js', here));
+  return { modulePath: existsSync(cli) ? cli : fileURLToPath(here), args: ['__sweep-child'], execArgv: [] };
 }
 
 export function startRun(req: RunRequest, onProgress?: (p: RunProgress) => void, onStarted?: (m: Extract<ChildMessage, { type: 'started' }>) => void): RunHandle {

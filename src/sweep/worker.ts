@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { connect, type JobData, type JobResult } from './queue.ts';
+import type { RunWatcher } from './progress.ts';
 import { startRun, describeFailure, type RunHandle } from './runner.ts';
 import { HOST_DEFAULTS, type HostOptions } from './pool.ts';
 import type { RunRequest } from './protocol.ts';
@@ -35,6 +36,8 @@ export interface WorkerOptions extends HostOptions {
   /** BullMQ: a job that stalls more often than this fails. Default 5. */
   maxStalledCount: number;
   log: (line: string) => void;
+  /** Told of every run's start, progress and end (the command line's progress display: ./progress.ts). */
+  watch?: RunWatcher;
 }
 
 export const WORKER_DEFAULTS = { ...HOST_DEFAULTS, lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 5 };
@@ -70,8 +73,11 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
       via: `worker ${id} job ${job.id} attempt ${job.attemptsMade + 1}`,
     };
     const handle = startRun(req,
-      (p) => { job.updateProgress({ ...p, host: id, at: Date.now() }).catch(() => {}); },
-      (m) => log(`${name}: ${m.fromSteps > 0 ? `resumed at ${m.fromSteps.toLocaleString('en-US')}` : 'started'} of ${m.totalSteps.toLocaleString('en-US')} env steps (sweep ${data.sweep})`));
+      (p) => { job.updateProgress({ ...p, host: id, at: Date.now() }).catch(() => {}); opts.watch?.progress(name, p); },
+      (m) => {
+        log(`${name}: ${m.fromSteps > 0 ? `resumed at ${m.fromSteps.toLocaleString('en-US')}` : 'started'} of ${m.totalSteps.toLocaleString('en-US')} env steps (sweep ${data.sweep})`);
+        opts.watch?.started(name, m.fromSteps, m.totalSteps, { steps: data.config.checkpointEvery, minutes: data.checkpointMinutes });
+      });
     active.set(String(job.id), handle);
     if (stopping) handle.stop();
     let r;
@@ -80,6 +86,7 @@ export async function startWorker(opts: WorkerOptions): Promise<SweepWorker> {
     } finally {
       active.delete(String(job.id));
     }
+    opts.watch?.ended(name, r.outcome === 'done' ? 'done' : r.outcome === 'failed' ? 'failed' : 'pending');
     switch (r.outcome) {
       case 'done': {
         const ret = r.end?.summary?.last?.collective_return;

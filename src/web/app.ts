@@ -6,21 +6,59 @@
 // Query string: any setup control can be preset by its id, e.g.
 //   index.html?game=harvest&model=a2c&agents=2&workers=2&seed=3&backend=wasm&algo=a2c
 //     &envsPerWorker=2&episodeLength=100&rolloutSteps=10&reportEvery=200&steps=100000
-// (the last six are the "Advanced" fields; a blank advanced field keeps the trainer's default).
+// (the last six are the "Advanced" fields; a blank advanced field keeps the trainer's default), and
+// autoplay=0, which keeps the gallery's first agent from playing on its own when the page opens.
+//
+// The gallery (gallery/gallery.json, docs/web.md): its first entry starts loading with the page (the index,
+// its checkpoint and the player's worker all at once) and plays as soon as it can; performance mark
+// 'commons:first-play-frame' records when its first step is drawn.
 //
 // Test hooks: window.__commons = { ready, state(), axes(), showReport(row) } and document.body.dataset.ready = '1'
 // once set up; showReport draws a metrics line as a report would (the charts' axes are checked with it).
 
-import { startSession, type TrainingSession, type Frame, type SessionOptions } from './session.ts';
+// Types only: the training side (./session.ts, tfjs) is imported when a session starts.
+import type { TrainingSession, Frame, SessionOptions } from './session.ts';
 import type { MetricsRow, Progress, TrainSummary } from '../learn/trainer.ts';
 import { MODELS, ALGOS, type TrainConfig } from '../learn/config.ts';
 import { modelOf } from '../learn/models/registry.ts';
-import { GAMES, type GameName } from '../env/games.ts';
-import { mapLegend, agentRgb, type Rgb } from '../env/palette.ts';
+import { GAMES, gameInfo, isGame, type GameName } from '../env/games.ts';
 import { FrameView } from './ui-world.ts';
 import { Charts, type AxisInfo } from './ui-charts.ts';
 import { Heatmap } from './ui-heatmap.ts';
 import { Playback } from './ui-player.ts';
+import { showLegend as fillLegend } from './ui-legend.ts';
+import { galleryItem, galleryIntro, type GalleryEntry, type GalleryIndex } from './gallery.ts';
+import { loadPlayer, startPlayerWorker, type PlayerFiles } from './player.ts';
+
+// First of all, before the page's own setup: the gallery's index, its first checkpoint and the player's
+// worker, all loading at once.
+const params = new URLSearchParams(location.search);
+/** The gallery's first agent plays when the page opens (autoplay=0 keeps it still; so does a wish for reduced motion, after its first step). */
+const AUTOPLAY = params.get('autoplay') !== '0';
+const REDUCED_MOTION = typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+async function fetchBytes(file: string): Promise<PlayerFiles> {
+  const res = await fetch(new URL(`gallery/${file}`, location.href));
+  if (!res.ok) throw new Error(`${file}: HTTP ${res.status}`);
+  return [{ name: file, bytes: new Uint8Array(await res.arrayBuffer()) }];
+}
+
+/** Started with the module, before anything else: the index, then at once the first entry's checkpoint and
+ * a player worker loading it (docs/web.md: the first agent plays within a second of opening the page). */
+const galleryIndex: Promise<GalleryIndex> = fetch(new URL('gallery/gallery.json', location.href))
+  .then(async (res) => (res.ok ? ((await res.json()) as GalleryIndex) : { entries: [] }))
+  .catch(() => ({ entries: [] }));
+const firstWorker = AUTOPLAY ? startPlayerWorker() : null;
+const firstPlayer = firstWorker ? galleryIndex.then((g) => {
+  const first = g.entries?.[0];
+  if (!first) {
+    void firstWorker.then((w) => w.terminate(), () => {});
+    return null;
+  }
+  const files = fetchBytes(first.file);
+  return { entry: first, files, player: loadPlayer(files, { worker: firstWorker }) };
+}) : Promise.resolve(null);
+firstPlayer.then((f) => f?.player.catch(() => {}), () => {});
 
 /** What the test hooks report (window.__commons.state()). */
 export interface AppState {
@@ -87,6 +125,7 @@ const playback = new Playback({
   steps: $('play-steps'), episodeStep: $('play-episode-step'), returns: $<HTMLTableSectionElement>('play-returns'),
   world: $<HTMLCanvasElement>('play-world'), view: $<HTMLCanvasElement>('play-view'),
   heatmap: new Heatmap($<HTMLCanvasElement>('play-heatmap'), $('play-heatmap-note'), $<HTMLTableElement>('play-heatmap-table')),
+  mapLegend: $<HTMLUListElement>('play-map-legend'), agentLegend: $<HTMLUListElement>('play-agent-legend'),
 }, showError);
 
 let phase: Phase = 'idle';
@@ -123,23 +162,28 @@ function fillSetup(): void {
   ui.game.replaceChildren(...GAMES.map((g) => option(g)));
   ui.model.replaceChildren(...MODELS.map((m) => option(m, modelOf(m).label)));
   ui.algo.replaceChildren(...ALGOS.map((a) => option(a)));
-  // 2-5 agents: both maps have at least 10 spawn points, and the influence models need two agents.
+  // 2-5 agents: every game's default map holds five, and the influence models need two. Each game starts at its
+  // own number of agents (src/env/games/: 5, Box trapped 2), set again when the game is changed.
   ui.agents.replaceChildren(...[2, 3, 4, 5].map((n) => option(String(n))));
-  ui.agents.value = '5';
+  ui.agents.value = String(gameInfo(ui.game.value).defaultAgents);
   const cores = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
   ui.workers.replaceChildren(...Array.from({ length: cores }, (_, i) => option(String(i + 1))));
   ui.workers.value = String(Math.min(cores, 4));
-  const params = new URLSearchParams(location.search);
   const fields: Record<string, HTMLInputElement | HTMLSelectElement> = {
     game: ui.game, model: ui.model, agents: ui.agents, seed: ui.seed, workers: ui.workers, backend: ui.backend, algo: ui.algo,
     envsPerWorker: ui.envsPerWorker, episodeLength: ui.episodeLength, rolloutSteps: ui.rolloutSteps, reportEvery: ui.reportEvery, steps: ui.budget,
   };
   for (const [key, value] of params) {
+    if (key === 'autoplay') {
+      if (value !== '0' && value !== '1') showError(`Query parameter autoplay=${value} is not an allowed value (0 or 1)`);
+      continue;
+    }
     const el = fields[key];
     if (!el) { showError(`Unknown query parameter '${key}'; known: ${Object.keys(fields).join(', ')}`); continue; }
     el.value = value;
     if (el.value !== value) showError(`Query parameter ${key}=${value} is not an allowed value`);
   }
+  if (!params.has('agents') && isGame(ui.game.value)) ui.agents.value = String(gameInfo(ui.game.value).defaultAgents);
 }
 
 /** The setup form as SessionOptions; null (with the form's own messages shown) when a field is invalid. */
@@ -166,29 +210,9 @@ function readSetup(): SessionOptions | null {
   };
 }
 
-/** One legend entry: a colour swatch, a name and what it means. */
-function legendItem(rgb: Rgb, name: string, note = ''): HTMLLIElement {
-  const li = document.createElement('li');
-  const sw = document.createElement('span');
-  sw.className = 'swatch';
-  sw.style.background = `rgb(${rgb.join(',')})`;
-  sw.dataset.rgb = rgb.join(',');
-  const label = document.createElement('span');
-  label.textContent = name;
-  li.append(sw, label);
-  if (note) {
-    const n = document.createElement('span');
-    n.className = 'note';
-    n.textContent = note;
-    li.append(n);
-  }
-  return li;
-}
-
-/** The legend of the world picture for a game and a number of agents. */
+/** The Training panel's legend: the Setup's game (the player has its own, for the game it plays). */
 function showLegend(game: GameName, agents: number): void {
-  ui.mapLegend.replaceChildren(...mapLegend(game).map((e) => legendItem(e.rgb, e.name, e.note)));
-  ui.agentLegend.replaceChildren(...Array.from({ length: agents }, (_, i) => legendItem(agentRgb(i), `agent ${i}`)));
+  fillLegend(ui.mapLegend, ui.agentLegend, game, agents);
 }
 
 function setPhase(p: Phase): void {
@@ -250,7 +274,7 @@ function requestFrame(force = false): void {
 function onReport(row: MetricsRow): void {
   reports++;
   charts.add(row);
-  if (row.influence) heatmap.show(row.influence.matrix);
+  if (row.influence) heatmap.show(row.influence.matrix, opts?.model ?? ui.model.value);
   else heatmap.unavailable(`n/a: model ${opts?.model ?? ''} has no influence measure`);
 }
 
@@ -275,6 +299,7 @@ async function start(): Promise<void> {
   setPhase('starting');
   let s: TrainingSession;
   try {
+    const { startSession } = await import('./session.ts');
     s = await startSession(o);
   } catch (e) {
     showError(`Could not start training: ${messageOf(e)}`);
@@ -352,46 +377,45 @@ async function download(): Promise<void> {
   }
 }
 
-/** An entry of gallery/gallery.json: trained agents shipped with the page (player checkpoints). */
-interface GalleryEntry { title: string; file: string; about?: string }
-
-/** Lists the gallery's entries; choosing one fetches its checkpoint and plays it at once. */
+/** Lists the gallery's entries (in gallery.json's order); choosing one fetches its checkpoint and plays it at once. */
 async function showGallery(): Promise<void> {
   const list = $<HTMLUListElement>('gallery');
-  let entries: GalleryEntry[] = [];
-  try {
-    const res = await fetch(new URL('gallery/gallery.json', location.href));
-    if (res.ok) entries = ((await res.json()) as { entries?: GalleryEntry[] }).entries ?? [];
-  } catch { /* no gallery shipped with this build */ }
+  const index = await galleryIndex;
+  const entries = index.entries ?? [];
   if (entries.length === 0) {
     $('gallery-note').textContent = 'No trained agents are shipped with this build: load a checkpoint below.';
     return;
   }
+  $('gallery-intro').textContent = galleryIntro(index);
   list.replaceChildren(...entries.map((e) => {
-    const li = document.createElement('li');
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = e.title;
-    b.dataset.file = e.file;
-    if (e.about) b.title = e.about;
-    b.addEventListener('click', () => void watch(e, b));
-    li.append(b);
-    if (e.about) li.append(Object.assign(document.createElement('span'), { className: 'hint', textContent: ` ${e.about}` }));
+    const { li, button } = galleryItem(e, index);
+    button.addEventListener('click', () => void watch(e, button));
     return li;
   }));
+  const first = await firstPlayer;
+  if (first && !playback.loaded && !galleryBusy) {
+    await watch(first.entry, list.querySelector<HTMLButtonElement>('button')!, { player: first.player, files: first.files, auto: true });
+  }
 }
 
-async function watch(e: GalleryEntry, button: HTMLButtonElement): Promise<void> {
-  button.disabled = true;
+let galleryBusy = false;
+
+async function watch(e: GalleryEntry, button: HTMLButtonElement, pre?: { player: ReturnType<typeof loadPlayer>; files: Promise<PlayerFiles>; auto: boolean }): Promise<void> {
+  // The button stays enabled (a disabled button drops the keyboard focus to the page): aria-busy says it
+  // is loading, and a second press meanwhile does nothing.
+  if (button.getAttribute('aria-busy') === 'true') return;
+  button.setAttribute('aria-busy', 'true');
+  galleryBusy = true;
   try {
-    const res = await fetch(new URL(`gallery/${e.file}`, location.href));
-    if (!res.ok) throw new Error(`${e.file}: HTTP ${res.status}`);
-    await playback.loadBytes([{ name: e.file, bytes: new Uint8Array(await res.arrayBuffer()) }]);
-    $('player').scrollIntoView({ block: 'nearest' });
+    const files = pre?.files ?? fetchBytes(e.file);
+    await playback.loadBytes(await files, { player: pre?.player, play: !(pre?.auto && REDUCED_MOTION) });
+    for (const b of document.querySelectorAll<HTMLButtonElement>('#gallery button')) b.setAttribute('aria-pressed', String(b === button));
+    if (!pre?.auto) $('player').scrollIntoView({ block: 'nearest' });
   } catch (err) {
     showError(`Could not play "${e.title}": ${messageOf(err)}`);
   } finally {
-    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    galleryBusy = false;
   }
 }
 
@@ -408,6 +432,7 @@ async function loadFiles(): Promise<void> {
 
 function init(): void {
   fillSetup();
+  playback.onFirstFrame = () => performance.mark('commons:first-play-frame');
   void showGallery();
   ui.setup.addEventListener('submit', (e) => { e.preventDefault(); void start(); });
   ui.pause.addEventListener('click', togglePause);
@@ -417,6 +442,7 @@ function init(): void {
   ui.viewAgent.addEventListener('change', () => { if (phase !== 'running') requestFrame(true); });
   ui.alertDismiss.addEventListener('click', () => { ui.alertList.replaceChildren(); ui.alertDismiss.hidden = true; });
   const legendFromSetup = () => { if (!session) showLegend(ui.game.value as GameName, Number(ui.agents.value)); };
+  ui.game.addEventListener('change', () => { if (isGame(ui.game.value)) ui.agents.value = String(gameInfo(ui.game.value).defaultAgents); });
   ui.game.addEventListener('change', legendFromSetup);
   ui.agents.addEventListener('change', legendFromSetup);
   legendFromSetup();

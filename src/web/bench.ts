@@ -38,7 +38,7 @@ async function main() {
     const seconds = (performance.now() - t0) / 1000;
     const envSteps = s1 - s0;
     out.__bench = {
-      workers, backend: session.backend, envs: session.config.envs, agents: session.config.agents, env_steps: envSteps,
+      workers, exchange: session.exchange, backend: session.backend, envs: session.config.envs, agents: session.config.agents, env_steps: envSteps,
       seconds: +seconds.toFixed(3), agent_steps_per_s: Math.round((envSteps * session.config.agents) / seconds),
       cross_origin_isolated: globalThis.crossOriginIsolated, backend_note: session.backendNote, rows,
     };

@@ -3,18 +3,19 @@
 
 import { MODELS, resolveTrainConfig, type TrainConfig, type ModelName } from '../learn/config.ts';
 import { Trainer, type MetricsRow, type Progress, type TrainSummary } from '../learn/trainer.ts';
-import { encodeCheckpoint, packArchive, type CheckpointManifest } from '../learn/checkpoint-format.ts';
-import { GAMES } from '../env/games.ts';
+import { encodeCheckpoint, packArchive } from '../learn/checkpoint-format.ts';
+import { GAMES, type GameName } from '../env/games.ts';
 import { webgpuAdapter } from '../learn/tfjs/backend.ts';
 import { InputError } from '../util/errors.ts';
-import { WorkerGroup, orDeath } from '../parallel/group.ts';
-import { spawnBrowserWorker, spawnBrowserWorkers } from '../parallel/browser.ts';
-import type { Frame, PlayStep } from '../parallel/protocol.ts';
-
+import { WorkerGroup, type ExchangeMode } from '../parallel/group.ts';
+import { spawnBrowserWorkers } from '../parallel/browser.ts';
+import { WORKER_URL, ASSETS } from './player.ts';
+import type { Frame } from '../parallel/protocol.ts';
 export type { Frame, PlayStep } from '../parallel/protocol.ts';
+export { loadPlayer, type Player, type PlayerFiles } from './player.ts';
 
 export interface SessionOptions {
-  game: 'harvest' | 'cleanup';
+  game: GameName;
   model: ModelName;
   agents: number;
   seed: number;
@@ -43,6 +44,9 @@ export interface TrainingSession {
   /** The reason, in words (with the error for 'webgpu-failed'), else null. */
   readonly backendNote: string | null;
   readonly workers: number;
+  /** Where the workers average their gradients: 'shared' (in shared memory among themselves; a cross-origin
+   * isolated page, as `commons serve` serves it) or 'main-thread' (through the page, where it is not isolated). */
+  readonly exchange: ExchangeMode;
   /** Trains until paused or finished; resolves with the summary then. Call again to resume. */
   run(hooks?: { onReport?(row: MetricsRow): void; onProgress?(p: Progress): void }): Promise<TrainSummary>;
   /** Makes a pending run() resolve after the current update. */
@@ -56,16 +60,7 @@ export interface TrainingSession {
   dispose(): void;
 }
 
-export interface Player {
-  readonly manifest: CheckpointManifest;
-  /** Advances `n` steps with the checkpoint's policy (sampling) and returns the frame after them. */
-  step(n: number, agent: number): Promise<PlayStep>;
-  dispose(): void;
-}
 
-/** The worker bundle and the tfjs .wasm files sit beside the page's bundle. */
-const WORKER_URL = new URL('./worker.js', import.meta.url);
-const ASSETS = new URL('./', import.meta.url).href;
 export const MAX_WORKERS = 8;
 /** Updates between two reports in the page, by default. */
 export const REPORT_UPDATES = 2;
@@ -93,6 +88,7 @@ class Session implements TrainingSession {
   get config() { return this.trainer.cfg; }
   get backend() { return this.group.backend; }
   get workers() { return this.group.size; }
+  get exchange() { return this.group.exchange; }
 
   async run(hooks: { onReport?(row: MetricsRow): void; onProgress?(p: Progress): void } = {}): Promise<TrainSummary> {
     if (this.running) throw new Error('session: already running');
@@ -169,21 +165,4 @@ export async function startSession(o: SessionOptions): Promise<TrainingSession> 
     group = await groupFor(cfg);
   }
   return new Session(await Trainer.start(cfg, { group }), group, fallback, note);
-}
-
-/** Loads a checkpoint (a .tar archive, or the files manifest.json + tensors.bin [+ env.bin] of a checkpoint
- * directory) and plays it in a worker. Rejects with a clear message for anything else. */
-export async function loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: { seed?: number } = {}): Promise<Player> {
-  const link = await spawnBrowserWorker(WORKER_URL, 0);
-  try {
-    const manifest = await orDeath(link.api.loadPlayer(files, { wasmPaths: ASSETS, seed: opts.seed }), link.died);
-    return {
-      manifest,
-      step: (n, agent) => orDeath(link.api.playStep(n, agent), link.died),
-      dispose: () => link.terminate(),
-    };
-  } catch (e) {
-    link.terminate();
-    throw e;
-  }
 }

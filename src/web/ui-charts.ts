@@ -26,7 +26,16 @@ const SERIES: readonly Series[] = [
   { key: 'sustainability', title: 'Sustainability', hint: 'mean step of positive rewards', colour: '#9a5b00', perEpisode: true },
 ];
 
-const HEIGHT = 150;
+const HEIGHT = 170;
+/** The x axis of every chart: environment steps of the whole batch (what the step counter counts). */
+export const X_TITLE = 'env steps (all environments)';
+
+/** Whether a series has few enough defined values for each to be marked with a point. */
+function fewPoints(u: uPlot, seriesIdx: number): boolean {
+  let n = 0;
+  for (const v of u.data[seriesIdx] ?? []) if (v != null && ++n > 40) return false;
+  return true;
+}
 /** The axes' font: uPlot draws with it, and the y axis measures its labels with it. */
 const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif';
 /** Tick length plus the gap between tick and label (uPlot's defaults: 10 and 5), and a little air. */
@@ -42,7 +51,7 @@ function labelWidth(labels: readonly string[]): number {
 }
 
 /** What a test reads of one chart's y axis: its tick labels, its width, and the width they need. */
-export interface AxisInfo { key: string; labels: string[]; size: number; needed: number }
+export interface AxisInfo { key: string; labels: string[]; size: number; needed: number; xTitle: string }
 
 const fmt = (x: number | null) => x === null ? 'n/a' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3);
 
@@ -78,15 +87,20 @@ export class Charts {
         height: HEIGHT,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: false } },
+        // One report is one x value: a range around it, so that a lone point has somewhere to be drawn.
+        scales: { x: { time: false, range: (_u, min, max) => (min === max ? [Math.max(0, min - 1), max + 1] : [min, max]) } },
         axes: [
-          { stroke: '#333', font: AXIS_FONT, grid: { stroke: '#e3e3e3' }, values: (_u, ticks) => ticks.map(compact) },
+          {
+            stroke: '#333', font: AXIS_FONT, grid: { stroke: '#e3e3e3' }, values: (_u, ticks) => ticks.map(compact),
+            label: X_TITLE, labelFont: AXIS_FONT, labelSize: 18, labelGap: 0,
+          },
           {
             stroke: '#333', font: AXIS_FONT, grid: { stroke: '#e3e3e3' }, values: (_u, ticks) => ticks.map(compact),
             size: (_u, values) => Math.max(32, Math.ceil(labelWidth(values ?? [])) + AXIS_PAD),
           },
         ],
-        series: [{ label: 'env steps' }, { label: s.title, stroke: s.colour, width: 2, spanGaps: true, points: { size: 5 } }],
+        // Points are drawn while a series has few values (a line needs two: the first report would draw nothing).
+        series: [{ label: X_TITLE }, { label: s.title, stroke: s.colour, width: 2, spanGaps: true, points: { size: 5, show: fewPoints, fill: s.colour } }],
       }, [[], []], box));
     }
     const resize = () => {
@@ -115,12 +129,12 @@ export class Charts {
     });
   }
 
-  /** The y axes as drawn (test hook): uPlot keeps each axis's last labels and size. */
+  /** The y axes as drawn (test hook): uPlot keeps each axis's last labels and size; and the x axis's title. */
   axes(): AxisInfo[] {
     return this.plots.map((p, i) => {
       const axis = p.axes[1] as uPlot.Axis & { _values?: string[] | null; _size?: number };
       const labels = axis._values ?? [];
-      return { key: SERIES[i].key, labels: [...labels], size: axis._size ?? 0, needed: Math.ceil(labelWidth(labels)) + 10 + 5 };
+      return { key: SERIES[i].key, labels: [...labels], size: axis._size ?? 0, needed: Math.ceil(labelWidth(labels)) + 10 + 5, xTitle: String(p.axes[0].label ?? '') };
     });
   }
 

@@ -2,9 +2,12 @@
 // the chosen speed (steps per second) and draws the world, the chosen agent's view and the returns so far.
 // At most one step() call is in flight; frames are drawn from requestAnimationFrame.
 
-import { loadPlayer, type Player, type PlayStep } from './session.ts';
+import { loadPlayer, type Player } from './player.ts';
+import type { PlayStep } from '../parallel/protocol.ts';
 import { FrameView } from './ui-world.ts';
 import { Heatmap } from './ui-heatmap.ts';
+import { showLegend } from './ui-legend.ts';
+import { GAMES, type GameName } from '../env/games.ts';
 import { modelsWhere } from '../learn/models/registry.ts';
 
 /** The models that measure influence (their checkpoints show the influence heatmap). */
@@ -24,6 +27,9 @@ export interface PlaybackElements {
   world: HTMLCanvasElement;
   view: HTMLCanvasElement;
   heatmap: Heatmap;
+  /** The legend of the game being played (not the Setup's). */
+  mapLegend: HTMLUListElement;
+  agentLegend: HTMLUListElement;
 }
 
 /** Steps asked for in one call at most, so a high speed never queues a long burst. */
@@ -40,6 +46,9 @@ export class Playback {
   private last = 0;
   private raf = 0;
   private pending: PlayStep | null = null;
+  /** Called once per load, when the loaded agents' first step is drawn. */
+  onFirstFrame: (() => void) | null = null;
+  private firstShown = false;
 
   constructor(private readonly el: PlaybackElements, private readonly onError: (message: string) => void) {
     this.frames = new FrameView(el.world, el.view, { w: 560, h: 420 }, 210);
@@ -59,9 +68,10 @@ export class Playback {
     await this.loadBytes(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
   }
 
-  /** Starts playing a checkpoint given as files (a .tar, or a checkpoint directory's files). */
-  async loadBytes(list: { name: string; bytes: Uint8Array }[]): Promise<void> {
-    const player = await loadPlayer(list);
+  /** Starts playing a checkpoint given as files (a .tar, or a checkpoint directory's files); `play: false`
+   * shows its first step and waits for Play. `player`: one already loading (see loadPlayer). */
+  async loadBytes(list: { name: string; bytes: Uint8Array }[], opts: { play?: boolean; player?: Promise<Player> } = {}): Promise<void> {
+    const player = await (opts.player ?? loadPlayer(list));
     this.player?.dispose();
     this.player = player;
     this.steps = 0;
@@ -76,8 +86,11 @@ export class Playback {
     this.el.episodeStep.textContent = '0';
     this.el.heatmap.unavailable(!MEASURE_INFLUENCE.includes(m.model)
       ? `n/a: model ${m.model} has no influence measure` : 'The matrix appears after the first step.');
+    if ((GAMES as readonly string[]).includes(m.game)) showLegend(this.el.mapLegend, this.el.agentLegend, m.game as GameName, m.agents);
     this.el.panel.hidden = false;
-    this.setPlaying(true);
+    this.el.panel.dataset.game = m.game;
+    this.firstShown = false;
+    this.setPlaying(opts.play ?? true);
     this.request(1);
   }
 
@@ -138,7 +151,11 @@ export class Playback {
 
   private show(f: PlayStep): void {
     this.frames.draw(f);
-    if (f.influence) this.el.heatmap.show(f.influence);
+    if (f.influence && this.player) this.el.heatmap.show(f.influence, this.player.manifest.model);
+    if (!this.firstShown) {
+      this.firstShown = true;
+      this.onFirstFrame?.();
+    }
     this.el.steps.textContent = String(this.steps);
     this.el.episodeStep.textContent = String(f.episodeStep);
     const rows = f.returns.map((r, i) => {

@@ -18,6 +18,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { installKernelFixes, installWebgpuFixes } from './kernels.ts';
 import { installLearnKernels } from './wasm-kernels.ts';
 import '../../../build/tfjs-gradients.js';
+import { InputError } from '../../util/errors.ts';
 
 export type BackendName = 'wasm' | 'webgpu' | 'cpu';
 
@@ -27,12 +28,42 @@ const ALLOWED = BACKEND_NAMES.map((n) => `'${n}'`).join(', ');
 
 export interface InitBackendOptions {
   /**
-   * Where the browser should fetch the tfjs-backend-wasm .wasm files from
-   * (a URL prefix ending in '/', passed to setWasmPaths). Not needed in Node.
-   * Must be given before the wasm backend is first initialised.
+   * Where a browser fetches the tfjs-backend-wasm .wasm files from (a URL prefix ending in '/', passed
+   * to setWasmPaths). Not needed in Node. Default: beside the script that holds this code (the page's
+   * bundle, or dist/lib/browser.js itself); see defaultWasmPaths. Only the first initialisation's
+   * value counts.
    */
   wasmPaths?: string;
 }
+
+/** The tfjs-backend-wasm binaries a browser may fetch (threads are off: see initBackend). */
+export const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'] as const;
+
+const inNode = () => typeof process !== 'undefined' && process.versions?.node != null;
+
+/**
+ * In a browser: where the .wasm files are looked for when no wasmPaths is given, the folder of the script
+ * that holds this code (import.meta.url: the bundle a bundler made of the page, or dist/lib/browser.js
+ * when that is loaded as it is, which has the files beside it). null where import.meta.url is not a URL
+ * (a classic-script bundle): tfjs's own default (beside the page) applies.
+ */
+export function defaultWasmPaths(): string | null {
+  let base: unknown;
+  try {
+    base = import.meta.url;
+  } catch {
+    return null;
+  }
+  if (typeof base !== 'string' || base === '') return null;
+  try {
+    return new URL('./', base).href;
+  } catch {
+    return null;
+  }
+}
+
+/** Where the wasm backend was told to look (for the message when it fails), or null for tfjs's default. */
+let wasmLocation: string | null = null;
 
 function haveGradients(): boolean {
   return tf.getGradient(tf.Conv2D) != null && tf.getGradient(tf.Relu) != null;
@@ -87,13 +118,28 @@ export function setWebgpuProvider(provide: () => Promise<string | null>): void {
  * backend name. Throws for unknown names, and for 'webgpu' when no WebGPU
  * adapter exists.
  */
-export async function initBackend(name: BackendName = 'wasm', opts: InitBackendOptions = {}): Promise<BackendName> {
+export function initBackend(name: BackendName = 'wasm', opts: InitBackendOptions = {}): Promise<BackendName> {
+  // One at a time: a call made while another runs (a web worker warming its wasm backend at start, then the
+  // page's request) waits for it, so that selecting the backend and installing the kernels never interleave.
+  const next = initChain.then(() => initBackendNow(name, opts));
+  initChain = next.catch(() => undefined);
+  return next;
+}
+
+let initChain: Promise<unknown> = Promise.resolve();
+
+async function initBackendNow(name: BackendName, opts: InitBackendOptions): Promise<BackendName> {
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
     throw new Error(`Unknown tfjs backend '${String(name)}'; allowed values: ${ALLOWED}`);
   }
   await ensureGradients();
-  if (opts.wasmPaths != null && !wasmPathsSet) {
-    setWasmPaths(opts.wasmPaths);
+  if (name === 'wasm' && !wasmPathsSet && !inNode()) {
+    // In Node the backend reads the files from beside its own module (node_modules, or the bundle's folder).
+    const paths = opts.wasmPaths ?? defaultWasmPaths();
+    if (paths != null) {
+      setWasmPaths(paths);
+      wasmLocation = paths;
+    }
     wasmPathsSet = true;
   }
   if (name === 'webgpu') {
@@ -101,8 +147,9 @@ export async function initBackend(name: BackendName = 'wasm', opts: InitBackendO
     const why = !hasGpuApi && webgpuProvider ? await webgpuProvider() : null;
     const adapter = await webgpuAdapter();
     if (adapter.kind === 'none') {
-      throw new Error(
-        `tfjs backend 'webgpu' requested but no WebGPU adapter is available in this environment (${why ?? adapter.description}); ` +
+      // Bad input (a choice this machine cannot honour): the command line prints one line and exits with 2.
+      throw new InputError(
+        `backend: 'webgpu' requested but no WebGPU adapter is available in this environment (${why ?? adapter.description}); ` +
         `allowed values: ${ALLOWED} (use 'wasm' or 'cpu' here)`);
     }
     await import('@tensorflow/tfjs-backend-webgpu');
@@ -114,6 +161,11 @@ export async function initBackend(name: BackendName = 'wasm', opts: InitBackendO
   if (name === 'wasm') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   const ok = await tf.setBackend(name);
   if (!ok) {
+    if (name === 'wasm' && !inNode()) {
+      const where = wasmLocation ?? 'beside the page';
+      throw new Error(`tfjs backend 'wasm' failed to initialise: its binaries (${WASM_FILES.join(', ')}) could not be loaded from ${where}; ` +
+        'copy them there from node_modules/commons/dist/lib/, or pass wasmPaths (train(config, { wasmPaths: URL_PREFIX }))');
+    }
     throw new Error(`tfjs backend '${name}' failed to initialise`);
   }
   await tf.ready();

@@ -16,7 +16,11 @@ export async function provideNodeWebgpu(): Promise<string | null> {
   try {
     mod = await import('webgpu') as typeof mod;
   } catch (e) {
-    return `the 'webgpu' package (an optional dependency of commons) is not installed: ${(e as Error).message}`;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && /'webgpu'/.test(err.message)) {
+      return "WebGPU in Node needs the optional package 'webgpu', which is not installed: npm i webgpu";
+    }
+    return `the 'webgpu' package failed to load: ${err.message}`;
   }
   Object.assign(globalThis, mod.globals);
   const gpu = mod.create([]);
