@@ -106,3 +106,8 @@ test('no import circles between the files of the learning wing (src/learn), type
   const found = circles(importGraph(LEARN)).map((c) => c.map((f) => relative(LEARN, f)).sort().join(' <-> '));
   assert.deepEqual(found, []);
 });
+
+test('no import circles between any files of src/ (the games table and its palette included)', () => {
+  const found = circles(importGraph(SRC)).map((c) => c.map((f) => relative(SRC, f)).sort().join(' <-> '));
+  assert.deepEqual(found, []);
+});
