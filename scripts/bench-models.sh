@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every model's training throughput on one core, in interleaved rounds (model 1, 2, ..., 8, model 1, ...), so
+# Every model's training throughput on one core, in interleaved rounds (model 1, 2, ..., model 1, ...), so
 # that the machine's drift hits every model alike; 5 agents, 16 envs, Cleanup, A2C. The env-steps/s column is
 # what docs/RESULTS.md turns into machine-hours for the paper's budget.
 #   bash scripts/bench-models.sh [ROUNDS] [CORE] [extra bench flags, e.g. --game harvest]
@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3}; core=${2:-1}; shift $(( $# > 2 ? 2 : $# )) || true
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "rounds: expected a positive integer, got '$rounds'" >&2; exit 2; }
 [ -f dist/cli.js ] || { echo "dist/cli.js is missing: run npm run build" >&2; exit 1; }
-models=(a2c inequity-aversion visible-actions influence comm influence-comm moa influence-moa)
+# every model of the registry, in its order (a2c first)
+read -r -a models <<< "$(node -e "import('./dist/lib/node.js').then((m) => console.log(m.MODELS.join(' ')))")"
 declare -A all
 for r in $(seq 1 "$rounds"); do
   for m in "${models[@]}"; do

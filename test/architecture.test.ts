@@ -45,3 +45,69 @@ test('imports point down the layers only, and the learning wing uses no Node bui
   }
   assert.deepEqual(bad, []);
 });
+
+/** The relative imports of every .ts file under `dir` (type-only imports included: a circle of types is a
+ * circle of dependencies too), as file -> files. */
+function importGraph(dir: string): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of files(dir)) {
+    const text = readFileSync(file, 'utf8'), to: string[] = [];
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const spec = m[1] ?? m[2];
+      if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(file), spec);
+      if (target.startsWith(dir)) to.push(target);
+    }
+    graph.set(file, to);
+  }
+  return graph;
+}
+
+/** The import circles of a graph: its strongly connected components of more than one file, or a file
+ * importing itself (Tarjan's algorithm). */
+function circles(graph: Map<string, string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], onStack = new Set<string>(), out: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const scc: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      scc.push(w);
+    } while (w !== v);
+    if (scc.length > 1 || graph.get(v)?.includes(v)) out.push(scc);
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return out;
+}
+
+test('the circle finder finds a planted circle (a -> b -> c -> a) and nothing in a chain', () => {
+  const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
+  assert.deepEqual(circles(g).map((c) => c.sort()), [['a', 'b', 'c']]);
+  assert.deepEqual(circles(new Map([['a', ['b']], ['b', ['c']], ['c', []]])), []);
+});
+
+test('no import circles between the files of the learning wing (src/learn), type-only imports included', () => {
+  const LEARN = join(SRC, 'learn');
+  const found = circles(importGraph(LEARN)).map((c) => c.map((f) => relative(LEARN, f)).sort().join(' <-> '));
+  assert.deepEqual(found, []);
+});
+
+test('no import circles between any files of src/ (the games table and its palette included)', () => {
+  const found = circles(importGraph(SRC)).map((c) => c.map((f) => relative(SRC, f)).sort().join(' <-> '));
+  assert.deepEqual(found, []);
+});

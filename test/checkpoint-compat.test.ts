@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/learn/tfjs/backend.ts';
 import { resolveTrainConfig } from '../src/learn/config.ts';
 import { Policy } from '../src/learn/policy/policy.ts';
+import { moaOf } from '../src/learn/models/moa.ts';
 import { loadWeights } from '../src/learn/learner.ts';
 import { Trainer } from '../src/learn/trainer.ts';
 import { encodeCheckpoint, decodeCheckpoint } from '../src/learn/checkpoint-format.ts';
@@ -27,13 +28,15 @@ async function format1Tensors(policy: Policy) {
     w.forEach((data, k) => {
       let shape = vars[k].shape.slice(1);
       // 0.1's influencers had no head inputs: their head weights had H rows
-      if (policy.influencers && g < policy.influencers && k >= vars.length - 4 && k % 2 === vars.length % 2) {
+      const K = policy.cfg.model === 'influence' ? policy.cfg.influencers : 0;
+      if (K && g < K && k >= vars.length - 4 && k % 2 === vars.length % 2) {
         shape = [policy.net.lstmUnits, shape[1]];
         data = data.slice(0, shape[0] * shape[1]);
       }
       out.push({ name: `net${g}/w${k}`, data, shape });
     });
-    if (policy.moa) (await policy.moa.net.getWeights(g)).forEach((data, k) => out.push({ name: `moa${g}/w${k}`, data, shape: policy.moa!.net.variables[k].shape.slice(1) }));
+    const moa = moaOf(policy)?.net;
+    if (moa) (await moa.getWeights(g)).forEach((data, k) => out.push({ name: `moa${g}/w${k}`, data, shape: moa.variables[k].shape.slice(1) }));
   }
   return out;
 }
@@ -82,7 +85,7 @@ test('resuming a format-1 checkpoint is refused with a message that names the fo
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
   const ckpt = decodeCheckpoint(files, dir);
   assert.equal(ckpt.manifest.formatVersion, 1);
-  await assert.rejects(Trainer.restore(cfg, ckpt), /has format version 1 .*resumes format 2 only.*eval, render/);
+  await assert.rejects(Trainer.restore(cfg, ckpt), /has format version 1 .*resumes formats 2 and 3 only.*eval, render/);
   assert.equal(tf.memory().numTensors >= 0, true);
 });
 

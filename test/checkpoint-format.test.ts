@@ -112,7 +112,7 @@ describe('encode / decode', () => {
     assert.throws(() => decodeCheckpoint({ ...files, 'manifest.json': bytesOf('[1,2]') }, 'up'), errorLike(/is not a commons-checkpoint manifest/));
     const m = JSON.parse(new TextDecoder().decode(files['manifest.json']));
     assert.throws(() => decodeCheckpoint({ ...files, 'manifest.json': bytesOf(JSON.stringify({ ...m, formatVersion: 7 })) }, 'up'),
-      errorLike(/up\/manifest\.json has format version 7; this commons reads versions 1 and 2/));
+      errorLike(/up\/manifest\.json has format version 7; this commons reads versions 1, 2, 3/));
     const withManifest = (o: object) => ({ ...files, 'manifest.json': bytesOf(JSON.stringify({ ...m, ...o })) });
     assert.throws(() => decodeCheckpoint(withManifest({ files: null }), 'up'), errorLike(/not a valid commons-checkpoint manifest: 'files' is not an object/));
     assert.throws(() => decodeCheckpoint(withManifest({ files: { 'env.bin': m.files['env.bin'] } }), 'up'), errorLike(/'files' does not list tensors\.bin/));

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/learn/tfjs/backend.ts';
 import { Policy } from '../src/learn/policy/policy.ts';
+import { moaOf } from '../src/learn/models/moa.ts';
+import { modelOf } from '../src/learn/models/registry.ts';
 import { resolveTrainConfig, MODELS } from '../src/learn/config.ts';
 import { createInfluenceKernel } from '../src/core/influence.ts';
 import { createTrainer, resumeTrainer } from '../src/hosting/run-dir.ts';
@@ -42,7 +44,7 @@ const copyInfluencer = (A: number) => (w: Float32Array[], nv: number, H: number)
 /** Agent 0's MOA (2 agents, A actions) predicts that agent 1's next action copies agent 0's action of this
  * step: logit 30 on the copy, whatever else it sees. */
 async function copyingMoa(agents: Policy, A: number): Promise<void> {
-  const moa = agents.moa!.net;
+  const moa = moaOf(agents)!.net;
   const mw = (await moa.getWeights(0)).map((x) => x.fill(0));
   const mv = moa.variables;
   const H = moa.lstmUnits, head = mv[mv.length - 4].shape[2]!;
@@ -175,7 +177,7 @@ describe('every model trains on both games', () => {
         await trainer.run();
         const measured = await evaluateWithMeasures(trainer.cfg, trainer.agents, { episodes: 2 });
         assert.equal(measured.episodes.length, 2);
-        assert.equal(measured.influence !== null, model !== 'a2c' && model !== 'inequity-aversion');
+        assert.equal(measured.influence !== null, !!modelOf(model).measuresInfluence);
         if (measured.influence) assert.ok(Number.isFinite(measured.influence.total) && measured.influence.total >= 0);
         assert.ok(measured.comm.ic_action_action && measured.comm.ic_action_action.max >= 0);
         await trainer.close();

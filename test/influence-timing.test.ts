@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { createTrainer } from '../src/hosting/run-dir.ts';
 import type { Policy } from '../src/learn/policy/policy.ts';
+import { moaOf, moaRollout } from '../src/learn/models/moa.ts';
+import { modelOf } from '../src/learn/models/registry.ts';
 import type { TrainConfig } from '../src/learn/config.ts';
 import { Rng } from '../src/util/rng.ts';
 
@@ -51,7 +53,7 @@ async function rollout(cfg: Partial<TrainConfig>, setup: (agents: Policy) => Pro
   const seen: Seen[] = [], moaPreds: Float32Array[] = [];
   const r = new Rng(7);
   sh.script = (actions, t) => {
-    if (t > 0 && policy.moa) moaPreds.push(policy.moa.lastPredictions!);
+    if (t > 0 && moaOf(policy)) moaPreds.push(moaOf(policy)!.lastPredictions!);
     for (let k = 0; k < B * N; k++) actions[k] = Math.floor(r.next() * 7); // moves, turns, stay: no FIRE
     seen.push({
       prior: Array.from({ length: B }, (_, b) => softmax(policy.lastLogits, (0 * S + b) * A, A)),
@@ -61,9 +63,9 @@ async function rollout(cfg: Partial<TrainConfig>, setup: (agents: Policy) => Pro
       vis: Uint8Array.from(sh.env.internals.views.visible.subarray(0, B * N * N)),
     });
   };
-  policy.beginRollout(sh.rollout);
+  policy.beginRollout(sh.rollout, trainer.cfg.algo === 'a2c');
   for (let t = 0; t < T; t++) await sh.play.step(sh.rng, { rollout: sh.rollout, terms: sh.terms, envSteps: t * B });
-  if (policy.moa) moaPreds.push(policy.moa.lastPredictions!);
+  if (moaOf(policy)) moaPreds.push(moaOf(policy)!.lastPredictions!);
   return { trainer, sh, policy, seen, moaPreds };
 }
 
@@ -89,64 +91,90 @@ function visibilityChanges(seen: Seen[]): void {
   assert.ok(changes >= 2, 'agents walk in and out of view during the rollout');
 }
 
-test('model III (influence-moa): step t earns -log pi_t(a_t) when the partner is in view at t; an episode\'s last step earns 0', async () => {
-  const { trainer, sh, seen } = await rollout({ ...BASE, model: 'influence-moa', influenceVisibleOnly: true }, async (agents) => {
-    await editNet(agents, 0, randomHead(4));
-    // agent 0's MOA: agent 1's next action copies agent 0's action of this step (logit 30), whatever it sees
-    const moa = agents.moa!.net, mv = moa.variables;
-    const mw = (await moa.getWeights(0)).map((x) => x.fill(0));
-    const H = moa.lstmUnits, head = mv[mv.length - 4].shape[2]!;
-    for (let a = 0; a < A; a++) { mw[mv.length - 4][(H + a) * head + a] = 1; mw[mv.length - 2][a * A + a] = 30; }
-    moa.setWeights(0, mw);
-  });
-  visibilityChanges(seen);
-  const c = (t: number, b: number) => -Math.log(seen[t].prior[b][seen[t].a0[b]]);
-  const want = (t: number, b: number) => (lastOfEpisode(t) ? 0 : v01(seen[t], b) ? bonus(c(t, b)) : 0);
-  const r = sh.rollout;
-  pin((t, b) => r.rewards[r.at(0, t, b)], want, {
-    'credited a step late': (t, b) => (t > 0 ? want(t - 1, b) : 0),
-    'prior of the previous step': (t, b) => (lastOfEpisode(t) || !v01(seen[t], b) || t === 0 ? 0 : bonus(-Math.log(seen[t - 1].prior[b][seen[t].a0[b]]))),
-    'mask of the next step': (t, b) => (lastOfEpisode(t) || t === T - 1 ? 0 : v01(seen[t + 1], b) ? bonus(c(t, b)) : 0),
-    'episode end not zeroed': (t, b) => (v01(seen[t], b) ? bonus(c(t, b)) : 0),
-  });
-  assert.ok(seen.some((_, t) => t === T - 1) && [0, 1].some((b) => want(T - 1, b) > 0), 'the rollout\'s last step earns its reward');
-  await trainer.close();
-});
+/** Paper form: network g's LSTM carries one-hot entry `from + a` of its input into unit a (input and output gates
+ * open, forget gate shut, every other LSTM weight 0), and the head whose weights are w[head] turns unit a into a
+ * logit of about 30 on action a: the policy copies that entry, whatever else it sees. (Population's variables:
+ * conv weight and bias, two dense layers, then the LSTM's weights [in + H, 4H] and bias [4H], gates i, f, g, o.) */
+const copyThroughLstm = (lstm: number, from: number, head: number, out = A) => (w: Float32Array[], _nv: number, H: number) => {
+  w[lstm].fill(0);
+  w[lstm + 1].fill(0).fill(10, 0, H).fill(-10, H, 2 * H).fill(10, 3 * H, 4 * H);
+  for (let a = 0; a < A; a++) w[lstm][(from + a) * 4 * H + 2 * H + a] = 10;
+  w[head].fill(0);
+  w[head + 1].fill(0);
+  for (let a = 0; a < A; a++) w[head][a * out + a] = 40;
+};
 
-test('model II (influence-comm): the symbol of step t earns -log pi_msg,t(m_t) on the message stream of step t, masked by the view at t', async () => {
-  const { trainer, sh, seen } = await rollout({ ...BASE, model: 'influence-comm', influenceVisibleOnly: true }, async (agents) => {
-    await editNet(agents, 0, randomHead(4)); // speaker 0's message head
-    // listener 1's action copies the symbol agent 0 said last step (head input slot H + 0 * V + m)
-    await editNet(agents, 1, (w, nv, H) => { w[nv - 8].fill(0); w[nv - 7].fill(0); for (let m = 0; m < A; m++) w[nv - 8][(H + m) * A + m] = 30; });
+for (const form of ['head', 'paper'] as const) {
+  const F = form === 'paper' ? ' (paper form)' : '';
+  const FC = 32; // the dense layers' output: where the conditioning block starts in the LSTM's input
+  test(`model III (influence-moa)${F}: step t earns -log pi_t(a_t) when the partner is in view at t; an episode's last step earns 0`, async () => {
+    const { trainer, sh, seen } = await rollout({ ...BASE, model: 'influence-moa', influenceVisibleOnly: true, netForm: form }, async (agents) => {
+      await editNet(agents, 0, randomHead(4));
+      // agent 0's MOA: agent 1's next action copies agent 0's action of this step (logit 30), whatever it sees
+      const moa = moaOf(agents)!.net, mv = moa.variables;
+      const mw = (await moa.getWeights(0)).map((x) => x.fill(0));
+      const H = moa.lstmUnits, head = mv[mv.length - 4].shape[2]!;
+      if (form === 'head') {
+        for (let a = 0; a < A; a++) { mw[mv.length - 4][(H + a) * head + a] = 1; mw[mv.length - 2][a * A + a] = 30; }
+      } else {
+        // the actions enter the MOA's LSTM (variables: two dense layers, LSTM, hidden, out): unit a -> hidden a -> logit a
+        copyThroughLstm(4, moa.fcOut + 0 * A, 6, head)(mw, mv.length, H);
+        for (let a = 0; a < A; a++) mw[8][a * A + a] = 40;
+      }
+      moa.setWeights(0, mw);
+    });
+    visibilityChanges(seen);
+    const c = (t: number, b: number) => -Math.log(seen[t].prior[b][seen[t].a0[b]]);
+    const want = (t: number, b: number) => (lastOfEpisode(t) ? 0 : v01(seen[t], b) ? bonus(c(t, b)) : 0);
+    const r = sh.rollout;
+    pin((t, b) => r.rewards[r.at(0, t, b)], want, {
+      'credited a step late': (t, b) => (t > 0 ? want(t - 1, b) : 0),
+      'prior of the previous step': (t, b) => (lastOfEpisode(t) || !v01(seen[t], b) || t === 0 ? 0 : bonus(-Math.log(seen[t - 1].prior[b][seen[t].a0[b]]))),
+      'mask of the next step': (t, b) => (lastOfEpisode(t) || t === T - 1 ? 0 : v01(seen[t + 1], b) ? bonus(c(t, b)) : 0),
+      'episode end not zeroed': (t, b) => (v01(seen[t], b) ? bonus(c(t, b)) : 0),
+    });
+    assert.ok(seen.some((_, t) => t === T - 1) && [0, 1].some((b) => want(T - 1, b) > 0), 'the rollout\'s last step earns its reward');
+    await trainer.close();
   });
-  visibilityChanges(seen);
-  const c = (t: number, b: number) => -Math.log(seen[t].msgPrior[b][seen[t].symbols[b * N]]);
-  // heard at t+1 inside the same episode and inside the rollout (the last step's symbols are heard in the next)
-  const want = (t: number, b: number) => (t === T - 1 || lastOfEpisode(t) ? 0 : v01(seen[t], b) ? bonus(c(t, b)) : 0);
-  const r = sh.rollout;
-  pin((t, b) => r.msgRewards![r.at(0, t, b)], want, {
-    'credited to the step heard': (t, b) => (t > 0 ? want(t - 1, b) : 0),
-    'mask of the step heard': (t, b) => (t === T - 1 || lastOfEpisode(t) ? 0 : v01(seen[t + 1], b) ? bonus(c(t, b)) : 0),
-  });
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) assert.equal(r.rewards[r.at(0, t, b)], 0, 'the actions earn no influence');
-  await trainer.close();
-});
 
-test('model I (influence): the influencer\'s action of step t earns -log pi_t(a_t) at step t, masked by the view at t, episode ends included', async () => {
-  const { trainer, sh, seen } = await rollout({ ...BASE, model: 'influence', influenceVisibleOnly: true }, async (agents) => {
-    await editNet(agents, 0, randomHead(4));
-    await editNet(agents, 1, (w, nv, H) => { w[nv - 4].fill(0); w[nv - 3].fill(0); for (let a = 0; a < A; a++) w[nv - 4][(H + a) * A + a] = 30; });
+  test(`model II (influence-comm)${F}: the symbol of step t earns -log pi_msg,t(m_t) on the message stream of step t, masked by the view at t`, async () => {
+    const { trainer, sh, seen } = await rollout({ ...BASE, model: 'influence-comm', influenceVisibleOnly: true, netForm: form }, async (agents) => {
+      await editNet(agents, 0, randomHead(4)); // speaker 0's message head
+      // listener 1's action copies the symbol agent 0 said last step (head input slot H + 0 * V + m; paper form:
+      // the LSTM's input slot FC + 0 * V + m, speaker 0 being the first of listener 1's others)
+      if (form === 'head') await editNet(agents, 1, (w, nv, H) => { w[nv - 8].fill(0); w[nv - 7].fill(0); for (let m = 0; m < A; m++) w[nv - 8][(H + m) * A + m] = 30; });
+      else await editNet(agents, 1, (w, nv, H) => copyThroughLstm(6, FC, nv - 8)(w, nv, H));
+    });
+    visibilityChanges(seen);
+    const c = (t: number, b: number) => -Math.log(seen[t].msgPrior[b][seen[t].symbols[b * N]]);
+    // heard at t+1 inside the same episode and inside the rollout (the last step's symbols are heard in the next)
+    const want = (t: number, b: number) => (t === T - 1 || lastOfEpisode(t) ? 0 : v01(seen[t], b) ? bonus(c(t, b)) : 0);
+    const r = sh.rollout;
+    pin((t, b) => r.msgRewards![r.at(0, t, b)], want, {
+      'credited to the step heard': (t, b) => (t > 0 ? want(t - 1, b) : 0),
+      'mask of the step heard': (t, b) => (t === T - 1 || lastOfEpisode(t) ? 0 : v01(seen[t + 1], b) ? bonus(c(t, b)) : 0),
+    });
+    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) assert.equal(r.rewards[r.at(0, t, b)], 0, 'the actions earn no influence');
+    await trainer.close();
   });
-  visibilityChanges(seen);
-  const c = (t: number, b: number) => -Math.log(seen[t].prior[b][seen[t].a0[b]]);
-  const want = (t: number, b: number) => (v01(seen[t], b) ? bonus(c(t, b)) : 0);
-  const r = sh.rollout;
-  pin((t, b) => r.rewards[r.at(0, t, b)], want, {
-    'credited a step late': (t, b) => (t > 0 ? want(t - 1, b) : 0),
-    'mask of the next step': (t, b) => (t === T - 1 ? 0 : v01(seen[t + 1], b) ? bonus(c(t, b)) : 0),
+
+  test(`model I (influence)${F}: the influencer's action of step t earns -log pi_t(a_t) at step t, masked by the view at t, episode ends included`, async () => {
+    const { trainer, sh, seen } = await rollout({ ...BASE, model: 'influence', influenceVisibleOnly: true, netForm: form }, async (agents) => {
+      await editNet(agents, 0, randomHead(4));
+      if (form === 'head') await editNet(agents, 1, (w, nv, H) => { w[nv - 4].fill(0); w[nv - 3].fill(0); for (let a = 0; a < A; a++) w[nv - 4][(H + a) * A + a] = 30; });
+      else await editNet(agents, 1, (w, nv, H) => copyThroughLstm(6, FC, nv - 4)(w, nv, H));
+    });
+    visibilityChanges(seen);
+    const c = (t: number, b: number) => -Math.log(seen[t].prior[b][seen[t].a0[b]]);
+    const want = (t: number, b: number) => (v01(seen[t], b) ? bonus(c(t, b)) : 0);
+    const r = sh.rollout;
+    pin((t, b) => r.rewards[r.at(0, t, b)], want, {
+      'credited a step late': (t, b) => (t > 0 ? want(t - 1, b) : 0),
+      'mask of the next step': (t, b) => (t === T - 1 ? 0 : v01(seen[t + 1], b) ? bonus(c(t, b)) : 0),
+    });
+    await trainer.close();
   });
-  await trainer.close();
-});
+}
 
 test('model I without a visibility mask (the default): every step earns its influence', async () => {
   const { trainer, sh, seen } = await rollout({ ...BASE, model: 'influence' }, async (agents) => {
@@ -161,17 +189,17 @@ test('model I without a visibility mask (the default): every step earns its infl
   await trainer.close();
 });
 
-for (const algo of ['ppo', 'a2c'] as const) {
-  test(`the MOA's prediction while acting equals its prediction in training for the same step (${algo}): no view from a later step`, async () => {
-    const { trainer, sh, policy, seen, moaPreds } = await rollout({ ...BASE, model: 'moa', algo, rolloutSteps: T }, async () => {});
+for (const [algo, form] of [['ppo', 'head'], ['a2c', 'head'], ['ppo', 'paper'], ['a2c', 'paper']] as const) {
+  test(`the MOA's prediction while acting equals its prediction in training for the same step (${algo}, ${form} form): no view from a later step`, async () => {
+    const { trainer, sh, policy, seen, moaPreds } = await rollout({ ...BASE, model: 'moa', algo, rolloutSteps: T, netForm: form }, async () => {});
     const J = N - 1, r = sh.rollout;
     const train = tf.tidy(() => {
       const out = policy.unroll(r);
-      return tf.softmax(policy.moa!.predict(r, out.conv).logits).dataSync();
+      return tf.softmax(moaOf(policy)!.predict(r, out.conv).logits).dataSync();
     });
     let later = 0;
     for (let i = 0; i < N; i++) for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
-      const own = r.jointActions![(t * B + b) * N + i];
+      const own = moaRollout(r).jointActions[(t * B + b) * N + i];
       for (let q = 0; q < J; q++) {
         const acting = moaPreds[t].subarray((((i * A + own) * B + b) * J + q) * A, (((i * A + own) * B + b) * J + q + 1) * A);
         const row = (((i * T + t) * B + b) * J + q) * A;
@@ -188,12 +216,12 @@ for (const algo of ['ppo', 'a2c'] as const) {
 test('the MOA trains on every other agent with moaVisibleOnly false, on the visible ones otherwise; moaLossNorm all divides by every pair', async () => {
   for (const moaVisibleOnly of [true, false]) {
     const { trainer, sh, policy } = await rollout({ ...BASE, model: 'moa', moaVisibleOnly }, async () => {});
-    const r = sh.rollout, moa = policy.moa!;
+    const r = sh.rollout, moa = moaOf(policy)!;
     let valid = 0, seen = 0;
     for (let t = 0; t < T - 1; t++) for (let b = 0; b < B; b++) {
       if (r.dones[r.at(0, t, b)]) continue;
       valid++;
-      seen += r.visibleAfter![((t * B + b) * N + 0) * N + 1];
+      seen += moaRollout(r).visibleAfter[((t * B + b) * N + 0) * N + 1];
     }
     const [ce, pairs, counts] = tf.tidy(() => {
       const out = policy.unroll(r);
@@ -206,7 +234,7 @@ test('the MOA trains on every other agent with moaVisibleOnly false, on the visi
     assert.equal(counts[0], moaVisibleOnly ? seen : valid, `agent 0 trains on ${moaVisibleOnly ? 'the visible' : 'all'} pairs`);
     assert.ok(seen > 0 && seen < valid);
     for (const norm of ['visible', 'all'] as const) {
-      (moa as unknown as { opts: { norm: string } }).opts.norm = norm;
+      (moa as unknown as { cfg: { moaLossNorm: string } }).cfg.moaLossNorm = norm;
       const loss = tf.tidy(() => moa.loss(r, policy.unroll(r).conv, undefined, { correct: 0, counted: 0, pending: [] }).dataSync());
       for (let i = 0; i < N; i++) {
         const want = ce[i] / (norm === 'all' ? pairs[i] : counts[i]);
@@ -229,14 +257,14 @@ test('PMI keeps its sign: the influence reward is clipped to [-clip, clip]', asy
 
 test('model I with influenceeReward: each influencee also earns beta * the influence it received', async () => {
   const { resolveTrainConfig } = await import('../src/learn/config.ts');
-  const { InfluenceBonus } = await import('../src/learn/rewards.ts');
   for (const influenceeReward of [false, true]) {
     const cfg = resolveTrainConfig({ model: 'influence', agents: 3, influencers: 1, influenceBeta: 0.5, influenceStart: 0, influenceEnd: 0, influenceeReward });
     const z = () => new Float32Array(3);
     const out = { actions: z(), messages: z(), previousActions: z(), previousMessages: z() };
     const ckj = new Float32Array(9);
     ckj[1] = 0.4; ckj[2] = 1.2; // influencer 0 on agents 1 and 2
-    new InfluenceBonus(cfg, 'actions').apply({ extrinsic: z(), dones: new Uint8Array(1), ck: Float32Array.from([1.6, 0, 0]), ckj, envSteps: 0 }, out);
+    const [term] = modelOf('influence').rewardTerms!(cfg, 1, 3);
+    term.apply({ extrinsic: z(), dones: new Uint8Array(1), ck: Float32Array.from([1.6, 0, 0]), ckj, envSteps: 0 }, out);
     assert.deepEqual(Array.from(out.actions).map((x) => +x.toFixed(6)), influenceeReward ? [0.8, 0.2, 0.6] : [0.8, 0, 0]);
   }
 });

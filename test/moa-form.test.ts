@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/learn/tfjs/backend.ts';
 import { MoaPopulation, type MoaForm } from '../src/learn/policy/moa-net.ts';
 import { Policy } from '../src/learn/policy/policy.ts';
+import { moaOf } from '../src/learn/models/moa.ts';
 import { resolveTrainConfig, type TrainConfig } from '../src/learn/config.ts';
 import { createTrainer, resumeTrainer, loadPolicy } from '../src/hosting/run-dir.ts';
 import { loadCheckpoint } from '../src/hosting/checkpoint.ts';
@@ -181,7 +182,7 @@ describe('training with --moa-form lstm', () => {
     assert.deepEqual(strip(parts), strip(whole));
     const { agents, cfg } = await loadPolicy(whole, { batch: 1 });
     assert.equal(cfg.moaForm, 'lstm');
-    assert.equal(agents.moa!.net.form, 'lstm');
+    assert.equal(moaOf(agents)!.net.form, 'lstm');
     agents.dispose();
   });
 

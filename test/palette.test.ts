@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scenario } from './helpers.ts';
-import { CELL_RGB, agentRgb, mapLegend } from '../src/env/palette.ts';
+import { CELL_RGB, agentRgb } from '../src/env/palette.ts';
+import { mapLegend } from '../src/env/legend.ts';
 import { ACTION } from '../src/env/games.ts';
 import { createVecEnv, type VecEnv } from '../src/env/vec-env.ts';
 

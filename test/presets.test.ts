@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { resolveTrainConfig, configWarnings, MODELS, type ModelName, type TrainConfig } from '../src/learn/config.ts';
-import { betaAt, rewardTerms, shapeStep } from '../src/learn/rewards.ts';
+import { betaAt, shapeStep } from '../src/learn/rewards.ts';
+import { modelOf } from '../src/learn/models/registry.ts';
 import { lrAt } from '../src/learn/schedule.ts';
 import { CURRICULUM_UNIT } from '../src/learn/presets.ts';
 import { parseSpec, planSweep } from '../src/sweep/spec.ts';
@@ -33,7 +34,7 @@ function paperTable(md: string, title: string): Map<string, [string[], string[]]
   return rows;
 }
 
-test('--preset paper sets the values of the paper\'s Tables 1-3 for all 16 (game, model) pairs', { skip: !existsSync(PAPER_MD) && 'no ../shared/PAPER.md' }, () => {
+test('--preset paper sets the values of the paper\'s Tables 1-3 (and 10.5.2) for every (game, model) pair', { skip: !existsSync(PAPER_MD) && 'no ../shared/PAPER.md' }, () => {
   const md = readFileSync(PAPER_MD, 'utf8');
   const tables: [string, [ModelName, ModelName, ModelName]][] = [
     ['Table 1, basic influence', ['a2c', 'visible-actions', 'influence']],
@@ -76,6 +77,7 @@ test('--preset paper sets the values of the paper\'s Tables 1-3 for all 16 (game
         if (at('comm embedding')) assert.equal(c.commEmbedding, num(at('comm embedding')![0]), `${where}: comm embedding`);
         if (at('comm entropy')) assert.equal(c.commEntropyCoef, num(at('comm entropy')![0]), `${where}: comm entropy`);
         if (at('comm loss weight')) assert.equal(c.commLossWeight, num(at('comm loss weight')![0]), `${where}: comm loss weight`);
+        assert.equal(c.netForm, 'paper', `${where}: the paper's network form`);
         if (model === 'moa' || model === 'influence-moa') assert.equal(c.moaForm, 'lstm', `${where}: the paper's MOA form`);
         if (at('extrinsic weight alpha') && influence) assert.equal(c.extrinsicWeight, num(at('extrinsic weight alpha')![0]), `${where}: alpha`);
         if (at('MOA loss weight')) assert.equal(c.moaLossWeight, num(at('MOA loss weight')![ci - 1]), `${where}: MOA loss weight`);
@@ -92,6 +94,11 @@ test('--preset paper sets the values of the paper\'s Tables 1-3 for all 16 (game
     const a3c = resolveTrainConfig({ preset: 'paper', game, model: 'a2c' });
     assert.deepEqual([ia.entropyCoef, ia.lr, ia.lrEnd, ia.iaAlpha, ia.iaBeta], [a3c.entropyCoef, a3c.lr, a3c.lrEnd, 5, 0.05]);
     checked.add(`${game}/inequity-aversion`);
+    // prosocial agents (10.5.2): the A3C learner's values and the paper's best eta
+    const eta = Number(/eta searched in \[0, 2\], best ([0-9.]+)/.exec(md)![1]);
+    const pro = resolveTrainConfig({ preset: 'paper', game, model: 'prosocial' });
+    assert.deepEqual([pro.entropyCoef, pro.lr, pro.lrEnd, pro.prosocialEta], [a3c.entropyCoef, a3c.lr, a3c.lrEnd, eta]);
+    checked.add(`${game}/prosocial`);
   }
   assert.equal(checked.size, 2 * MODELS.length, 'every (game, model) pair');
 });
@@ -169,7 +176,7 @@ test('alpha weighs the game\'s reward of the stream the influence trains: model 
   const run = (model: ModelName, alpha: number) => {
     const c = resolveTrainConfig({ model, agents: N, extrinsicWeight: alpha, influenceBeta: 1, influenceSchedule: [[0, 1]], influenceClip: 10 });
     const out = { actions: new Float32Array(B * N), messages: new Float32Array(B * N), previousActions: new Float32Array(B * N), previousMessages: new Float32Array(B * N) };
-    shapeStep(rewardTerms(c, B, N, false), { extrinsic: Float32Array.from([1, 2]), dones: new Uint8Array(B), ck: Float32Array.from([0.5, 0.25]), envSteps: 100 }, out);
+    shapeStep(modelOf(model).rewardTerms!(c, B, N), { extrinsic: Float32Array.from([1, 2]), dones: new Uint8Array(B), ck: Float32Array.from([0.5, 0.25]), envSteps: 100 }, out);
     return out;
   };
   const comm = run('influence-comm', 0);
@@ -178,4 +185,14 @@ test('alpha weighs the game\'s reward of the stream the influence trains: model 
   assert.deepEqual([...comm.actions], [1, 2], 'actions keep the game\'s reward');
   const moa = run('influence-moa', 0.5);
   assert.deepEqual([...moa.actions], [1, 1.25]);
+});
+
+test('prosocial agents learn from their reward plus eta times the others\' (10.5.2), env by env', () => {
+  const B = 2, N = 3;
+  const c = resolveTrainConfig({ model: 'prosocial', agents: N, prosocialEta: 0.5 });
+  const out = { actions: new Float32Array(B * N), messages: new Float32Array(B * N), previousActions: new Float32Array(B * N), previousMessages: new Float32Array(B * N) };
+  shapeStep(modelOf('prosocial').rewardTerms!(c, B, N), { extrinsic: Float32Array.from([1, 2, 4, 0, -2, 6]), dones: new Uint8Array(B), envSteps: 0 }, out);
+  // env 0: 1 + 0.5 * 6, 2 + 0.5 * 5, 4 + 0.5 * 3; env 1: 0 + 0.5 * 4, -2 + 0.5 * 6, 6 + 0.5 * -2 (a sum over all envs would differ)
+  assert.deepEqual([...out.actions], [4, 4.5, 5.5, 2, 1, 5]);
+  assert.equal(resolveTrainConfig({ model: 'prosocial' }).prosocialEta, 0.85, 'the paper\'s best eta by default');
 });

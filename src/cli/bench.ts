@@ -5,7 +5,7 @@ import { GAMES, gameInfo, perGameText } from '../env/games.ts';
 import { Rng } from '../util/rng.ts';
 import { parseCommand, helpText, str, intFlag, choiceFlag, UsageError, HelpRequested, type CommandSpec } from './args.ts';
 import { configFlags, settingsFromFlags } from './config-flags.ts';
-import { modelSpec } from '../learn/models.ts';
+import { modelOf } from '../learn/models/registry.ts';
 import type { ExchangeTime } from '../parallel/exchange.ts';
 
 export const BENCH_ENV: CommandSpec = {
@@ -27,15 +27,17 @@ steps have run over the whole batch; prints { game, envs, agents, env_steps, sec
 export const BENCH_TRAIN: CommandSpec = {
   name: 'bench train',
   summary: 'throughput of the whole training loop',
-  usage: ['bench train [--game cleanup] [--model a2c] [--algo a2c|ppo] [--agents 5] [--envs 16] [--updates 30] [--share-params] [--moa-form head|lstm] [--backend wasm] [--workers W] [--json]'],
+  usage: ['bench train [--game cleanup] [--model a2c] [--algo a2c|ppo] [--agents 5] [--envs 16] [--updates 30] [--share-params] [--net-form head|paper] [--moa-form head|lstm] [--backend wasm] [--workers W] [--json]'],
   about: `Times the whole training loop (stepping, inference, updates) after 3 warm-up updates, in this thread or over W
 workers; prints { game, model, algo, agents, envs, workers, env_steps, seconds, agent_steps_per_s, cpu_seconds,
-split_seconds, exchange }. cpu_seconds: the process's CPU time over the timed updates, all threads. MOA models add
-moa_form. split_seconds: env, inference, update; null with workers. exchange, with 2 or more workers: mode (shared
-or main-thread) and, shared, the seconds each worker spent on average waiting for the others (wait_s) and summing
-its slice of the gradients (reduce_s). Writes no files.`,
+agent_steps_per_cpu_s, split_seconds, exchange }. cpu_seconds: the process's CPU time over the timed updates, all
+threads; agent_steps_per_cpu_s: agent-steps per second of it, which other work on the machine disturbs less than
+the wall clock (null with workers, whose threads do the work). Influence models add net_form, MOA models
+moa_form. split_seconds: env, inference, update; null with workers. exchange, with 2 or more workers: mode
+(shared or main-thread) and, shared, the seconds each worker spent on average waiting for the others (wait_s)
+and summing its slice of the gradients (reduce_s). Writes no files.`,
   flags: {
-    ...configFlags(['game', 'model', 'algo', 'agents', 'envs', 'shareParams', 'moaForm', 'backend', 'seed', 'workers']),
+    ...configFlags(['game', 'model', 'algo', 'agents', 'envs', 'shareParams', 'netForm', 'moaForm', 'backend', 'seed', 'workers']),
     updates: { arg: 'N', help: 'updates timed, after 3 warm-up updates; 1 to 100000', default: '30' },
     json: { type: 'boolean', help: 'print JSON' },
   },
@@ -134,9 +136,10 @@ async function benchTrain(argv: string[], out: (s: string) => void): Promise<voi
   }
   const result = {
     game: cfg.game, model: cfg.model, algo: cfg.algo, agents: cfg.agents, envs: cfg.envs, share_params: cfg.shareParams,
-    ...(modelSpec(cfg.model).moa ? { moa_form: cfg.moaForm } : {}),
+    ...(modelOf(cfg.model).netForms ? { net_form: cfg.netForm } : {}), ...(modelOf(cfg.model).moaMetrics ? { moa_form: cfg.moaForm } : {}),
     backend: cfg.backend, workers: cfg.workers, env_steps: envSteps, seconds: +seconds.toFixed(3),
-    agent_steps_per_s: Math.round((envSteps * cfg.agents) / seconds), cpu_seconds: +cpu.toFixed(3), split_seconds: split, exchange,
+    agent_steps_per_s: Math.round((envSteps * cfg.agents) / seconds), cpu_seconds: +cpu.toFixed(3),
+    agent_steps_per_cpu_s: cfg.workers ? null : Math.round((envSteps * cfg.agents) / cpu), split_seconds: split, exchange,
   };
   if (values.json) out(JSON.stringify(result));
   else out(`${cfg.model}/${cfg.algo} on ${cfg.game}, ${cfg.agents} agents x ${cfg.envs} envs` +

@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GAMES, gameInfo, type GameDefinition } from '../env/games.ts';
 import { evaluateWithMeasures } from '../learn/evaluate.ts';
-import { modelSpec } from '../learn/models.ts';
+import { modelOf } from '../learn/models/registry.ts';
 import { loadPolicy } from '../hosting/run-dir.ts';
 import { listCheckpoints } from '../hosting/checkpoint.ts';
 import { readSweep, runDirOf } from '../sweep/store.ts';
@@ -95,7 +95,7 @@ export async function gameReportCommand(argv: string[], out: (s: string) => void
     try {
       episodeLength = Math.max(episodeLength, cfg.episodeLength);
       const N = cfg.agents;
-      const traced = modelSpec(cfg.model).influence !== 'none';
+      const traced = !!modelOf(cfg.model).measuresInfluence;
       const traces = traced ? Array.from({ length: episodes }, () => new Array<number>(cfg.episodeLength).fill(0)) : null;
       const measured = await evaluateWithMeasures(cfg, agents, {
         episodes, greedy, seed,

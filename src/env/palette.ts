@@ -1,13 +1,9 @@
 // The colours the core draws with (docs/RULES.md "Grid and characters"), for legends: the web app's map
 // and agent legend, and anyone drawing a picture of their own. test/palette.test.ts checks each against
-// the core's renderWorld, so a legend cannot drift from the picture.
-
-import { gameInfo, type GameName } from './games.ts';
+// the core's renderWorld, so a legend cannot drift from the picture. A game's legend (which of these it
+// uses, and what each means there) is in ./legend.ts.
 
 export type Rgb = readonly [number, number, number];
-
-/** What a colour on the map means, for one game's legend. */
-export interface LegendEntry { name: string; rgb: Rgb; note: string }
 
 export const CELL_RGB = {
   floor: [0, 0, 0],
@@ -29,8 +25,3 @@ export const AGENT_RGB: readonly Rgb[] = [
 ];
 
 export const agentRgb = (i: number): Rgb => AGENT_RGB[i % AGENT_RGB.length];
-
-/** The map's colours in `game`, with what each means: the legend of the game's definition (src/env/games/). */
-export function mapLegend(game: GameName): LegendEntry[] {
-  return gameInfo(game).legend.map((e) => ({ name: e.name, rgb: CELL_RGB[e.colour], note: e.note }));
-}

@@ -8,7 +8,7 @@ import { InputError } from '../util/errors.ts';
 import { ensureDir, fsReason, isEmptyDir, withPath } from '../util/node-paths.ts';
 import { codeVersion } from '../util/code-version.ts';
 import { gameInfo } from '../env/games.ts';
-import { resolveTrainConfig, CONFIG_KEYS, type TrainConfig } from '../learn/config.ts';
+import { resolveTrainConfig, resolveStoredConfig, CONFIG_KEYS, type TrainConfig } from '../learn/config.ts';
 import {
   saveCheckpoint, loadCheckpoint, checkCompatible, pruneCheckpoints, cleanRunTemp, loadNewestIntact, loadCheckpointArchive,
   writeFileDurable, isArchivePath, fsyncFile,
@@ -88,7 +88,7 @@ export function readRunConfig(runDir: string, flag: string, overrides: Partial<T
   checkRunDir(runDir, flag);
   const raw = readRawConfig(runDir, flag);
   try {
-    return resolveTrainConfig({ ...(raw as Partial<TrainConfig>), ...overrides });
+    return resolveStoredConfig(raw as Partial<TrainConfig>, overrides);
   } catch (e) {
     if (e instanceof InputError) throw new InputError(`${flag}: ${join(runDir, 'config.json')}: ${e.message}`);
     throw e;
@@ -441,8 +441,7 @@ export async function adoptArchive(archive: string, runDir: string, opts: Omit<R
   if (m.weightsOnly) throw new InputError(`--resume: ${archive} is a player checkpoint (weights only, for eval, render and the web app's player); it cannot be resumed`);
   const saved = { ...(m.config as Record<string, unknown>) };
   for (const k of PROVENANCE) delete saved[k];
-  const cfg = resolveTrainConfig({
-    ...(saved as Partial<TrainConfig>),
+  const cfg = resolveStoredConfig(saved as Partial<TrainConfig>, {
     ...(opts.steps !== undefined ? { steps: opts.steps } : {}), ...(opts.keep !== undefined ? { keep: opts.keep } : {}),
   });
   checkCompatible(m, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, archive);
@@ -466,7 +465,7 @@ export function policySource(path: string, opts: { checkpoint?: string; flag?: s
     const saved = { ...(ckpt.manifest.config as Record<string, unknown>) };
     for (const k of PROVENANCE) delete saved[k];
     // A browser's run may have used WebGPU; evaluation here runs on WASM unless it was the cpu backend.
-    const cfg = resolveTrainConfig({ ...(saved as Partial<TrainConfig>), backend: saved.backend === 'cpu' ? 'cpu' : 'wasm' });
+    const cfg = resolveStoredConfig(saved as Partial<TrainConfig>, { backend: saved.backend === 'cpu' ? 'cpu' : 'wasm' });
     checkCompatible(ckpt.manifest, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, path);
     return { cfg, ckpt };
   }

@@ -12,10 +12,14 @@ import { sha256Hex } from '../util/sha256.ts';
 import { toHalf, fromHalf } from '../util/half.ts';
 
 export const CHECKPOINT_FORMAT = 'commons-checkpoint';
-/** 2: one stacked tensor per layer for all networks (the batched population, commons 0.2). 1: one set of
- * tensors per network (commons 0.1); still read, for its weights (evaluation, rendering, playback). */
-export const CHECKPOINT_VERSION = 2;
-export const READABLE_VERSIONS: readonly number[] = [1, 2];
+/** 3: the manifest names the network's form (netForm: 'paper' or 'head', --net-form; the model's own forms are in
+ * its config), whose weights have other shapes. 2: one stacked tensor per layer for all networks (the batched
+ * population, commons 0.2), always of the 'head' form; still resumed. 1: one set of tensors per network
+ * (commons 0.1); still read, for its weights (evaluation, rendering, playback). */
+export const CHECKPOINT_VERSION = 3;
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
+/** Versions a run resumes from (stacked weights). */
+export const RESUMABLE_VERSIONS: readonly number[] = [2, 3];
 
 /** The files of one checkpoint, in the order they are written and archived (manifest first, so a reader of a
  * stream meets it before the data it describes). */
@@ -44,6 +48,8 @@ export interface CheckpointManifest {
   config: Record<string, unknown>;
   tensors: TensorEntry[];
   files: Record<string, { bytes: number; sha256: string }>;
+  /** Format 3: the network's form (--net-form) of models that have two; absent: 'head'. */
+  netForm?: 'head' | 'paper';
   /** A player checkpoint (playerCheckpoint()): the policy's weights only, nothing to resume from. */
   weightsOnly?: boolean;
   /** 'float16': tensors.bin holds IEEE half-precision values (offsets and lengths count them); else float32. */
@@ -77,7 +83,9 @@ export type SaveHook = (stage: 'tensors' | 'env' | 'manifest' | 'renamed') => vo
  */
 export function playerCheckpoint(from: LoadedCheckpoint): { id: string; files: Record<CheckpointFileName, Uint8Array>; manifest: CheckpointManifest } {
   const m = from.manifest;
-  if (m.formatVersion !== CHECKPOINT_VERSION) throw new InputError(`checkpoint: ${from.dir} has format version ${m.formatVersion}; a player checkpoint is made from format ${CHECKPOINT_VERSION}`);
+  if (!RESUMABLE_VERSIONS.includes(m.formatVersion)) {
+    throw new InputError(`checkpoint: ${from.dir} has format version ${m.formatVersion}; a player checkpoint is made from format ${RESUMABLE_VERSIONS.join(' or ')}`);
+  }
   const { format: _f, formatVersion: _v, tensors: _t, files: _files, id: _id, createdAt: _c, tensorEncoding: _e, ...rest } = m;
   return encodeCheckpoint({
     manifest: { ...rest, weightsOnly: true, trainer: {} },
@@ -144,7 +152,7 @@ export function decodeCheckpoint(files: Record<string, Uint8Array>, where: strin
     throw new InputError(`checkpoint: ${mpath} is not a ${CHECKPOINT_FORMAT} manifest`);
   }
   if (!READABLE_VERSIONS.includes(manifest.formatVersion)) {
-    throw new InputError(`checkpoint: ${mpath} has format version ${JSON.stringify(manifest.formatVersion)}; this commons reads versions ${READABLE_VERSIONS.join(' and ')}`);
+    throw new InputError(`checkpoint: ${mpath} has format version ${JSON.stringify(manifest.formatVersion)}; this commons reads versions ${READABLE_VERSIONS.join(', ')}`);
   }
   // A manifest that parses but lacks the index would otherwise fail later with a TypeError; files from a
   // browser upload can be anything, so say what is wrong with it.
@@ -190,6 +198,23 @@ export function checkCompatible(m: CheckpointManifest, want: { game: string; age
   if (want.shareParams !== undefined && m.shareParams !== want.shareParams) {
     throw new InputError(`checkpoint: ${where} was trained with shareParams ${m.shareParams}, not ${want.shareParams}`);
   }
+}
+
+/**
+ * Refuses a checkpoint of another network form than this run's: --net-form (`model.netForms`: the model has two;
+ * the manifest's netForm, else its config's, else 'head', the only form before format 3) and --moa-form (the
+ * model has that setting). Their weights have other shapes. One line naming the setting.
+ */
+export function checkForms(cfg: { netForm: string; moaForm?: string }, model: { netForms?: boolean; settings?: object },
+  manifest: { netForm?: string; config?: Record<string, unknown> }, where = 'the checkpoint'): void {
+  if (model.netForms) {
+    const saved = manifest.netForm ?? (manifest.config?.netForm as string | undefined) ?? 'head';
+    if (saved !== cfg.netForm) {
+      throw new InputError(`checkpoint: ${where} has networks of form '${saved}' (--net-form ${saved}), this run's are '${cfg.netForm}'; ` +
+        'their weights differ in shape, so it loads only with the same --net-form (netForm)');
+    }
+  }
+  if (model.settings && 'moaForm' in model.settings) checkMoaForm(cfg.moaForm, manifest, where);
 }
 
 /** Refuses a checkpoint whose Models of Other Agents have the other form (--moa-form): their weights have

@@ -6,7 +6,7 @@ import { Rng } from '../util/rng.ts';
 import { envSettings, type TrainConfig } from './config.ts';
 import { Policy } from './policy/policy.ts';
 import { Play } from './play.ts';
-import { modelSpec } from './models.ts';
+import { modelOf } from './models/registry.ts';
 import { createInfluenceKernel } from '../core/influence.ts';
 import { commMetrics, type CommMetrics } from './comm-metrics.ts';
 import { InfluenceMeter } from './window.ts';
@@ -56,7 +56,7 @@ export async function evaluateWithMeasures(cfg: TrainConfig, agents: Policy, opt
   const rng = new Rng(opts.seed ?? 0, 2);
   const out: EpisodeStats[] = [];
   const seeds: number[] = [];
-  const kernel = modelSpec(cfg.model).influence !== 'none' ? await createInfluenceKernel() : undefined;
+  const kernel = modelOf(cfg.model).measuresInfluence ? await createInfluenceKernel() : undefined;
   const meter = new InfluenceMeter(N);
   // Actions of every played episode, one stream of T*N per env, concatenated episode by episode.
   const logged: number[] = [];

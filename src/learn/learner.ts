@@ -8,26 +8,16 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config.ts';
-import type { Policy, NamedTensor } from './policy/policy.ts';
+import type { Policy } from './policy/policy.ts';
+import type { NamedTensor } from './state.ts';
 import { clipPerNetwork } from './losses.ts';
 import { lrAt } from './schedule.ts';
 import { Optimizer } from './optim.ts';
 import { read, readAndDispose } from './tfjs/read.ts';
-import { checkMoaForm } from './checkpoint-format.ts';
+import { checkForms } from './checkpoint-format.ts';
+import { algorithmOf } from './algos/registry.ts';
 
-/** Statistics of one update (means over networks and minibatches). */
-export interface UpdateStats {
-  policyLoss: number;
-  valueLoss: number;
-  entropy: number;
-  gradNorm: number;
-  /** MOA models: mean cross-entropy of the next-action predictions and the counts behind the accuracy. */
-  moaLoss?: number;
-  moaCorrect?: number;
-  moaCounted?: number;
-  /** MOA models: per (agent, other agent, action), how often the targets trained on took that action. */
-  moaTargets?: number[];
-}
+export type { UpdateStats } from './algos/algorithm.ts';
 
 /**
  * Data-parallel training: how a worker's gradients are averaged with the other workers'. The learner writes
@@ -57,8 +47,8 @@ export class Learner {
   envSteps = 0;
 
   constructor(readonly cfg: TrainConfig, readonly policy: Policy) {
-    this.variables = [...policy.net.variables, ...(policy.moa ? policy.moa.net.variables : [])];
-    this.optimizer = new Optimizer(cfg.algo === 'ppo' ? 'adam' : 'rmsprop', this.variables);
+    this.variables = policy.variables;
+    this.optimizer = new Optimizer(algorithmOf(cfg.algo).optimizer, this.variables);
   }
 
   /**
@@ -140,11 +130,12 @@ function inPlace(t: tf.Tensor): Float32Array | undefined {
   return at == null || !heap ? undefined : new Float32Array(heap.buffer, at, t.size);
 }
 
-/** The weights of the population's variables (and its MOA's) from a checkpoint of either format: version 2
- * stores them stacked ('w/k'), version 1 one set per network ('net{g}/w{k}', 'moa{i}/w{k}'), stacked here. A
- * run trained with workers stores every replica; shard 0's (no prefix) are used. */
+/** The weights of the population's variables (and its model's, e.g. the MOA's) from a checkpoint of any format:
+ * versions 2 and 3 store them stacked ('w/k'), version 1 one set per network ('net{g}/w{k}', 'moa{i}/w{k}'),
+ * stacked here. A run trained with workers stores every replica; shard 0's (no prefix) are used. A checkpoint of
+ * another network form (--net-form, --moa-form) is refused. */
 export function weightsOf(policy: Policy, ckpt: { manifest: { formatVersion: number; config?: Record<string, unknown> }; tensors: NamedTensor[] }): Map<string, NamedTensor> {
-  checkMoaForm(policy.moa?.net.form, ckpt.manifest);
+  checkForms(policy.cfg, policy.def, ckpt.manifest);
   const own = ckpt.tensors.filter((t) => !/^shard\d+\//.test(t.name));
   const byName = new Map(own.map((t) => [t.name, t]));
   if (ckpt.manifest.formatVersion !== 1) return byName;
@@ -163,9 +154,9 @@ export function weightsOf(policy: Policy, ckpt: { manifest: { formatVersion: num
       out.set(`w/${offset + k}`, { name: `w/${offset + k}`, data, shape: v.shape });
     });
   };
-  const pv = policy.net.variables;
+  const pv = policy.net.variables, prefix = policy.model.legacyPrefix;
   stack(pv, (g, k) => `net${g}/w${k}`, 0);
-  if (policy.moa) stack(policy.moa.net.variables, (g, k) => `moa${g}/w${k}`, pv.length);
+  if (policy.model.variables && prefix) stack([...policy.model.variables], (g, k) => `${prefix}${g}/w${k}`, pv.length);
   return out;
 }
 
@@ -181,5 +172,5 @@ export function assignWeights(vars: tf.Variable[], byName: Map<string, NamedTens
 
 /** Loads a checkpoint's weights (either format) into a policy, for playing it. */
 export function loadWeights(policy: Policy, ckpt: { manifest: { formatVersion: number; config?: Record<string, unknown> }; tensors: NamedTensor[] }): void {
-  assignWeights([...policy.net.variables, ...(policy.moa ? policy.moa.net.variables : [])], weightsOf(policy, ckpt));
+  assignWeights(policy.variables, weightsOf(policy, ckpt));
 }

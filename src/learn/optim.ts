@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAM, RMSPROP, learnKernelsActive } from './tfjs/wasm-kernels.ts';
 import { read } from './tfjs/read.ts';
-import type { NamedTensor } from './policy/policy.ts';
+import type { NamedTensor } from './state.ts';
 
 export type OptimizerKind = 'rmsprop' | 'adam';
 

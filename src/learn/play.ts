@@ -54,16 +54,16 @@ export class Play {
     if (this.kernel) await policy.influence(env.actions, env.internals.views.visible, this.kernel, this.ck, this.ckj);
     const t1 = now();
     const r = env.step();
-    if (this.kernel) policy.influenceAfterStep(r.dones, this.ck, this.ckj);
+    policy.afterStep(env.actions, r.dones, this.kernel ? this.ck : undefined, this.kernel ? this.ckj : undefined);
     const t2 = now();
     const rollout = opts.rollout;
     if (rollout) {
       const out = this.out;
       shapeStep(opts.terms ?? [], { extrinsic: r.rewards, dones: r.dones, ck: this.kernel ? this.ck : undefined, ckj: this.kernel ? this.ckj : undefined, envSteps: opts.envSteps ?? 0 }, out);
-      policy.addToPreviousStep(rollout, out.previousActions, 'actions');
-      if (rollout.msgRewards) policy.addToPreviousStep(rollout, out.previousMessages, 'messages');
-      policy.moa?.recordJoint(rollout, env.actions, r.visible);
-      policy.record(rollout, out.actions, r.dones, out.messages);
+      rollout.addToPreviousStep(policy, out.previousActions, 'actions');
+      if (rollout.msgRewards) rollout.addToPreviousStep(policy, out.previousMessages, 'messages');
+      policy.recordStep(rollout, env.actions, r.visible);
+      rollout.storeRewards(policy, out.actions, r.dones, out.messages);
     }
     this.resets.set(r.dones);
     this.time.inference += t1 - t0 + (now() - t2);

@@ -1,13 +1,17 @@
 // Presets: the settings of published experiments, by game and model. 'paper' is Jaques et al. 2019's
-// supplementary Tables 1-3 (the best hyper-parameters of every model in both games; ../shared/PAPER.md),
-// with the decisions where the paper leaves a unit or meaning open written beside them (docs/training.md,
-// "The paper's experiments"). A preset fills settings under the ones a user gives, so
-// `--preset paper --steps 1e6` keeps the paper's values and changes only the budget.
+// supplementary Tables 1-3 (arXiv 1810.08647v4: the best hyper-parameters of every model in both games), the
+// prosocial baseline's eta (10.5.2) and the paper's network form, with the decisions where the paper leaves a
+// unit or meaning open written beside them (docs/training.md, "The paper's experiments", which also lists
+// the values). A preset fills settings under the ones a user gives, so `--preset paper --steps 1e6` keeps the
+// paper's values and changes only the budget.
 
 import type { GameName } from '../env/games.ts';
 import { InputError } from '../util/errors.ts';
-import type { ModelName } from './models.ts';
-import type { PresetName, TrainConfig } from './config.ts';
+import type { ModelName, ModelSettings } from './models/registry.ts';
+import type { CoreConfig, PresetName } from './settings.ts';
+
+/** Settings a preset may give. */
+type Settings = Partial<CoreConfig & ModelSettings>;
 
 /** The paper's curriculum C is given as 140, 40, 226, 1, 8 while the text says C in [0.2-3.5] x 10^8 steps: we
  * read C in millions of env steps (140 -> 1.4e8), which puts the three larger values inside the stated range
@@ -22,21 +26,21 @@ interface PaperRow {
   lrInit: number;
   lrEnd: number;
   /** The model's own settings (influence weight, curriculum, divergence, channel, MOA). */
-  extra?: Partial<TrainConfig>;
+  extra?: Settings;
 }
 
-const curriculum = (c: number, beta: number): Partial<TrainConfig> => ({
+const curriculum = (c: number, beta: number): Settings => ({
   influenceBeta: beta, influenceStart: 0, influenceEnd: c * CURRICULUM_UNIT, influenceSchedule: [[0, 0], [c * CURRICULUM_UNIT, 1]],
 });
 
-/** Model III: the paper's MOA (the actions enter its LSTM), "train MOA only when visible" (Table 3: False for
- * the MOA baseline, True for influence), and the SSD repo's normalisation of the MOA loss (over all pairs, masked ones as 0), under which the paper's MOA loss
- * weights (1.3-15) were tuned. */
-const MOA = (visibleOnly: boolean): Partial<TrainConfig> => ({ moaForm: 'lstm', moaVisibleOnly: visibleOnly, moaLossNorm: 'all' });
+/** Model III: "train MOA only when visible" (Table 3: False for the MOA baseline, True for influence), and the SSD
+ * repo's normalisation of the MOA loss (over all pairs, masked ones as 0), under which the paper's MOA loss weights
+ * (1.3-15) were tuned. The paper's MOA form (the actions enter its LSTM) comes with the paper's net form. */
+const MOA = (visibleOnly: boolean): Settings => ({ moaVisibleOnly: visibleOnly, moaLossNorm: 'all' });
 
 /** Model II's channel (Table 2, one value per game for the comm baseline and influence comm alike): vocabulary,
  * comm embedding, comm entropy weight and comm loss weight. */
-const COMM = (vocab: number, embedding: number, entropy: number, loss: number): Partial<TrainConfig> => ({
+const COMM = (vocab: number, embedding: number, entropy: number, loss: number): Settings => ({
   vocab, commEmbedding: embedding, commEntropyCoef: entropy, commLossWeight: loss,
 });
 
@@ -46,12 +50,14 @@ const A3C: Partial<Record<GameName, PaperRow>> = {
   harvest: { entropy: 0.000687, lrInit: 0.00136, lrEnd: 0.000028 },
 };
 
-/** Jaques et al. 2019, Tables 1-3, per game and model. Inequity aversion has no table in the paper: it uses the
- * A3C learner's values and Hughes et al. 2018's alpha 5, beta 0.05 (the SSD repo's defaults). */
+/** Jaques et al. 2019, Tables 1-3, per game and model. Inequity aversion and the prosocial agents have no table in
+ * the paper: they use the A3C learner's values with Hughes et al. 2018's alpha 5, beta 0.05 (the SSD repo's
+ * defaults) and the paper's best eta, 0.85 (10.5.2). */
 export const PAPER: Partial<Record<GameName, Record<ModelName, PaperRow>>> = {
   cleanup: {
     'a2c': A3C.cleanup!,
     'inequity-aversion': { ...A3C.cleanup!, extra: { iaAlpha: 5, iaBeta: 0.05 } },
+    'prosocial': { ...A3C.cleanup!, extra: { prosocialEta: 0.85 } },
     // Table 1: visible actions / influence
     'visible-actions': { entropy: 0.00176, lrInit: 0.00126, lrEnd: 0.000012, extra: { influencers: 3, divergence: 'js' } },
     'influence': { entropy: 0.000248, lrInit: 0.00107, lrEnd: 0.000042, extra: { influencers: 1, ...curriculum(140, 0.146), divergence: 'js', influenceeReward: true } },
@@ -65,6 +71,7 @@ export const PAPER: Partial<Record<GameName, Record<ModelName, PaperRow>>> = {
   harvest: {
     'a2c': A3C.harvest!,
     'inequity-aversion': { ...A3C.harvest!, extra: { iaAlpha: 5, iaBeta: 0.05 } },
+    'prosocial': { ...A3C.harvest!, extra: { prosocialEta: 0.85 } },
     'visible-actions': { entropy: 0.00184, lrInit: 0.00215, lrEnd: 0.000013, extra: { influencers: 3, divergence: 'pmi' } },
     'influence': { entropy: 0.00025, lrInit: 0.00107, lrEnd: 0.000042, extra: { influencers: 3, ...curriculum(140, 0.224), divergence: 'pmi', influenceeReward: false } },
     'comm': { entropy: 0.000174, lrInit: 0.00137, lrEnd: 0.0000127, extra: { ...COMM(7, 16, 0.00208, 0.0709), divergence: 'kl' } },
@@ -75,9 +82,10 @@ export const PAPER: Partial<Record<GameName, Record<ModelName, PaperRow>>> = {
 };
 
 /** What every paper preset shares: the paper's agents, view, discount and learner (A3C, here synchronous A2C),
- * the SSD repo's influence clip and learning-rate annealing. */
-const PAPER_COMMON: Partial<TrainConfig> = {
-  agents: 5, viewRadius: 7, gamma: 0.99, algo: 'a2c', influenceClip: 10, lrAnnealSteps: LR_ANNEAL_STEPS,
+ * the paper's network form (the conditioning inputs enter the LSTM), the SSD repo's influence clip and
+ * learning-rate annealing. */
+const PAPER_COMMON: Settings = {
+  agents: 5, viewRadius: 7, gamma: 0.99, algo: 'a2c', netForm: 'paper', influenceClip: 10, lrAnnealSteps: LR_ANNEAL_STEPS,
 };
 
 export const PRESETS: Record<Exclude<PresetName, 'none'>, { about: string }> = {
@@ -85,7 +93,7 @@ export const PRESETS: Record<Exclude<PresetName, 'none'>, { about: string }> = {
 };
 
 /** The settings preset `name` gives `model` in `game` (preset and game/model included). */
-export function presetSettings(name: PresetName, game: GameName, model: ModelName): Partial<TrainConfig> {
+export function presetSettings(name: PresetName, game: GameName, model: ModelName): Settings {
   if (name === 'none') return {};
   const row = PAPER[game]?.[model];
   if (!row) throw new InputError(`preset: the paper gives no settings for ${game}; preset '${name}' covers ${Object.keys(PAPER).join(' and ')}`);

@@ -1,6 +1,6 @@
 // Piecewise-linear schedules (the learning rate's annealing, the influence curriculum).
 
-import type { TrainConfig } from './config.ts';
+import type { CoreConfig } from './settings.ts';
 
 /** A piecewise-linear schedule's value at `x`: linear between points, the first point's value before it and the
  * last's after it. */
@@ -17,7 +17,7 @@ export function scheduleAt(points: readonly (readonly [number, number])[], x: nu
 }
 
 /** The learning rate in force at `envSteps`: linear from lr at 0 to lrEnd at lrAnnealSteps, then lrEnd. */
-export function lrAt(c: Pick<TrainConfig, 'lr' | 'lrEnd' | 'lrAnnealSteps'>, envSteps: number): number {
+export function lrAt(c: Pick<CoreConfig, 'lr' | 'lrEnd' | 'lrAnnealSteps'>, envSteps: number): number {
   if (c.lrEnd === c.lr) return c.lr;
   return scheduleAt([[0, c.lr], [c.lrAnnealSteps, c.lrEnd]], envSteps);
 }

@@ -1,5 +1,7 @@
-// The reward pipeline: the game's (extrinsic) reward plus pluggable shaping terms, all in the learner;
-// the environment never changes its rewards with flags (STYLE.md).
+// Inequity aversion's shaping (Hughes et al. 2018), one of the reward terms of the learner's pipeline
+// (./rewards.ts; the model that uses it: ./models/inequity-aversion.ts). Shaping lives in the learner: the
+// environment never changes its rewards with flags (its rewards are the game's, docs/RULES.md), and metrics
+// report those.
 
 /** A shaping term sees one step of extrinsic rewards for every env and agent and adds to `out`. */
 export interface ShapingTerm {

@@ -13,13 +13,13 @@ import { Policy } from './policy/policy.ts';
 import { Learner, type UpdateStats } from './learner.ts';
 import { Rollout } from './rollout.ts';
 import { Play } from './play.ts';
-import { rewardTerms, type RewardTerm } from './rewards.ts';
-import { a2cUpdate } from './algos/a2c.ts';
-import { ppoUpdate } from './algos/ppo.ts';
+import type { RewardTerm } from './rewards.ts';
+import { update } from './algos/update.ts';
+import { algorithmOf } from './algos/registry.ts';
 import { createInfluenceKernel } from '../core/influence.ts';
 import { initBackend, type BackendName, type InitBackendOptions } from './tfjs/backend.ts';
 import { Window, type WindowState } from './window.ts';
-import { modelSpec } from './models.ts';
+import { modelOf } from './models/registry.ts';
 
 export { betaAt } from './rewards.ts';
 
@@ -46,9 +46,7 @@ export class Shard {
     readonly backend: BackendName) {
     this.window = new Window(cfg.agents);
     const p = policy;
-    this.rollout = new Rollout(p.G, cfg.rolloutSteps, p.S, p.obsSize, {
-      condWidth: p.condWidth, messages: p.vocab > 0, moa: p.moa ? { B: env.spec.numEnvs, N: cfg.agents } : undefined,
-    });
+    this.rollout = new Rollout(p.G, cfg.rolloutSteps, p.S, p.obsSize, { condWidth: p.condWidth, messages: p.vocab > 0 });
   }
 
   /** Shard `index` of `count` for a resolved configuration (cfg.envs must divide by count). */
@@ -59,11 +57,11 @@ export class Shard {
     const env = await createVecEnv({ ...envSettings(cfg), numEnvs: B, seed: cfg.seed, firstEnv: index * B });
     const policy = new Policy(cfg, env.spec.numActions, B, cfg.agents);
     const learner = new Learner(cfg, policy);
-    const kernel = modelSpec(cfg.model).influence !== 'none' ? await createInfluenceKernel() : undefined;
+    const model = modelOf(cfg.model);
+    const kernel = model.measuresInfluence ? await createInfluenceKernel() : undefined;
     const play = new Play(env, policy, kernel);
     // Shard 0 draws from the stream a single-process run uses, so one worker replays a run without workers.
-    return new Shard(cfg, index, count, env, policy, learner, play, new Rng(cfg.seed, 1 + index),
-      rewardTerms(cfg, B, cfg.agents, policy.influenceLags), backend);
+    return new Shard(cfg, index, count, env, policy, learner, play, new Rng(cfg.seed, 1 + index), model.rewardTerms?.(cfg, B, cfg.agents) ?? [], backend);
   }
 
   /** The agents (tests and tools reach the networks through it). */
@@ -77,7 +75,8 @@ export class Shard {
     const { env, policy, cfg, play, rollout } = this;
     const B = env.spec.numEnvs;
     const before = { ...play.time };
-    policy.beginRollout(rollout);
+    const algo = algorithmOf(cfg.algo);
+    policy.beginRollout(rollout, algo.reusesForward);
     for (let t = 0; t < cfg.rolloutSteps; t++) {
       const r = await play.step(this.rng, { rollout, terms: this.terms, envSteps: envSteps + t * cfg.envs });
       if (play.kernel) this.window.addInfluence(play.ckj, B);
@@ -87,7 +86,7 @@ export class Shard {
     const boot = await policy.bootstrap(env.internals.views.obs, play.resets);
     const t4 = now();
     this.learner.envSteps = envSteps;
-    const stats = cfg.algo === 'ppo' ? await ppoUpdate(policy, this.learner, rollout, boot, this.rng) : await a2cUpdate(policy, this.learner, rollout, boot);
+    const stats = await update(algo, policy, this.learner, rollout, boot, this.rng);
     this.add('inference', play.time.inference - before.inference + (t4 - t3));
     this.add('env', play.time.env - before.env);
     this.add('update', now() - t4);

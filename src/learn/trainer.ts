@@ -12,8 +12,8 @@ import type { VecEnv } from '../env/vec-env.ts';
 import { resolveTrainConfig, finalSteps, type TrainConfig } from './config.ts';
 import type { UpdateStats } from './learner.ts';
 import type { Policy } from './policy/policy.ts';
-import { modelSpec } from './models.ts';
-import { CHECKPOINT_VERSION, checkMoaForm, type CheckpointData, type LoadedCheckpoint, type SaveHook } from './checkpoint-format.ts';
+import { modelOf } from './models/registry.ts';
+import { RESUMABLE_VERSIONS, checkForms, type CheckpointData, type LoadedCheckpoint, type SaveHook } from './checkpoint-format.ts';
 import { InputError } from '../util/errors.ts';
 import { Shard, betaAt, type ShardState } from './shard.ts';
 import { Window, round, type MetricsRow, type WindowState } from './window.ts';
@@ -129,11 +129,11 @@ export class Trainer {
     if (ckpt.manifest.weightsOnly) {
       throw new InputError(`checkpoint: ${ckpt.dir} is a player checkpoint (weights only, for eval, render and the web app's player); it cannot be resumed`);
     }
-    if (ckpt.manifest.formatVersion !== CHECKPOINT_VERSION) {
+    if (!RESUMABLE_VERSIONS.includes(ckpt.manifest.formatVersion)) {
       throw new InputError(`checkpoint: ${ckpt.dir} has format version ${ckpt.manifest.formatVersion} (one network per agent, commons 0.1); ` +
-        `this version resumes format ${CHECKPOINT_VERSION} only. Its weights still load: eval, render and the web app's player accept it`);
+        `this version resumes formats ${RESUMABLE_VERSIONS.join(' and ')} only. Its weights still load: eval, render and the web app's player accept it`);
     }
-    if (modelSpec(cfg.model).moa) checkMoaForm(cfg.moaForm, ckpt.manifest, ckpt.dir);
+    checkForms(cfg, modelOf(cfg.model), ckpt.manifest, ckpt.dir);
     const t = await Trainer.start(cfg, opts);
     try {
       const s = ckpt.manifest.trainer as {
@@ -177,9 +177,9 @@ export class Trainer {
   get agents(): Policy { return this.local.policy; }
   get env(): VecEnv { return this.local.env; }
 
-  /** The influence reward weight in force at the current step (see betaAt). */
+  /** The influence reward weight in force at the current step (see betaAt); 0 for models without one. */
   beta(): number {
-    return betaAt(this.cfg, this.envSteps);
+    return modelOf(this.cfg.model).influenceReward ? betaAt(this.cfg, this.envSteps) : 0;
   }
 
   /** One rollout and one update on every shard. */
@@ -200,7 +200,7 @@ export class Trainer {
     for (const w of await this.group.takeWindows()) this.window.add(w);
     const c = this.cfg;
     const row = this.window.row(this.envSteps, this.envSteps * c.agents, this.updates, now() - this.wall0, this.busy - this.iterWall,
-      this.group.size, modelSpec(c.model).influence !== 'none' ? { beta: this.beta(), numActions: gameInfo(c.game).actionNames.length, moa: modelSpec(c.model).moa } : {});
+      this.group.size, modelOf(c.model).measuresInfluence ? { beta: this.beta(), numActions: gameInfo(c.game).actionNames.length, moa: modelOf(c.model).moaMetrics } : {});
     this.iterWall = this.busy;
     this.store?.appendMetrics(row);
     if (row.collective_return !== null) this.best = Math.max(this.best ?? -Infinity, row.collective_return);
@@ -224,6 +224,7 @@ export class Trainer {
     return {
       manifest: {
         game: cfg.game, version: gameInfo(cfg.game).version, model: cfg.model, algo: cfg.algo, agents: cfg.agents,
+        ...(modelOf(cfg.model).netForms ? { netForm: cfg.netForm } : {}),
         envs: cfg.envs, shareParams: cfg.shareParams, envSteps: this.envSteps, agentSteps: this.envSteps * cfg.agents,
         updates: this.updates, config: { ...cfg },
         trainer: {

@@ -6,10 +6,10 @@ import { Shard } from '../learn/shard.ts';
 import { Policy } from '../learn/policy/policy.ts';
 import { Play } from '../learn/play.ts';
 import { loadWeights } from '../learn/learner.ts';
-import { modelSpec } from '../learn/models.ts';
+import { modelOf } from '../learn/models/registry.ts';
 import { InfluenceMeter } from '../learn/window.ts';
 import { createInfluenceKernel } from '../core/influence.ts';
-import { resolveTrainConfig, envSettings, type TrainConfig } from '../learn/config.ts';
+import { resolveTrainConfig, resolveStoredConfig, envSettings, type TrainConfig } from '../learn/config.ts';
 import { readCheckpointFiles, checkCompatible, type CheckpointManifest } from '../learn/checkpoint-format.ts';
 import { initBackend } from '../learn/tfjs/backend.ts';
 import { createVecEnv, type VecEnv } from '../env/vec-env.ts';
@@ -142,14 +142,14 @@ export class ShardService implements ShardApi {
   async loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: WorkerInit & { seed?: number }): Promise<CheckpointManifest> {
     const ckpt = readCheckpointFiles(files, '');
     const m = ckpt.manifest;
-    const cfg = resolveTrainConfig({ ...(m.config as Partial<TrainConfig>), workers: 0 });
+    const cfg = resolveStoredConfig(m.config as Partial<TrainConfig>, { workers: 0 });
     checkCompatible(m, { game: cfg.game, agents: cfg.agents, model: cfg.model, shareParams: cfg.shareParams }, 'the checkpoint');
     await initBackend(cfg.backend === 'cpu' ? 'cpu' : 'wasm', opts);
     this.disposePlay();
     const env = await createVecEnv({ ...envSettings(cfg), numEnvs: 1, seed: opts.seed ?? 0 });
     const agents = new Policy(cfg, gameInfo(cfg.game).actionNames.length, 1, cfg.agents);
     loadWeights(agents, ckpt);
-    const kernel = modelSpec(cfg.model).influence !== 'none' ? await createInfluenceKernel() : undefined;
+    const kernel = modelOf(cfg.model).measuresInfluence ? await createInfluenceKernel() : undefined;
     this.play = {
       cfg, play: new Play(env, agents, kernel), rng: new Rng(opts.seed ?? 0, 2), returns: new Array(cfg.agents).fill(0),
       meter: kernel ? new InfluenceMeter(cfg.agents) : undefined,

@@ -20,6 +20,7 @@
 import type { TrainingSession, Frame, SessionOptions } from './session.ts';
 import type { MetricsRow, Progress, TrainSummary } from '../learn/trainer.ts';
 import { MODELS, ALGOS, type TrainConfig } from '../learn/config.ts';
+import { modelOf } from '../learn/models/registry.ts';
 import { GAMES, gameInfo, isGame, type GameName } from '../env/games.ts';
 import { FrameView } from './ui-world.ts';
 import { Charts, type AxisInfo } from './ui-charts.ts';
@@ -73,16 +74,6 @@ declare global {
 /** idle: no session; the setup can be edited. running: run() is pending. pausing: pause() asked, run() not yet resolved. */
 type Phase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'finished' | 'failed';
 
-const MODEL_LABELS: Record<string, string> = {
-  'a2c': 'a2c: baseline',
-  'inequity-aversion': 'inequity-aversion: Hughes et al. 2018',
-  'visible-actions': 'visible-actions: ablation of model I',
-  'influence': 'influence: model I, centralised',
-  'comm': 'comm: ablation of model II',
-  'influence-comm': 'influence-comm: model II, communication',
-  'moa': 'moa: ablation of model III',
-  'influence-moa': 'influence-moa: model III, MOA',
-};
 
 /** Frames are requested at most this often while training (about 10 per second). */
 const FRAME_INTERVAL_MS = 100;
@@ -169,7 +160,7 @@ function option(value: string, text = value): HTMLOptionElement {
 
 function fillSetup(): void {
   ui.game.replaceChildren(...GAMES.map((g) => option(g)));
-  ui.model.replaceChildren(...MODELS.map((m) => option(m, MODEL_LABELS[m] ?? m)));
+  ui.model.replaceChildren(...MODELS.map((m) => option(m, modelOf(m).label)));
   ui.algo.replaceChildren(...ALGOS.map((a) => option(a)));
   // 2-5 agents: every game's default map holds five, and the influence models need two. Each game starts at its
   // own number of agents (src/env/games/: 5, Box trapped 2), set again when the game is changed.

@@ -1,7 +1,7 @@
 // A benchmark page (bench.html): trains one configuration in Web Workers and reports agent-steps/s on
 // window.__bench, for scripts/bench-browser.ts to set beside the Node figure of the same configuration.
 // Query: game, model, agents, seed, workers, envs, backend (wasm | webgpu | auto), updates, warmup, and
-// optionally algo, rolloutSteps and episodeLength. With report=1 a metrics row is kept after every update
+// optionally algo, netForm, rolloutSteps and episodeLength. With report=1 a metrics row is kept after every update
 // (__bench.rows), which test/webgpu.test.ts compares across backends.
 
 import { startSession } from './session.ts';
@@ -16,6 +16,7 @@ async function main() {
   const workers = num('workers', 1), updates = num('updates', 20), warmup = num('warmup', 3), envs = num('envs', 16);
   const optional: Partial<TrainConfig> = Object.fromEntries(['rolloutSteps', 'episodeLength'].filter((k) => q.has(k)).map((k) => [k, num(k, 0)]));
   if (q.has('algo')) optional.algo = q.get('algo') as TrainConfig['algo'];
+  if (q.has('netForm')) optional.netForm = q.get('netForm') as TrainConfig['netForm'];
   const rolloutSteps = optional.rolloutSteps ?? 0;
   const session = await startSession({
     game: (q.get('game') ?? 'cleanup') as 'cleanup', model: (q.get('model') ?? 'a2c') as ModelName, agents: num('agents', 5),

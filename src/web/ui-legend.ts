@@ -1,7 +1,8 @@
 // The colour legend of a world picture: the cells of a game's map and the agents' colours. The Training
 // panel shows the Setup's game; the player shows the game of the checkpoint it plays.
 
-import { mapLegend, agentRgb, type Rgb } from '../env/palette.ts';
+import { agentRgb, type Rgb } from '../env/palette.ts';
+import { mapLegend } from '../env/legend.ts';
 import type { GameName } from '../env/games.ts';
 
 /** One legend entry: a colour swatch, a name and what it means. */

@@ -8,6 +8,10 @@ import { FrameView } from './ui-world.ts';
 import { Heatmap } from './ui-heatmap.ts';
 import { showLegend } from './ui-legend.ts';
 import { GAMES, type GameName } from '../env/games.ts';
+import { modelsWhere } from '../learn/models/registry.ts';
+
+/** The models that measure influence (their checkpoints show the influence heatmap). */
+const MEASURE_INFLUENCE: readonly string[] = modelsWhere((x) => !!x.measuresInfluence);
 
 export interface PlaybackElements {
   panel: HTMLElement;
@@ -80,7 +84,7 @@ export class Playback {
     this.el.returns.replaceChildren();
     this.el.steps.textContent = '0';
     this.el.episodeStep.textContent = '0';
-    this.el.heatmap.unavailable(m.model === 'a2c' || m.model === 'inequity-aversion'
+    this.el.heatmap.unavailable(!MEASURE_INFLUENCE.includes(m.model)
       ? `n/a: model ${m.model} has no influence measure` : 'The matrix appears after the first step.');
     if ((GAMES as readonly string[]).includes(m.game)) showLegend(this.el.mapLegend, this.el.agentLegend, m.game as GameName, m.agents);
     this.el.panel.hidden = false;

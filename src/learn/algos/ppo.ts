@@ -5,12 +5,8 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { gae } from '../returns.ts';
-import { ppoLoss, msgCoefs } from '../losses.ts';
-import { settleMoaStats, type MoaStats } from '../influence/moa.ts';
-import type { Learner, UpdateStats } from '../learner.ts';
-import type { Policy, Bootstrap } from '../policy/policy.ts';
-import type { Rollout } from '../rollout.ts';
-import type { Rng } from '../../util/rng.ts';
+import { ppoLoss } from '../losses.ts';
+import { defineAlgorithm } from './algorithm.ts';
 
 /** Per-network GAE over a group-major rollout [G, T, S]. */
 function gaeOf(rewards: Float32Array, values: Float32Array, dones: Uint8Array, bootstrap: Float32Array, G: number, T: number, S: number,
@@ -42,57 +38,31 @@ function pick<A extends Float32Array | Int32Array>(src: A, idx: Int32Array, G: n
   return out;
 }
 
-export async function ppoUpdate(policy: Policy, learner: Learner, r: Rollout, boot: Bootstrap, rng: Rng): Promise<UpdateStats> {
-  const { cfg, G } = policy, { T, S } = r;
-  // 1. targets: GAE advantages and returns per network, for the actions and (model II) the messages
-  const act = gaeOf(r.rewards, r.values, r.dones, boot.values, G, T, S, cfg.gamma, cfg.gaeLambda);
-  const msg = r.msg ? gaeOf(r.msgRewards!, r.msgValues!, r.dones, boot.msgValues!, G, T, S, cfg.gamma, cfg.gaeLambda) : undefined;
-  const mb = S / cfg.minibatches, M = T * mb;
-  const order = Int32Array.from({ length: S }, (_, k) => k);
-  const sum = { policy: 0, value: 0, entropy: 0, grad: 0, moa: 0 };
-  const moaStats: MoaStats = { correct: 0, counted: 0, pending: [] };
-  let steps = 0;
-  // 2. epochs of minibatches of whole streams, reshuffled every epoch
-  for (let e = 0; e < cfg.epochs; e++) {
-    for (let k = S - 1; k > 0; k--) {
-      const j = rng.below(k + 1);
-      [order[k], order[j]] = [order[j], order[k]];
+export const ppo = defineAlgorithm({
+  name: 'ppo',
+  optimizer: 'adam',
+  reusesForward: false,
+  // epochs of minibatches of whole streams, reshuffled every epoch
+  *passes(cfg, S, rng) {
+    const mb = S / cfg.minibatches;
+    const order = Int32Array.from({ length: S }, (_, k) => k);
+    for (let e = 0; e < cfg.epochs; e++) {
+      for (let k = S - 1; k > 0; k--) {
+        const j = rng.below(k + 1);
+        [order[k], order[j]] = [order[j], order[k]];
+      }
+      for (let m = 0; m < cfg.minibatches; m++) yield order.slice(m * mb, (m + 1) * mb);
     }
-    for (let m = 0; m < cfg.minibatches; m++) {
-      const idx = order.slice(m * mb, (m + 1) * mb);
-      const f32 = (src: Float32Array, norm = false) => pick(src, idx, G, T, S, new Float32Array(G * M), norm);
-      const actions = pick(r.actions, idx, G, T, S, new Int32Array(G * M));
-      const oldLogp = f32(r.logp), adv = f32(act.advantages, true), ret = f32(act.returns);
-      const msgs = msg ? { symbols: pick(r.msg!, idx, G, T, S, new Int32Array(G * M)), oldLogp: f32(r.msgLogp!), adv: f32(msg.advantages, true), ret: f32(msg.returns) } : undefined;
-      const { report, gradNorm } = await learner.step(() => {
-        const out = policy.unroll(r, idx);
-        const t2 = (x: Float32Array | Int32Array, dtype: 'float32' | 'int32' = 'float32') => tf.tensor2d(x, [G, M], dtype);
-        const parts = ppoLoss(out.logits, out.value, t2(actions, 'int32'), t2(oldLogp), t2(adv), t2(ret), cfg.clip, cfg);
-        let total = tf.sum(parts.total);
-        const report: Record<string, tf.Tensor> = { policy: parts.policy, value: parts.value, entropy: parts.entropy };
-        if (msgs) {
-          const p2 = ppoLoss(out.msgLogits!, out.msgValue!, t2(msgs.symbols, 'int32'), t2(msgs.oldLogp), t2(msgs.adv), t2(msgs.ret), cfg.clip, msgCoefs(cfg));
-          total = tf.add(total, tf.mul(cfg.commLossWeight, tf.sum(p2.total)));
-        }
-        if (policy.moa) {
-          const moa = policy.moa.loss(r, out.conv, idx, moaStats);
-          total = tf.add(total, tf.mul(cfg.moaLossWeight, tf.sum(moa)));
-          report.moa = moa;
-        }
-        return { total: total as tf.Scalar, report };
-      });
-      sum.policy += report.policy;
-      sum.value += report.value;
-      sum.entropy += report.entropy;
-      sum.grad += gradNorm;
-      sum.moa += report.moa ?? 0;
-      steps++;
-    }
-  }
-  const stats: UpdateStats = { policyLoss: sum.policy / steps, valueLoss: sum.value / steps, entropy: sum.entropy / steps, gradNorm: sum.grad / steps };
-  if (policy.moa) {
-    await settleMoaStats(moaStats);
-    Object.assign(stats, { moaLoss: sum.moa / steps, moaCorrect: moaStats.correct, moaCounted: moaStats.counted, moaTargets: moaStats.targets });
-  }
-  return stats;
-}
+  },
+  // targets: GAE advantages and returns per network
+  prepare: (s, G, T, S, cfg) => gaeOf(s.rewards, s.values, s.dones, s.bootstrap, G, T, S, cfg.gamma, cfg.gaeLambda),
+  batch: (s, p, idx, G, T, S) => {
+    const M = G * T * idx!.length;
+    const f32 = (src: Float32Array, norm = false) => pick(src, idx!, G, T, S, new Float32Array(M), norm);
+    return { taken: pick(s.taken, idx!, G, T, S, new Int32Array(M)), oldLogp: f32(s.logp), adv: f32(p.advantages, true), ret: f32(p.returns) };
+  },
+  loss: (logits, values, b, G, M, coefs, cfg) => {
+    const t2 = (x: Float32Array | Int32Array, dtype: 'float32' | 'int32' = 'float32') => tf.tensor2d(x, [G, M], dtype);
+    return ppoLoss(logits, values, t2(b.taken, 'int32'), t2(b.oldLogp), t2(b.adv), t2(b.ret), cfg.clip, coefs);
+  },
+});

@@ -14,11 +14,14 @@
  * goes to a linear layer, ours keeps the dense 32 of 'head' so that the forms differ only in where the
  * actions enter). The influence reward needs A counterfactual own actions per agent and step: in 'head'
  * they re-run only the head (one small batched matMul); in 'lstm' each needs its own LSTM step from the
- * same state, while the state carried forward is the real actions' one.
+ * same state (lstmStepCounterfactual: the real step's products once, each counterfactual one row of the
+ * LSTM's weights more), while the state carried forward is the real actions' one. Either form can keep
+ * the real step's forward pass for the update.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { read } from '../tfjs/read.ts';
 import { dense, lstmSequence } from '../tfjs/ops.ts';
+import { lstmStepCounterfactual } from '../tfjs/lstm-counterfactual.ts';
 import type { ForwardRecord } from './population.ts';
 import { glorotUniform, mulberry32 } from './init.ts';
 
@@ -137,7 +140,7 @@ export class MoaPopulation {
   /**
    * Predictions over T steps of S streams, either form (the training loss): conv [G, T*S, C], the real
    * one-hot actions [G, T*S, N*A], keep [G, T, S] -> logits [G, T*S, (N-1)*A] and the final state. `known`
-   * (the 'head' form only) reuses the forward passes acting recorded.
+   * (either form) reuses the forward passes acting recorded.
    */
   sequence(conv: tf.Tensor3D, actionsOneHot: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D,
     known?: ReturnType<ForwardRecord['joined']>): { logits: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
@@ -145,8 +148,7 @@ export class MoaPopulation {
       const f = this.features(conv, keep, h0, c0, undefined, known);
       return { logits: this.predict(f.features, actionsOneHot), h: f.h, c: f.c };
     }
-    if (known) throw new Error('MoaPopulation.sequence: the \'lstm\' form cannot reuse acting\'s forward passes (they ran counterfactual streams)');
-    const f = this.recur(tf.concat([this.fc(conv), actionsOneHot], 2), keep, h0, c0);
+    const f = this.recur(tf.concat([this.fc(conv, undefined, known), actionsOneHot], 2), keep, h0, c0, undefined, known);
     return { logits: this.head(f.features), h: f.h, c: f.c };
   }
 
@@ -155,9 +157,10 @@ export class MoaPopulation {
    * h, c [G, S, H], one-hot actions [G, K, S, N*A], and real [G * S] (int32: which alternative of stream
    * (g, s) holds the actions really taken) -> logits [G, K, S, (N-1)*A] and the state after the real
    * actions. 'head': the LSTM runs once and the head per alternative (its first layer is linear in
-   * [features, actions], so the features' part is computed once and broadcast). 'lstm': every alternative
-   * runs its own LSTM step from (h, c), as K * S streams of one step; the real alternative's state is kept.
-   * `record` ('head' only) keeps the step's forward pass for the update.
+   * [features, actions], so the features' part is computed once and broadcast). 'lstm': network g's
+   * alternative k is agent g's own action k (the counterfactuals of the influence), each its own LSTM step
+   * from (h, c), all from one lstmStepCounterfactual call; the real actions' state is kept. `record` keeps
+   * the real step's forward pass for the update.
    */
   step(conv: tf.Tensor3D, keep: tf.Tensor3D, h: tf.Tensor3D, c: tf.Tensor3D, actionsOneHot: tf.Tensor4D, real: Int32Array,
     record?: ForwardRecord): { logits: tf.Tensor4D; h: tf.Tensor3D; c: tf.Tensor3D } {
@@ -166,18 +169,45 @@ export class MoaPopulation {
       return { logits: this.predictCounterfactual(f.features, actionsOneHot), h: f.h, c: f.c };
     }
     return tf.tidy(() => {
-      const [G, K, S, NA] = actionsOneHot.shape, H = this.lstmUnits;
-      const y = this.fc(conv); // [G, S, F]
-      const x = tf.concat([tf.tile(tf.expandDims(y, 1), [1, K, 1, 1]), actionsOneHot], 3);
-      const tileK = (t: tf.Tensor3D) => tf.reshape(tf.tile(tf.expandDims(t, 1), [1, K, 1, 1]), [G, K * S, H]) as tf.Tensor3D;
-      const keepK = tf.reshape(tf.tile(tf.reshape(keep, [G, 1, 1, S]), [1, 1, K, 1]), [G, 1, K * S]) as tf.Tensor3D;
-      const out = this.recur(tf.reshape(x, [G, K * S, this.fcOut + NA]) as tf.Tensor3D, keepK, tileK(h), tileK(c));
-      const logits = this.head(out.features);
-      // the state of stream (g, s) after its real actions: row g * K * S + real[g * S + s] * S + s
-      const rows = new Int32Array(G * S);
-      for (let g = 0; g < G; g++) for (let s = 0; s < S; s++) rows[g * S + s] = (g * K + real[g * S + s]) * S + s;
-      const pick = (t: tf.Tensor3D) => tf.reshape(tf.gather(tf.reshape(t, [G * K * S, H]), tf.tensor1d(rows, 'int32')), [G, S, H]) as tf.Tensor3D;
-      return { logits: tf.reshape(logits, [G, K, S, logits.shape[2]]) as tf.Tensor4D, h: pick(out.h), c: pick(out.c) };
+      const [G, K, S, NA] = actionsOneHot.shape;
+      if (G !== this.numAgents || K !== this.numActions) {
+        throw new Error(`MoaPopulation.step: the 'lstm' form takes each network's own ${this.numActions} actions as alternatives, got [${actionsOneHot.shape}]`);
+      }
+      // the real joint actions of stream (g, s): alternative real[g * S + s]
+      const rows = Int32Array.from({ length: G * S }, (_, r) => (Math.floor(r / S) * K + real[r]) * S + r % S);
+      const realOneHot = tf.reshape(tf.gather(tf.reshape(actionsOneHot, [G * K * S, NA]), tf.tensor1d(rows, 'int32')), [G, S, NA]) as tf.Tensor3D;
+      return this.stepOwnActions(conv, keep, h, c, realOneHot, real, record);
+    });
+  }
+
+  /**
+   * The 'lstm' form's acting step, its counterfactuals being each network's own agent's actions (network g is
+   * agent g): conv [G, S, C], keep [G, 1, S], state h, c [G, S, H], the one-hot joint actions really taken
+   * [G, S, N*A] and agent g's own action in stream s, own [G * S] -> logits [G, K = A, S, (N-1)*A] (alternative
+   * k: agent g took k) and the state after the real actions. One lstmStepCounterfactual call: the real step's
+   * products once, each alternative one row of the LSTM's weights more. `record` keeps the real step's forward
+   * pass for the update.
+   */
+  stepOwnActions(conv: tf.Tensor3D, keep: tf.Tensor3D, h: tf.Tensor3D, c: tf.Tensor3D, realOneHot: tf.Tensor3D, own: Int32Array,
+    record?: ForwardRecord): { logits: tf.Tensor4D; h: tf.Tensor3D; c: tf.Tensor3D } {
+    if (this.form !== 'lstm') throw new Error('MoaPopulation.stepOwnActions: the \'head\' form reads the actions after its LSTM (use step())');
+    return tf.tidy(() => {
+      const [G, S] = realOneHot.shape, H = this.lstmUnits, A = this.numActions;
+      const realIdx = new Int32Array(G * S), altIdx = new Int32Array(G * A);
+      for (let g = 0; g < G; g++) {
+        for (let s = 0; s < S; s++) realIdx[g * S + s] = g * A + own[g * S + s];
+        for (let k = 0; k < A; k++) altIdx[g * A + k] = g * A + k;
+      }
+      const y = this.fc(conv, record); // [G, S, F]
+      const W = this.lstmW as tf.Tensor3D, b = this.lstmB as tf.Tensor2D;
+      const o = lstmStepCounterfactual(tf.concat([y, realOneHot], 2) as tf.Tensor3D, W, b, h, c, keep, this.fcOut, realIdx, 1, altIdx, new Int32Array(A));
+      if (record) {
+        record.hs.push(tf.keep(tf.reshape(o.h, [G, 1, S, H]) as tf.Tensor4D));
+        record.gates.push(tf.keep(o.gates));
+        record.cs.push(tf.keep(o.cs));
+      }
+      const logits = this.head(tf.reshape(o.hAlt, [G, A * S, H]) as tf.Tensor3D);
+      return { logits: tf.reshape(logits, [G, A, S, logits.shape[2]]) as tf.Tensor4D, h: o.h, c: o.c };
     });
   }
 

@@ -4,12 +4,15 @@
  *
  *   uint8 RGB view [V, V, 3] / 255
  *   -> conv 3x3, `convFilters` filters, stride 1, 'valid', ReLU -> flatten (-> concat `extraInputs`)
- *   -> dense fc[0] ReLU -> dense fc[1] ReLU ... -> LSTM (`lstm` units)
+ *   -> dense fc[0] ReLU -> dense fc[1] ReLU ... (-> concat `lstmInputs`) -> LSTM (`lstm` units)
  *   -> [LSTM output, `headInputs`] -> policy logits [A] and value; with `messages` > 0 also symbol logits
  *      [messages] and the message stream's value (model II)
  *
- * With `headEmbedding` E > 0 the head inputs pass a learned linear layer of E units first (model II's
- * comm embedding, Jaques et al. 2019 Table 2): [LSTM output, dense E (head inputs)] -> heads.
+ * Conditioning inputs (other agents' actions, symbols heard) enter either the LSTM (`lstmInputs`, the
+ * paper's form) or the heads (`headInputs`). With `headEmbedding` E > 0 the head inputs pass a learned
+ * linear layer of E units first: [LSTM output, dense E (head inputs)] -> heads. With `messageEmbedding` E > 0
+ * the message heads read a learned linear layer of E units of the LSTM output (model II's comm embedding in
+ * the paper's form: "the linear layer that connects the LSTM to the communication policy layer").
  *
  * Network g only ever sees rows of group g and its own weights: independent learners keep independent
  * parameters, gradients and (in the learner) optimiser state and clipping; the batched ops only save the
@@ -24,6 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { read } from '../tfjs/read.ts';
 import { convRelu, dense, lstmSequence, obsBatch, type ObsBatch, type LstmOut, type LstmInternals } from '../tfjs/ops.ts';
 import { learnKernelsActive } from '../tfjs/wasm-kernels.ts';
+import { lstmStepCounterfactual } from '../tfjs/lstm-counterfactual.ts';
 import { glorotUniform, mulberry32 } from './init.ts';
 
 export interface PopulationOptions {
@@ -39,6 +43,8 @@ export interface PopulationOptions {
   lstm?: number;
   /** Inputs concatenated after the conv features (shared parameters: the one-hot agent id). */
   extraInputs?: number;
+  /** Inputs concatenated to the dense layers' output, into the LSTM (the paper's form of the conditioning). */
+  lstmInputs?: number;
   /** Inputs concatenated to the LSTM output before the heads: what a counterfactual changes cheaply
    * (model I: the influencers' actions; model II: the symbols heard). */
   headInputs?: number;
@@ -46,6 +52,8 @@ export interface PopulationOptions {
   messages?: number;
   /** Units of a linear embedding of the head inputs before the heads (0: the head inputs as they are). */
   headEmbedding?: number;
+  /** Units of a linear layer between the LSTM output and the message heads (0: none). */
+  messageEmbedding?: number;
   /** Seed of network g's initial weights: seedOf(g) (default g). */
   seedOf?: (g: number) => number;
 }
@@ -110,6 +118,33 @@ export class ForwardRecord {
   }
 }
 
+
+/** One acting LSTM step of a range of networks (Population.lstmStep): the real step and its internals. */
+export interface LstmStep { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D; gates?: tf.Tensor4D; cs?: tf.Tensor4D }
+
+/**
+ * The LSTM steps of consecutive ranges of networks (the phases of one acting step), joined over the networks
+ * [G, S, H]; with `record`, kept there as one step (when every range has its internals). The steps' tensors
+ * are released (or become the result).
+ */
+export function joinSteps(steps: LstmStep[], record?: ForwardRecord): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
+  const join = <T extends tf.Tensor>(xs: T[]) => (xs.length === 1 ? xs[0] : tf.concat(xs, 0) as T);
+  const out = { features: join(steps.map((x) => x.features)), h: join(steps.map((x) => x.h)), c: join(steps.map((x) => x.c)) };
+  const internals = steps.flatMap((x) => [x.gates, x.cs]).filter((x) => x !== undefined);
+  const kept: tf.Tensor[] = [];
+  if (record && steps.every((x) => x.gates && x.cs)) {
+    const [G, S, H] = out.features.shape;
+    record.hs.push(tf.keep(tf.reshape(out.features, [G, 1, S, H]) as tf.Tensor4D));
+    for (const [to, x] of [[record.gates, join(steps.map((y) => y.gates!))], [record.cs, join(steps.map((y) => y.cs!))]] as const) {
+      to.push(tf.keep(x));
+      kept.push(x);
+    }
+  }
+  if (steps.length > 1) tf.dispose(steps.flatMap((x) => [x.features, x.h, x.c]));
+  tf.dispose(internals.filter((x) => !kept.includes(x)));
+  return out;
+}
+
 /** One layer's weights for every network, stacked: [G, ...shape]. Network g's values come from init(g). */
 function stacked(G: number, shape: number[], init: (g: number) => Float32Array): tf.Variable {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -126,10 +161,14 @@ export class Population {
   readonly fc: readonly number[];
   readonly lstmUnits: number;
   readonly extraInputs: number;
+  readonly lstmInputs: number;
   readonly headInputs: number;
   readonly messages: number;
   readonly headEmbedding: number;
+  readonly messageEmbedding: number;
   readonly convOutSize: number;
+  /** Width of the dense layers' output (the LSTM's input besides lstmInputs). */
+  readonly fcOut: number;
 
   private readonly convW: tf.Variable;
   private readonly convB: tf.Variable;
@@ -141,17 +180,22 @@ export class Population {
   private readonly msgPolicy?: Dense;
   private readonly msgValue?: Dense;
   private readonly embed?: Dense;
+  private readonly msgEmbed?: Dense;
+  /** Slices of the weights for a range of networks, kept until the weights change (acting in phases). */
+  private readonly parts = new Map<tf.Variable, Map<number, { id: object; t: tf.Tensor }>>();
   private disposed = false;
 
   constructor(o: PopulationOptions) {
-    const { G, numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, headInputs = 0, messages = 0, headEmbedding = 0 } = o;
+    const { G, numActions, viewSize = 15, convFilters = 6, fc = [32, 32], lstm = 128, extraInputs = 0, lstmInputs = 0, headInputs = 0, messages = 0 } = o;
+    const { headEmbedding = 0, messageEmbedding = 0 } = o;
     const posInt = (v: number) => Number.isInteger(v) && v > 0;
     for (const [name, v] of [['G', G], ['numActions', numActions], ['convFilters', convFilters], ['lstm', lstm]] as const) {
       if (!posInt(v)) throw new Error(`Population: ${name} must be a positive integer, got ${v}`);
     }
     if (!posInt(viewSize) || viewSize < 3) throw new Error(`Population: viewSize must be an integer >= 3, got ${viewSize}`);
     if (!fc.every(posInt)) throw new Error(`Population: fc sizes must be positive integers, got ${fc}`);
-    for (const [name, v] of [['extraInputs', extraInputs], ['headInputs', headInputs], ['messages', messages], ['headEmbedding', headEmbedding]] as const) {
+    for (const [name, v] of [['extraInputs', extraInputs], ['lstmInputs', lstmInputs], ['headInputs', headInputs], ['messages', messages],
+      ['headEmbedding', headEmbedding], ['messageEmbedding', messageEmbedding]] as const) {
       if (!(Number.isInteger(v) && v >= 0)) throw new Error(`Population: ${name} must be a non-negative integer, got ${v}`);
     }
     this.G = G;
@@ -161,9 +205,11 @@ export class Population {
     this.fc = [...fc];
     this.lstmUnits = lstm;
     this.extraInputs = extraInputs;
+    this.lstmInputs = lstmInputs;
     this.headInputs = headInputs;
     this.messages = messages;
     this.headEmbedding = headInputs > 0 ? headEmbedding : 0;
+    this.messageEmbedding = messages > 0 ? messageEmbedding : 0;
     this.convOutSize = (viewSize - 2) * (viewSize - 2) * convFilters;
     const seedOf = o.seedOf ?? ((g: number) => g);
     // Each network's weights come from its own generator, consumed in a fixed order (conv, dense layers,
@@ -181,6 +227,8 @@ export class Population {
       this.dense.push(layer(nIn, n));
       nIn = n;
     }
+    this.fcOut = nIn;
+    nIn += lstmInputs;
     this.lstmW = glorot([nIn + lstm, 4 * lstm], nIn + lstm, 4 * lstm);
     // forget-gate bias 1 (gates i, f, g, o)
     this.lstmB = stacked(G, [4 * lstm], () => new Float32Array(4 * lstm).fill(1, lstm, 2 * lstm));
@@ -188,11 +236,13 @@ export class Population {
     this.policy = layer(headIn, numActions);
     this.valueHead = layer(headIn, 1);
     if (messages > 0) {
-      this.msgPolicy = layer(headIn, messages);
-      this.msgValue = layer(headIn, 1);
+      const msgIn = this.messageEmbedding || headIn;
+      this.msgPolicy = layer(msgIn, messages);
+      this.msgValue = layer(msgIn, 1);
     }
-    // last, so that the other weights' initial values and indices do not depend on it
+    // last, so that the other weights' initial values and indices do not depend on them
     if (this.headEmbedding) this.embed = layer(headInputs, this.headEmbedding);
+    if (this.messageEmbedding) this.msgEmbed = layer(lstm, this.messageEmbedding);
   }
 
   /** All trainable variables in a fixed order (checkpoints and the optimiser use it). Network g's part of
@@ -206,6 +256,7 @@ export class Population {
       this.valueHead.w, this.valueHead.b,
       ...(this.msgPolicy && this.msgValue ? [this.msgPolicy.w, this.msgPolicy.b, this.msgValue.w, this.msgValue.b] : []),
       ...(this.embed ? [this.embed.w, this.embed.b] : []),
+      ...(this.msgEmbed ? [this.msgEmbed.w, this.msgEmbed.b] : []),
     ];
   }
 
@@ -247,34 +298,84 @@ export class Population {
 
   static reuseForwardPasses = true;
 
-  /** The LSTM over T steps of S streams: y [G, T*S, fc], keep [G, T, S] (0 where an episode starts). With
-   * `record` the step's outputs and internals are kept there; with `known` they are reused. */
-  recur(y: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D, record?: ForwardRecord, known?: LstmOut & LstmInternals): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
+  /** The LSTM over T steps of S streams: y [G, T*S, fc], keep [G, T, S] (0 where an episode starts), and the
+   * conditioning inputs that enter it [G, T*S, lstmInputs] (with lstmInputs > 0). With `record` the step's
+   * outputs and internals are kept there; with `known` they are reused. */
+  recur(y: tf.Tensor3D, keep: tf.Tensor3D, h0: tf.Tensor3D, c0: tf.Tensor3D, record?: ForwardRecord, known?: LstmOut & LstmInternals,
+    lstmExtra?: tf.Tensor3D): { features: tf.Tensor3D; h: tf.Tensor3D; c: tf.Tensor3D } {
     const [G, T, S] = keep.shape;
-    const out = lstmSequence(tf.reshape(y, [G, T, S, y.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep, {
+    const x = this.lstmInput(y, lstmExtra);
+    const out = lstmSequence(tf.reshape(x, [G, T, S, x.shape[2]]) as tf.Tensor4D, this.lstmW as tf.Tensor3D, this.lstmB as tf.Tensor2D, h0, c0, keep, {
       known, internals: record ? (i) => { record.gates.push(i.gates); record.cs.push(i.cs); } : undefined,
     });
     if (record) record.hs.push(tf.keep(tf.clone(out.hs)));
     return { features: tf.reshape(out.hs, [G, T * S, this.lstmUnits]) as tf.Tensor3D, h: out.h, c: out.c };
   }
 
-  /** Policy, value (and message) heads on LSTM outputs [G, M, H] and head inputs [G, M, headInputs]. */
-  heads(features: tf.Tensor3D, headExtra?: tf.Tensor3D): Heads {
+  /** The LSTM's input: the dense layers' output [G', M, fc], with the conditioning inputs [G', M, lstmInputs]. */
+  private lstmInput(y: tf.Tensor3D, extra?: tf.Tensor3D): tf.Tensor3D {
+    if (this.lstmInputs === 0) return y;
+    if (extra == null || extra.shape[1] !== y.shape[1] || extra.shape[2] !== this.lstmInputs) {
+      throw new Error(`Population: expected LSTM inputs [${y.shape[0]}, ${y.shape[1]}, ${this.lstmInputs}], got ${extra ? `[${extra.shape}]` : 'none'}`);
+    }
+    return tf.concat([y, extra], 2);
+  }
+
+  /**
+   * One acting step of networks [g0, g1) whose conditioning inputs enter the LSTM (lstmInputs > 0): y [G', S,
+   * fc] the dense layers' output, lstmExtra [G', S, lstmInputs], keep [G', 1, S], state h, c [G', S, H]. With
+   * `alternatives` (see lstmStepCounterfactual: one-hot swaps inside the conditioning block) their LSTM outputs
+   * hAlt [G', K, S, H] come from the same call, sharing the real step's products. Returns the real step's
+   * outputs (features [G', S, H] and the next state) and its internals (gates, cells: [G', 1, S, *], for a
+   * forward record; undefined without the wasm kernels when there are no alternatives).
+   */
+  lstmStep(y: tf.Tensor3D, lstmExtra: tf.Tensor3D, keep: tf.Tensor3D, h: tf.Tensor3D, c: tf.Tensor3D, g0 = 0, g1 = this.G,
+    alternatives?: { R: number; realIdx: Int32Array; altIdx: Int32Array; altGroup: Int32Array }) {
+    this.checkAlive();
+    const x = this.lstmInput(y, lstmExtra), [Gp, S] = keep.shape.length === 3 ? [keep.shape[0], keep.shape[2]] : [0, 0];
+    const W = this.part(this.lstmW, g0, g1) as tf.Tensor3D, b = this.part(this.lstmB, g0, g1) as tf.Tensor2D;
+    if (alternatives) {
+      const a = alternatives;
+      const o = lstmStepCounterfactual(x, W, b, h, c, keep, this.fcOut, a.realIdx, a.R, a.altIdx, a.altGroup);
+      return { features: o.h, h: o.h, c: o.c, gates: o.gates as tf.Tensor4D | undefined, cs: o.cs as tf.Tensor4D | undefined, hAlt: o.hAlt as tf.Tensor4D | undefined };
+    }
+    let internals: LstmInternals | undefined;
+    const out = lstmSequence(tf.reshape(x, [Gp, 1, S, x.shape[2]]) as tf.Tensor4D, W, b, h, c, keep, { internals: (i) => { internals = i; } });
+    return {
+      features: tf.reshape(out.hs, [Gp, S, this.lstmUnits]) as tf.Tensor3D, h: out.h, c: out.c,
+      gates: internals?.gates, cs: internals?.cs, hAlt: undefined as tf.Tensor4D | undefined,
+    };
+  }
+
+  /** Policy, value (and message) heads on LSTM outputs [G', M, H] and head inputs [G', M, headInputs] of
+   * networks [g0, g1) (all by default). */
+  heads(features: tf.Tensor3D, headExtra?: tf.Tensor3D, g0 = 0, g1 = this.G): Heads {
     this.checkAlive();
     let x = features;
     if (this.headInputs > 0) {
       if (headExtra == null || headExtra.shape[1] !== features.shape[1] || headExtra.shape[2] !== this.headInputs) {
-        throw new Error(`Population: expected head inputs [${this.G}, ${features.shape[1]}, ${this.headInputs}], got ${headExtra ? `[${headExtra.shape}]` : 'none'}`);
+        throw new Error(`Population: expected head inputs [${g1 - g0}, ${features.shape[1]}, ${this.headInputs}], got ${headExtra ? `[${headExtra.shape}]` : 'none'}`);
       }
-      x = tf.concat([features, this.embedded(headExtra)], 2);
+      x = tf.concat([features, this.embedded(headExtra, g0, g1)], 2);
     }
     const [G, M] = features.shape;
-    const logits = dense(x, this.policy.w as tf.Tensor3D, this.policy.b as tf.Tensor3D, false);
-    const value = tf.reshape(dense(x, this.valueHead.w as tf.Tensor3D, this.valueHead.b as tf.Tensor3D, false), [G, M]) as tf.Tensor2D;
+    const d = (l: Dense, y: tf.Tensor3D) => dense(y, this.part(l.w, g0, g1) as tf.Tensor3D, this.part(l.b, g0, g1) as tf.Tensor3D, false);
+    const logits = d(this.policy, x);
+    const value = tf.reshape(d(this.valueHead, x), [G, M]) as tf.Tensor2D;
     if (!this.msgPolicy || !this.msgValue) return { logits, value };
-    const msgLogits = dense(x, this.msgPolicy.w as tf.Tensor3D, this.msgPolicy.b as tf.Tensor3D, false);
-    const msgValue = tf.reshape(dense(x, this.msgValue.w as tf.Tensor3D, this.msgValue.b as tf.Tensor3D, false), [G, M]) as tf.Tensor2D;
+    // the message heads read the comm embedding of the LSTM output, when there is one
+    const xm = this.msgEmbed ? d(this.msgEmbed, features) : x;
+    const msgLogits = d(this.msgPolicy, xm);
+    const msgValue = tf.reshape(d(this.msgValue, xm), [G, M]) as tf.Tensor2D;
     return { logits, value, msgLogits, msgValue };
+  }
+
+  /** The policy head alone on LSTM outputs [G', M, H] of networks [g0, g1) (no head inputs: the 'lstm' form's
+   * counterfactual alternatives) -> logits [G', M, A]. */
+  policyLogits(features: tf.Tensor3D, g0 = 0, g1 = this.G): tf.Tensor3D {
+    this.checkAlive();
+    if (this.headInputs > 0) throw new Error('Population.policyLogits: this network\'s heads read head inputs too');
+    return dense(features, this.part(this.policy.w, g0, g1) as tf.Tensor3D, this.part(this.policy.b, g0, g1) as tf.Tensor3D, false);
   }
 
   /** Head inputs [G', M, headInputs] as the heads read them: through the embedding when there is one
@@ -330,6 +431,21 @@ export class Population {
     }));
   }
 
+  /** Networks [g0, g1) of a stacked weight [G, ...] (the weight itself when that is all of them). The slice is
+   * kept until the weight changes (an assign gives it new data), so acting in phases slices once per update. */
+  private part(v: tf.Variable, g0: number, g1: number): tf.Tensor {
+    if (g0 === 0 && g1 === this.G) return v;
+    const id = (v as unknown as { dataId: object }).dataId, key = g0 * 65536 + g1;
+    const byRange = this.parts.get(v) ?? new Map<number, { id: object; t: tf.Tensor }>();
+    this.parts.set(v, byRange);
+    const hit = byRange.get(key);
+    if (hit?.id === id) return hit.t;
+    hit?.t.dispose();
+    const t = tf.keep(tf.slice(v, [g0, ...v.shape.slice(1).map(() => 0)], [g1 - g0, ...v.shape.slice(1)]));
+    byRange.set(key, { id, t });
+    return t;
+  }
+
   private checkAlive(): void {
     if (this.disposed) throw new Error('Population: used after dispose()');
   }
@@ -338,5 +454,6 @@ export class Population {
     if (this.disposed) return;
     this.disposed = true;
     for (const v of this.variables) v.dispose();
+    for (const byRange of this.parts.values()) for (const { t } of byRange.values()) t.dispose();
   }
 }
