@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSpec, planSweep, readSpec } from '../src/sweep/spec.ts';
+import { parseSpec, planSweep, readSpec, trainingOrder } from '../src/sweep/spec.ts';
 import { writeSweep } from '../src/sweep/store.ts';
 import { InputError } from '../src/util/errors.ts';
 import { commons, tmp, writeSpec, TINY } from './sweep-helpers.ts';
@@ -292,4 +292,17 @@ test('experiments/inequity-aversion-forms.json measures the four forms of inequi
   const c = plan.runs.find((r) => r.game === 'cleanup')!.config;
   assert.equal(c.lr, 0.00126);
   assert.equal(c.entropyCoef, 0.00176);
+});
+
+test('runs train seed by seed (every group\'s first seed, then every group\'s second), runs stopped part-way first', () => {
+  const plan = planSweep(parseSpec({ ...base, seeds: [3, 1, 2] }));
+  const plain = trainingOrder(plan.runs.map((run) => ({ run, started: false })), plan.spec.seeds).map((x) => x.run.id);
+  const groups = [...new Set(plan.runs.map((r) => r.group))];
+  assert.equal(groups.length, 4);
+  assert.deepEqual(plain, [3, 1, 2].flatMap((s) => groups.map((g) => `${g}-s${s}`)), 'seeds in the spec\'s order, groups in the plan\'s');
+  const started = new Set(['harvest-a2c-s2', 'cleanup-influence-moa-s1']);
+  const order = trainingOrder(plan.runs.map((run) => ({ run, started: started.has(run.id) })), plan.spec.seeds).map((x) => x.run.id);
+  assert.deepEqual(order.slice(0, 2), ['cleanup-influence-moa-s1', 'harvest-a2c-s2'], 'runs with a checkpoint resume first, seed by seed');
+  assert.deepEqual(order.slice(2), plain.filter((id) => !started.has(id)), 'then the rest as before');
+  assert.equal(new Set(order).size, plan.runs.length, 'every run once');
 });

@@ -86,7 +86,7 @@ export interface ShardApi {
   loadPlayer(files: { name: string; bytes: Uint8Array }[], opts: WorkerInit & { seed?: number }): Promise<CheckpointManifest>;
   /** Playback: `n` steps of the loaded policy, then a frame. */
   playStep(n: number, agent: number): Promise<PlayStep>;
-  /** Test hook: makes the next start() throw (`throw`), the worker exit abruptly now (`exit`), or exit in the
+  /** Test hook: makes the next start() throw (`throw`), the worker exit abruptly when its next start() comes (`exit`), or exit in the
    * middle of its next shared exchange, after every gradient is written and before it sums its slice (`exit-in-exchange`). */
   fault(kind: FaultKind): void;
   dispose(): void;

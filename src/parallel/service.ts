@@ -46,6 +46,7 @@ export class ShardService implements ShardApi {
   /** The learner waiting for its averaged gradient. */
   private waiting?: (mean: Float32Array) => void;
   private faultNext = false;
+  private exitNext = false;
   private faultInExchange = false;
   private exchange?: SharedExchange;
   private resetStep = () => {};
@@ -102,6 +103,12 @@ export class ShardService implements ShardApi {
     if (this.faultNext) {
       this.faultNext = false;
       return Promise.reject(new Error('injected fault (test hook)'));
+    }
+    if (this.exitNext) {
+      // the thread ends at the start of the update after the fault was asked for, whatever the load: the
+      // fault's message arrives before this call's on the same port
+      this.exit();
+      return new Promise<ShardEvent>(() => {});
     }
     const answer = this.next();
     this.resetStep();
@@ -176,7 +183,7 @@ export class ShardService implements ShardApi {
   }
 
   fault(kind: FaultKind): void {
-    if (kind === 'exit') setTimeout(this.exit, 0);
+    if (kind === 'exit') this.exitNext = true;
     else if (kind === 'exit-in-exchange') this.faultInExchange = true;
     else this.faultNext = true;
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startRun, describeFailure, type RunHandle } from './runner.ts';
 import { Lease, describeHolder } from './lease.ts';
 import { runDirOf, runState, type SweepFile } from './store.ts';
-import type { PlannedRun } from './spec.ts';
+import { trainingOrder, type PlannedRun } from './spec.ts';
 import type { RunRequest } from './protocol.ts';
 import type { RunWatcher } from './progress.ts';
 
@@ -72,10 +72,13 @@ export async function runPool(sweepDir: string, file: SweepFile, opts: PoolOptio
   const t0 = performance.now();
   const result: PoolResult = { done: [], failed: [], busy: [], stopped: [], skipped: 0, seconds: 0 };
   const todo: { run: PlannedRun; tries: number }[] = [];
+  const left: { run: PlannedRun; started: boolean }[] = [];
   for (const run of file.runs) {
-    if (runState(sweepDir, run).state === 'done') result.skipped++;
-    else todo.push({ run, tries: 0 });
+    const state = runState(sweepDir, run).state;
+    if (state === 'done') result.skipped++;
+    else left.push({ run, started: state === 'paused' });
   }
+  for (const { run } of trainingOrder(left, file.spec.seeds)) todo.push({ run, tries: 0 });
   const total = file.runs.length;
   opts.log(`sweep ${file.name}: ${total} runs, ${result.skipped} already finished, ${todo.length} to train, ${Math.min(opts.jobs, todo.length)} at a time -> ${sweepDir}`);
   const active = new Set<RunHandle>();

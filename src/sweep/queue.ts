@@ -7,6 +7,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { InputError } from '../util/errors.ts';
 import type { TrainConfig } from '../learn/config.ts';
 import type { SweepFile } from './store.ts';
+import { trainingOrder } from './spec.ts';
 
 export const DEFAULT_QUEUE = 'commons';
 
@@ -110,7 +111,7 @@ export async function submitSweep(url: string, queueName: string, file: SweepFil
   try {
     const out: SubmitResult = { added: [], existing: [], retried: [] };
     const existing = await Promise.all(file.runs.map((r) => queue.getJob(jobId(file.name, r.id))));
-    const fresh = file.runs.filter((_, i) => !existing[i]);
+    const fresh = trainingOrder(file.runs.filter((_, i) => !existing[i]).map((run) => ({ run, started: false })), file.spec.seeds).map((x) => x.run);
     for (let i = 0; i < file.runs.length; i++) {
       const job = existing[i];
       if (!job) continue;

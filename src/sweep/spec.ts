@@ -553,3 +553,17 @@ export function planSweep(spec: SweepSpec): SweepPlan {
 function canonicalPoint(p: Record<string, unknown>): string {
   return JSON.stringify(Object.keys(p).sort().map((k) => [k, p[k]]));
 }
+
+/**
+ * The order runs are trained in (the local pool's, and the queue's for the runs a submit adds): runs stopped part-way first (their checkpoints are there to resume),
+ * then seed by seed: every group's first seed, then every group's second, and so on, each in the plan's order.
+ * A sweep stopped half-way so holds whole seeds of every arm (matched pairs, a balanced report) rather than
+ * every seed of the first arms. The order changes only when a run trains, never what it does.
+ */
+export function trainingOrder<T extends { run: PlannedRun; started: boolean }>(runs: readonly T[], seeds: readonly number[]): T[] {
+  const rank = new Map(seeds.map((s, i) => [s, i]));
+  return runs
+    .map((r, i) => ({ r, i, key: [r.started ? 0 : 1, rank.get(r.run.seed) ?? seeds.length] }))
+    .sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.i - b.i)
+    .map((x) => x.r);
+}
