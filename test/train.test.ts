@@ -146,9 +146,9 @@ describe('checkpoints', () => {
     cpSync(dir, other, { recursive: true });
     const cfg = JSON.parse(readFileSync(join(other, 'config.json'), 'utf8'));
     writeFileSync(join(other, 'config.json'), JSON.stringify({ ...cfg, game: 'cleanup', map: undefined }));
-    await assert.rejects(resumeTrainer(other), /is from game 'harvest', not 'cleanup'/);
+    await assert.rejects(resumeTrainer(other), /config\.json does not match checkpoint step-000000000400: game is "cleanup" in config\.json, "harvest" in the checkpoint/);
     writeFileSync(join(other, 'config.json'), JSON.stringify({ ...cfg, agents: 1 }));
-    await assert.rejects(resumeTrainer(other), /has 2 agents, not 1/);
+    await assert.rejects(resumeTrainer(other), /agents is 1 in config\.json, 2 in the checkpoint/);
 
     assert.throws(() => loadCheckpoint(dir, 'step-9'), /step-9 not found .* \(available: step-000000000400\)/);
     assert.throws(() => loadCheckpoint(dir, 'latest'), /'latest' is not a checkpoint id/);
