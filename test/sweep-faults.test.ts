@@ -11,9 +11,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { CLI, cleanup, commons, redisMissing, startRedis, startWorkerProc, tmp, waitFor, writeSpec, TINY, type RedisServer } from './sweep-helpers.ts';
+import type { Queue } from 'bullmq';
+import { CLI, cleanup, commons, queueAt, redisMissing, startRedis, startWorkerProc, tmp, waitFor, writeSpec, TINY, type RedisServer } from './sweep-helpers.ts';
 import { startRun, errorLine } from '../src/sweep/runner.ts';
 import { runDirIn } from '../src/sweep/worker.ts';
 import { planSweep, parseSpec } from '../src/sweep/spec.ts';
@@ -122,16 +121,8 @@ let redis: RedisServer;
 before(async () => { if (!redisMissing) redis = await startRedis(); });
 after(async () => { if (!redisMissing) await cleanup([], redis); });
 
-async function withQueue<T>(name: string, fn: (q: Queue) => Promise<T>): Promise<T> {
-  const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const q = new Queue(name, { connection });
-  try {
-    return await fn(q);
-  } finally {
-    await q.close();
-    connection.disconnect();
-  }
-}
+/** A queue handle for the test to read job states with (its own connection). */
+const withQueue = <T>(name: string, fn: (q: Queue) => Promise<T>) => queueAt(redis.url, name, fn);
 
 test('commons worker --concurrency 1: a run directory replaced by a file, a 312-character run name and a job for the store\'s root each fail with their reason; the other runs finish', { skip }, async () => {
   const work = tmp();

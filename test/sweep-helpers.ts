@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -140,4 +142,16 @@ export function writeSpec(dir: string, name: string, spec: Record<string, unknow
   const path = join(dir, `${name}.json`);
   writeFileSync(path, JSON.stringify({ name, ...spec }, null, 2));
   return path;
+}
+
+/** A queue handle on the Redis at `url` for a test to read or add jobs with (its own connection, closed after). */
+export async function queueAt<T>(url: string, name: string, fn: (q: Queue) => Promise<T>): Promise<T> {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const q = new Queue(name, { connection });
+  try {
+    return await fn(q);
+  } finally {
+    await q.close();
+    connection.disconnect();
+  }
 }

@@ -14,10 +14,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 import {
-  cleanup, commons, events, freePort, metricsSansTiming, redisMissing, startRedis, startWorkerProc, tmp, waitFor, writeSpec, TINY,
+  cleanup, commons, events, freePort, metricsSansTiming, queueAt, redisMissing, startRedis, startWorkerProc, tmp, waitFor, writeSpec, TINY,
   type RedisServer, type WorkerProc,
 } from './sweep-helpers.ts';
 
@@ -45,16 +44,7 @@ after(async () => {
 });
 
 /** A queue handle for the test to read job states with (its own connection). */
-async function withQueue<T>(name: string, fn: (q: Queue) => Promise<T>): Promise<T> {
-  const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const q = new Queue(name, { connection });
-  try {
-    return await fn(q);
-  } finally {
-    await q.close();
-    connection.disconnect();
-  }
-}
+const withQueue = <T>(name: string, fn: (q: Queue) => Promise<T>) => queueAt(redis.url, name, fn);
 
 /** Each test has a queue of its own (BullMQ's stalled-check throttle is per queue: one test's workers must not pace another's). */
 async function jobsDone(sweep: string, ids: string[]): Promise<boolean> {
