@@ -202,3 +202,13 @@ test('matched pairs from a real sweep: an influence model, its beta-0 twin and A
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   }
 });
+
+test('report values keep two significant digits where their decimals would round them to 0', async () => {
+  const { fmtValue } = await import('../src/sweep/pairs.ts');
+  assert.equal(fmtValue(0.0045, 1), '0.0045');
+  assert.equal(fmtValue(-0.00031), '-0.00031');
+  assert.equal(fmtValue(0.085, 1), '0.1');
+  assert.equal(fmtValue(0, 1), '0.0');
+  assert.equal(fmtValue(42.56, 1), '42.6');
+  assert.equal(fmtValue(null), 'n/a');
+});

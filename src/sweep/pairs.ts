@@ -264,7 +264,10 @@ export function analysePairs(sweepDir: string, games: { game: string; groups: Pa
 // ---------------------------------------------------------------------------------------------------
 // Output: Markdown, CSV, plots
 
-const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
+/** d decimals; a value under 1 that they would round to 0 (a fraction of 0.004, influence in nats) keeps 2
+ * significant digits instead, so that a small value never reads as 0. */
+export const fmtValue = (v: number | null | undefined, d = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a'
+  : v !== 0 && Math.abs(v) < 0.5 * 10 ** -d ? v.toPrecision(2) : v.toFixed(d));
 const fmtP = (p: number | null | undefined) => (p === null || p === undefined ? 'n/a' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
 
 function testText(spec: PairsSpec): string {
@@ -293,8 +296,8 @@ export function pairsMarkdown(rep: PairsReport): string {
       for (const e of v.endpoints) {
         for (const p of e.pairs) {
           const other = spec.test === 'permutation' ? p.paired : p.permutation;
-          lines.push(`| ${p.a} - ${p.b} | ${e.primary ? `**${e.label}** (primary)` : e.label} | ${p.valuesA.length}, ${p.valuesB.length} | ${fmt(p.meanA)} | ${fmt(p.meanB)} | ` +
-            `${fmt(p.diff)} [${fmt(p.ci?.low)}, ${fmt(p.ci?.high)}] | ${fmtP(p.p)}${p.permutation && !p.permutation.exact && spec.test === 'permutation' ? ' (MC)' : ''} | ` +
+          lines.push(`| ${p.a} - ${p.b} | ${e.primary ? `**${e.label}** (primary)` : e.label} | ${p.valuesA.length}, ${p.valuesB.length} | ${fmtValue(p.meanA)} | ${fmtValue(p.meanB)} | ` +
+            `${fmtValue(p.diff)} [${fmtValue(p.ci?.low)}, ${fmtValue(p.ci?.high)}] | ${fmtP(p.p)}${p.permutation && !p.permutation.exact && spec.test === 'permutation' ? ' (MC)' : ''} | ` +
             `${fmtP(p.pAdjusted)}${e.primary && p.significant ? ' *' : ''} | ${fmtP(other?.p)}${spec.test === 'permutation' ? ` (${p.pairedSeeds})` : ''} |`);
         }
       }
@@ -308,17 +311,17 @@ export function pairsMarkdown(rep: PairsReport): string {
       for (const a of g.arms) {
         const vs = seeds.map((s) => {
           const r = a.runs.find((x) => x.seed === s);
-          return r ? `${fmt(valueOf(r, e.key), 1)}${r.dropped ? '†' : ''}` : '-';
+          return r ? `${fmtValue(valueOf(r, e.key), 1)}${r.dropped ? '†' : ''}` : '-';
         });
         const all = a.runs.map((r) => valueOf(r, e.key)).filter((x): x is number => x !== null);
-        lines.push(`| ${a.arm === a.model ? a.arm : `${a.arm} (${a.model})`} | ${vs.join(' | ')} | ${all.length ? fmt(mean(all), 1) : 'n/a'} |`);
+        lines.push(`| ${a.arm === a.model ? a.arm : `${a.arm} (${a.model})`} | ${vs.join(' | ')} | ${all.length ? fmtValue(mean(all), 1) : 'n/a'} |`);
       }
       lines.push('');
     }
     if (g.rule) {
       lines.push(`Lowest agent's mean return per episode over the endpoint window (the rule drops a run below ${spec.drop!.minAgentReturn}):`, '');
       lines.push(`| arm | ${seeds.map((s) => `seed ${s}`).join(' | ')} |`, `|---|${seeds.map(() => '---').join('|')}|`);
-      for (const a of g.arms) lines.push(`| ${a.arm} | ${seeds.map((s) => { const r = a.runs.find((x) => x.seed === s); return r ? fmt(r.min_agent_return, 1) : '-'; }).join(' | ')} |`);
+      for (const a of g.arms) lines.push(`| ${a.arm} | ${seeds.map((s) => { const r = a.runs.find((x) => x.seed === s); return r ? fmtValue(r.min_agent_return, 1) : '-'; }).join(' | ')} |`);
       lines.push('');
     }
     lines.push(`![${g.game}: per-seed endpoint values](${g.game}-endpoint.png)`, `![${g.game}: differences of the pairs](${g.game}-pairs.png)`,
