@@ -56,6 +56,15 @@ export const MOVES_AND_TURNS = [
   'MOVE_LEFT', 'MOVE_RIGHT', 'MOVE_UP', 'MOVE_DOWN', 'STAY', 'TURN_CLOCKWISE', 'TURN_COUNTERCLOCKWISE',
 ] as const;
 
+/** The legend entries games share: the walls and floor of every map, the apples the dilemmas grow, and the
+ * punishment beam of their FIRE action. */
+export const COMMON_LEGEND = {
+  wall: { name: 'wall', colour: 'wall', note: 'not walkable' },
+  floor: { name: 'floor', colour: 'floor', note: '' },
+  apple: { name: 'apple', colour: 'apple', note: '+1 to the agent that eats it' },
+  punishmentBeam: { name: 'punishment beam', colour: 'punishmentBeam', note: 'FIRE: -1 to the shooter, -50 to each agent hit' },
+} as const satisfies Record<string, LegendItem>;
+
 /** The sequential social dilemmas' check: every agent needs a spawn point 'P'. */
 export function onePerSpawnPoint(counts: Readonly<Record<string, number>>, agents: number): void {
   const spawnPoints = counts.P ?? 0;

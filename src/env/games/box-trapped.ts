@@ -3,7 +3,7 @@
 // the paper is silent, the reason for our choice.
 
 import { InputError } from '../../util/errors.ts';
-import { MOVES_AND_TURNS, type GameDefinition } from '../game-definition.ts';
+import { COMMON_LEGEND, MOVES_AND_TURNS, type GameDefinition } from '../game-definition.ts';
 
 /** 9 x 11: the box (X) in the middle with one agent inside (T), six spawn points (P) beside the box, and
  * sixteen apple points (A) in the corners, two or more steps from any spawn point. */
@@ -40,8 +40,8 @@ export const BOX_TRAPPED: GameDefinition = {
     }
   },
   legend: [
-    { name: 'wall', colour: 'wall', note: 'not walkable' },
-    { name: 'floor', colour: 'floor', note: '' },
+    COMMON_LEGEND.wall,
+    COMMON_LEGEND.floor,
     { name: 'apple', colour: 'apple', note: '+1 to the agent that eats it; it grows back as soon as its eater steps off' },
     { name: 'box', colour: 'box', note: 'solid while closed; OPEN_BOX from a cell beside it opens it for the rest of the episode' },
   ],

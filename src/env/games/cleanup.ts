@@ -1,7 +1,7 @@
 // Cleanup, a public goods game: the host's definition. Rules: assembly/games/cleanup.ts, docs/RULES.md.
 
 import { CLEANUP_MAP } from '../maps.ts';
-import { MOVES_AND_TURNS, onePerSpawnPoint, type GameDefinition } from '../game-definition.ts';
+import { COMMON_LEGEND, MOVES_AND_TURNS, onePerSpawnPoint, type GameDefinition } from '../game-definition.ts';
 
 export const CLEANUP: GameDefinition = {
   name: 'cleanup',
@@ -17,12 +17,12 @@ export const CLEANUP: GameDefinition = {
   episodeLength: 1000,
   checkAgents: onePerSpawnPoint,
   legend: [
-    { name: 'wall', colour: 'wall', note: 'not walkable' },
-    { name: 'floor', colour: 'floor', note: '' },
-    { name: 'apple', colour: 'apple', note: '+1 to the agent that eats it' },
+    COMMON_LEGEND.wall,
+    COMMON_LEGEND.floor,
+    COMMON_LEGEND.apple,
     { name: 'river', colour: 'river', note: 'clean water (and the stream)' },
     { name: 'waste', colour: 'waste', note: 'pollution: no apples grow while there is too much' },
-    { name: 'punishment beam', colour: 'punishmentBeam', note: 'FIRE: -1 to the shooter, -50 to each agent hit' },
+    COMMON_LEGEND.punishmentBeam,
     { name: 'cleaning beam', colour: 'cleaningBeam', note: 'CLEAN: turns waste back into river, free' },
   ],
   stats: [],

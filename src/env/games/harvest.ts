@@ -1,7 +1,7 @@
 // Harvest, the tragedy of the commons: the host's definition. Rules: assembly/games/harvest.ts, docs/RULES.md.
 
 import { HARVEST_MAP } from '../maps.ts';
-import { MOVES_AND_TURNS, onePerSpawnPoint, type GameDefinition } from '../game-definition.ts';
+import { COMMON_LEGEND, MOVES_AND_TURNS, onePerSpawnPoint, type GameDefinition } from '../game-definition.ts';
 
 export const HARVEST: GameDefinition = {
   name: 'harvest',
@@ -17,10 +17,10 @@ export const HARVEST: GameDefinition = {
   episodeLength: 1000,
   checkAgents: onePerSpawnPoint,
   legend: [
-    { name: 'wall', colour: 'wall', note: 'not walkable' },
-    { name: 'floor', colour: 'floor', note: '' },
-    { name: 'apple', colour: 'apple', note: '+1 to the agent that eats it' },
-    { name: 'punishment beam', colour: 'punishmentBeam', note: 'FIRE: -1 to the shooter, -50 to each agent hit' },
+    COMMON_LEGEND.wall,
+    COMMON_LEGEND.floor,
+    COMMON_LEGEND.apple,
+    COMMON_LEGEND.punishmentBeam,
   ],
   stats: [],
 };
