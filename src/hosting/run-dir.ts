@@ -86,7 +86,11 @@ function readRawConfig(runDir: string, flag: string): Record<string, unknown> {
 /** Reads and checks RUN/config.json; `flag` names the option that pointed at the run, for errors. */
 export function readRunConfig(runDir: string, flag: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
   checkRunDir(runDir, flag);
-  const raw = readRawConfig(runDir, flag);
+  return resolveRunConfig(runDir, readRawConfig(runDir, flag), flag, overrides);
+}
+
+/** The settings of RUN/config.json as read (`raw`), with the overrides; errors name the file. */
+function resolveRunConfig(runDir: string, raw: Record<string, unknown>, flag: string, overrides: Partial<TrainConfig>): TrainConfig {
   try {
     return resolveStoredConfig(raw as Partial<TrainConfig>, overrides);
   } catch (e) {
@@ -338,7 +342,7 @@ export function openRun(runDir: string, opts: ResumeOptions = {}): OpenRun {
     if (opts.steps !== undefined) overrides.steps = opts.steps;
     if (opts.keep !== undefined) overrides.keep = opts.keep;
     const raw = readRawConfig(runDir, flag);
-    const cfg = readRunConfig(runDir, flag, overrides);
+    const cfg = resolveRunConfig(runDir, raw, flag, overrides);
     // A run written before checkpoints were pruned keeps every checkpoint unless told otherwise: resuming it
     // must not delete what it kept so far.
     const unpruned = opts.keep === undefined && !('keep' in raw);
