@@ -14,6 +14,7 @@ import { lstatSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONSUMER_TS, consumerTsconfig } from './library-consumer.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const keep = process.argv.includes('--keep');
@@ -98,18 +99,8 @@ try {
   check('commons --version', cli.ok, cli.out.trim().split('\n').at(-1));
 
   // The declarations as a strict consumer sees them: every .d.ts checked (skipLibCheck: false).
-  writeFileSync(join(project, 'consumer.ts'), [
-    "import { createVecEnv, train, type TrainConfig, type TrainOptions } from 'commons';",
-    "const env = await createVecEnv({ game: 'harvest' });",
-    "const cfg: Partial<TrainConfig> = { game: 'cleanup', model: 'influence-moa' };",
-    "const opts: TrainOptions = { wasmPaths: '/assets/' };",
-    'export const go = () => train(cfg, opts);',
-    'export { env };',
-  ].join('\n'));
-  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'esnext', moduleResolution: 'bundler', target: 'es2022', lib: ['es2022', 'dom'], strict: true, noEmit: true, skipLibCheck: false },
-    files: ['consumer.ts'],
-  }));
+  writeFileSync(join(project, 'consumer.ts'), CONSUMER_TS);
+  writeFileSync(join(project, 'tsconfig.json'), consumerTsconfig());
   const tsc = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], project, 180_000);
   check('TypeScript, skipLibCheck: false', tsc.ok, tsc.ok ? '' : tsc.out.trim().split('\n').slice(0, 4).join(' | '));
 

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { browserSkip, launchChromium, serveDir } from './browser.ts';
+import { CONSUMER_TS, consumerTsconfig } from '../scripts/library-consumer.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -101,23 +102,8 @@ test('the declarations import nothing the package does not ship: a consumer chec
   }
   const dir = join(project, 'ts');
   mkdirSync(dir);
-  writeFileSync(join(dir, 'consumer.ts'), [
-    "import { createVecEnv, train, type TrainConfig, type TrainOptions } from 'commons';",
-    "const env = await createVecEnv({ game: 'harvest' });",
-    "const cfg: Partial<TrainConfig> = { game: 'cleanup', model: 'influence-moa' };",
-    "const opts: TrainOptions = { wasmPaths: '/assets/' };",
-    '// @ts-expect-error: wasmPaths is a URL prefix',
-    'const bad: TrainOptions = { wasmPaths: 3 };',
-    'export const go = () => train(cfg, opts);',
-    'export { env, bad };',
-  ].join('\n'));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      module: 'esnext', moduleResolution: 'bundler', target: 'es2022', lib: ['es2022', 'dom'], strict: true, noEmit: true, skipLibCheck: false,
-      typeRoots: [join(project, 'node_modules', '@types')],
-    },
-    files: ['consumer.ts'],
-  }));
+  writeFileSync(join(dir, 'consumer.ts'), CONSUMER_TS);
+  writeFileSync(join(dir, 'tsconfig.json'), consumerTsconfig({ typeRoots: [join(project, 'node_modules', '@types')] }));
   const r = sh(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')], dir);
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
