@@ -4,13 +4,13 @@
 #   bash scripts/keep-runs.sh save SWEEP_DIR KEEP_DIR     # copy each finished run's record into KEEP_DIR
 #   bash scripts/keep-runs.sh restore KEEP_DIR SWEEP_DIR  # put them back before `commons sweep run ... --out SWEEP_DIR`
 #
-# KEEP_DIR has a sweep directory's layout (sweep.json, runs/ID/...), with metrics.jsonl gzipped
-# (metrics.jsonl.gz, about a quarter of its size) and put back as it was on restore. A run is finished when its directory holds summary.json; `commons sweep run` skips
-# such a run, so a sweep restored this way trains only what is left. What is kept per run is what `commons sweep report`
-# reads and what says how the run went: config.json (every setting and the commit), metrics.jsonl,
-# summary.json and events.jsonl. Checkpoints, leases and heartbeats are not kept (a finished run needs
-# none of them). Runs that stopped part-way are not kept: they start again from step 0 on the next
-# machine and, being deterministic, end where they would have.
+# KEEP_DIR has a sweep directory's layout (sweep.json, runs/ID/...). A run is finished when its
+# directory holds summary.json; `commons sweep run` skips such a run, so a sweep restored this way trains
+# only what is left. What is kept per run is what `commons sweep report` reads and what says how the run
+# went: config.json (every setting and the commit), summary.json, events.jsonl, and metrics.jsonl gzipped
+# (metrics.jsonl.gz, about a quarter of its size; restore puts it back as it was). Checkpoints, leases and
+# heartbeats are not kept (a finished run needs none of them). Runs that stopped part-way are not kept:
+# they start again from step 0 on the next machine and, being deterministic, end where they would have.
 set -euo pipefail
 
 usage() { echo "usage: bash scripts/keep-runs.sh save SWEEP_DIR KEEP_DIR | restore KEEP_DIR SWEEP_DIR" >&2; exit 2; }
@@ -22,7 +22,7 @@ case "$mode" in
   save)
     [ -d "$from/runs" ] || { echo "keep-runs: SWEEP_DIR: $from has no runs/ folder (is it a sweep's --out?)" >&2; exit 2; }
     mkdir -p "$to/runs"
-    [ -f "$from/sweep.json" ] && cp "$from/sweep.json" "$to/sweep.json"
+    if [ -f "$from/sweep.json" ]; then cp "$from/sweep.json" "$to/sweep.json"; fi
     n=0
     for run in "$from"/runs/*/; do
       run=${run%/}
