@@ -399,6 +399,20 @@ export function reportCsv(rep: SweepReport): string {
   return [head, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }
 
+/**
+ * The y range of a curves plot: the lowest to the highest mean from 5% of the run on, padded by 5% on each
+ * side, and the earlier means that fall outside it (untrained agents firing at random: thousands below 0),
+ * which would otherwise squash every later difference into one line.
+ */
+export function meanDomain(points: { x: number; y: number }[]): { domain: [number, number]; off: { x: number; y: number }[] } {
+  const xMax = Math.max(...points.map((p) => p.x));
+  const settled = points.filter((p) => p.x >= 0.05 * xMax).map((p) => p.y);
+  const lo = Math.min(...settled), hi = Math.max(...settled);
+  const pad = 0.05 * (hi - lo || Math.abs(hi) || 1);
+  const domain: [number, number] = [lo - pad, hi + pad];
+  return { domain, off: points.filter((p) => p.y < domain[0] || p.y > domain[1]) };
+}
+
 /** The Vega-Lite spec of one game's learning curves: per group, the mean over seeds and its Student-t band. */
 export function curvesSpecFor(sweepDir: string, game: string, groups: GroupReport[], level: number, metric: ReportMetric = 'collective_return'): Record<string, unknown> | null {
   const lineRows: Record<string, unknown>[] = [];
@@ -423,17 +437,26 @@ export function curvesSpecFor(sweepDir: string, game: string, groups: GroupRepor
   }
   if (lineRows.length === 0) return null;
   const pct = `${(level * 100).toFixed(1).replace(/\.0$/, '')}%`;
+  // The y axis spans the means from 5% of the run on (meanDomain); earlier means off it are named, and the
+  // bands are cut at its edges.
+  const { domain, off } = meanDomain(lineRows.map((r) => ({ x: r.x as number, y: r.y as number })));
+  const cut = bandRows.some((r) => (r.low as number) < domain[0] || (r.high as number) > domain[1]);
+  const notes = [`line: mean over seeds; band: ${pct} Student-t interval (where 2+ seeds)${cut ? ', cut at the edges' : ''}`];
+  if (off.length) {
+    const worst = off.reduce((a, p) => (Math.abs(p.y) > Math.abs(a.y) ? p : a));
+    notes.push(`${off.length} early mean${off.length === 1 ? '' : 's'} off the scale, up to ${Math.max(...off.map((p) => p.x)).toLocaleString('en-US')} env steps (farthest: ${Math.round(worst.y).toLocaleString('en-US')} at ${worst.x.toLocaleString('en-US')})`);
+  }
   const color = { field: 'group', type: 'nominal', title: null, scale: { domain: labels }, legend: { orient: 'bottom', direction: 'vertical', symbolType: 'stroke', symbolStrokeWidth: 3 } };
   const x = { field: 'x', type: 'quantitative', title: 'environment steps', axis: { labelExpr: "format(datum.value, '~s')" } };
   const title = metric.replace(/_/g, ' ');
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 720, height: 420, autosize: { type: 'fit', contains: 'padding' }, padding: 12, background: 'white',
-    title: { text: `${game}: ${title} over training`, subtitle: `line: mean over seeds; band: ${pct} Student-t interval (where 2+ seeds)`, anchor: 'start' },
+    title: { text: `${game}: ${title} over training`, subtitle: notes.length === 1 ? notes[0] : notes, anchor: 'start' },
     config: { font: 'DejaVu Sans', title: { fontSize: 16, subtitleFontSize: 12, subtitleColor: '#555' }, axis: { gridColor: '#e6e6e6' }, legend: { labelLimit: 400 }, view: { stroke: '#ccc' } },
     layer: [
-      ...(bandRows.length ? [{ data: { values: bandRows }, mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { ...color, legend: null } } }] : []),
-      { data: { values: lineRows }, mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y: { field: 'y', type: 'quantitative', title, scale: { zero: false } }, color } },
+      ...(bandRows.length ? [{ data: { values: bandRows }, mark: { type: 'area', opacity: 0.2, clip: true }, encoding: { x, y: { field: 'low', type: 'quantitative', scale: { domain } }, y2: { field: 'high' }, color: { ...color, legend: null } } }] : []),
+      { data: { values: lineRows }, mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { x, y: { field: 'y', type: 'quantitative', title, scale: { zero: false, domain } }, color } },
     ],
     resolve: { legend: { color: 'independent' } },
   };
