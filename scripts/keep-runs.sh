@@ -11,6 +11,8 @@
 # (metrics.jsonl.gz, about a quarter of its size; restore puts it back as it was). Checkpoints, leases and
 # heartbeats are not kept (a finished run needs none of them). Runs that stopped part-way are not kept:
 # they start again from step 0 on the next machine and, being deterministic, end where they would have.
+# `save` exits 1 (after copying) when KEEP_DIR lies in a git work tree that ignores it: kept runs that
+# git leaves out are lost with the machine.
 set -euo pipefail
 
 usage() { echo "usage: bash scripts/keep-runs.sh save SWEEP_DIR KEEP_DIR | restore KEEP_DIR SWEEP_DIR" >&2; exit 2; }
@@ -34,6 +36,15 @@ case "$mode" in
       n=$((n + 1))
     done
     echo "keep-runs: kept $n finished runs of $from in $to"
+    # The point of keeping is to commit: say so at once if git would leave the records out.
+    if [ "$n" -gt 0 ] && git -C "$to" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
+      probe="$to/runs/$id/summary.json"
+      if rule=$(git -C "$to" check-ignore -v "$(cd "$(dirname "$probe")" && pwd)/summary.json" 2> /dev/null); then
+        rel=$(realpath -m --relative-to="$(git -C "$to" rev-parse --show-toplevel)" "$to/runs")
+        echo "keep-runs: KEEP_DIR: $to/runs is ignored by git (${rule%%$'\t'*}), so the kept runs would not be committed; add an exception such as !/$rel/ to .gitignore" >&2
+        exit 1
+      fi
+    fi
     ;;
   restore)
     [ -d "$from/runs" ] || { echo "keep-runs: KEEP_DIR: $from has no runs/ folder" >&2; exit 2; }

@@ -56,3 +56,29 @@ test('keep-runs refuses bad arguments with one line and status 2', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1);
   }
 });
+
+test('keep-runs save fails, after copying, when git would leave the kept runs out; an exception in .gitignore makes it pass', () => {
+  const src = tmp('commons-keep-');
+  const file = writeSweep(src, planSweep(parseSpec({ name: 'k', games: ['harvest'], models: ['a2c'], seeds: [0], steps: 1000 })));
+  const d = join(src, 'runs', file.runs[0].id);
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, 'summary.json'), '{}');
+  const repo = tmp('commons-repo-');
+  assert.equal(spawnSync('git', ['init', '-q', repo]).status, 0);
+  writeFileSync(join(repo, '.gitignore'), 'runs/\n');
+  const kept = join(repo, 'results', 'k');
+  const s = keep('save', src, kept);
+  assert.equal(s.status, 1);
+  assert.match(s.stderr, /ignored by git \(\.gitignore:1:runs\/\).*!\/results\/k\/runs\//);
+  assert.ok(existsSync(join(kept, 'runs', file.runs[0].id, 'summary.json')), 'the runs are copied all the same');
+  writeFileSync(join(repo, '.gitignore'), 'runs/\n!/results/k/runs/\n');
+  const again = keep('save', src, kept);
+  assert.equal(again.status, 0, again.stderr);
+});
+
+test("this repository's kept results are not ignored by git", () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const r = spawnSync('git', ['-C', root, 'check-ignore', '-q', 'docs/results/some-sweep/runs/some-run/summary.json']);
+  if (r.status === 128) return; // not a git checkout (a packed copy): nothing to check
+  assert.equal(r.status, 1, 'docs/results/*/runs/ must not be ignored: the kept sweep records live there');
+});
