@@ -41,7 +41,9 @@ export class Playback {
   playing = false;
   /** Steps played since the checkpoint was loaded. */
   steps = 0;
-  private inFlight = false;
+  /** The player whose step() is pending, if any. Per player: a player disposed mid-step (another checkpoint
+   * loaded) never answers, and a plain flag would then stop every later request. */
+  private inFlight: Player | null = null;
   private budget = 0;
   private last = 0;
   private raf = 0;
@@ -74,6 +76,7 @@ export class Playback {
     const player = await (opts.player ?? loadPlayer(list));
     this.player?.dispose();
     this.player = player;
+    this.inFlight = null;
     this.steps = 0;
     this.budget = 0;
     this.pending = null;
@@ -126,7 +129,7 @@ export class Playback {
     this.last = t;
     // Steps owed at this speed; a slow worker does not build up a backlog of more than a quarter second.
     this.budget = Math.min(this.budget + dt * speed, Math.max(1, speed / 4));
-    if (!this.inFlight && this.budget >= 1) {
+    if (this.inFlight === null && this.budget >= 1) {
       const n = Math.min(MAX_BATCH, Math.floor(this.budget));
       this.budget -= n;
       this.request(n);
@@ -136,8 +139,8 @@ export class Playback {
 
   private request(n: number): void {
     const player = this.player;
-    if (!player || this.inFlight) return;
-    this.inFlight = true;
+    if (!player || this.inFlight === player) return;
+    this.inFlight = player;
     player.step(n, Number(this.el.agent.value) || 0).then((f) => {
       if (player !== this.player) return;
       this.steps += n;
@@ -146,7 +149,7 @@ export class Playback {
     }, (e: unknown) => {
       this.setPlaying(false);
       this.onError(`Playback failed: ${e instanceof Error ? e.message : String(e)}`);
-    }).finally(() => { this.inFlight = false; });
+    }).finally(() => { if (this.inFlight === player) this.inFlight = null; });
   }
 
   private show(f: PlayStep): void {
