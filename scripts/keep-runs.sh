@@ -38,8 +38,7 @@ case "$mode" in
     echo "keep-runs: kept $n finished runs of $from in $to"
     # The point of keeping is to commit: say so at once if git would leave the records out.
     if [ "$n" -gt 0 ] && git -C "$to" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
-      probe="$to/runs/$id/summary.json"
-      if rule=$(git -C "$to" check-ignore -v "$(cd "$(dirname "$probe")" && pwd)/summary.json" 2> /dev/null); then
+      if rule=$(git -C "$to" check-ignore -v "runs/$id/summary.json" 2> /dev/null); then
         rel=$(realpath -m --relative-to="$(git -C "$to" rev-parse --show-toplevel)" "$to/runs")
         echo "keep-runs: KEEP_DIR: $to/runs is ignored by git (${rule%%$'\t'*}), so the kept runs would not be committed; add an exception such as !/$rel/ to .gitignore" >&2
         exit 1

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseSpec } from '../src/sweep/spec.ts';
+import { mean } from '../src/sweep/stats.ts';
 import { bootstrapDiffCI, holm, pairedPermutationTest, permutationTest } from '../src/util/stats.ts';
 
 const root = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
@@ -57,7 +58,7 @@ for (const { dir, spec } of KEPT) {
       const ci = bootstrapDiffCI(a, b, { resamples: pairs.resamples, seed: pairs.seed });
       close(ci?.low, r.ci_low, `${what}: interval low`);
       close(ci?.high, r.ci_high, `${what}: interval high`);
-      close(a.reduce((x, y) => x + y, 0) / a.length - b.reduce((x, y) => x + y, 0) / b.length, r.diff, `${what}: difference`);
+      close(mean(a) - mean(b), r.diff, `${what}: difference`);
       const key = `${r.game} ${r.variant} ${r.endpoint}`;
       families.set(key, [...(families.get(key) ?? []), r]);
     }

@@ -41,8 +41,8 @@ export class Playback {
   playing = false;
   /** Steps played since the checkpoint was loaded. */
   steps = 0;
-  /** The player whose step() is pending, if any. Per player: a player disposed mid-step (another checkpoint
-   * loaded) never answers, and a plain flag would then stop every later request. */
+  /** The player whose step() is pending, if any. A load clears it: a player disposed mid-step never answers.
+   * Holding the player, not a flag, keeps an old step that does answer late from clearing the new one's. */
   private inFlight: Player | null = null;
   private budget = 0;
   private last = 0;
@@ -129,7 +129,7 @@ export class Playback {
     this.last = t;
     // Steps owed at this speed; a slow worker does not build up a backlog of more than a quarter second.
     this.budget = Math.min(this.budget + dt * speed, Math.max(1, speed / 4));
-    if (this.inFlight === null && this.budget >= 1) {
+    if (!this.inFlight && this.budget >= 1) {
       const n = Math.min(MAX_BATCH, Math.floor(this.budget));
       this.budget -= n;
       this.request(n);
@@ -139,7 +139,7 @@ export class Playback {
 
   private request(n: number): void {
     const player = this.player;
-    if (!player || this.inFlight === player) return;
+    if (!player || this.inFlight) return;
     this.inFlight = player;
     player.step(n, Number(this.el.agent.value) || 0).then((f) => {
       if (player !== this.player) return;
